@@ -1,0 +1,306 @@
+"""The typed syntax tree of a loyalty program.
+
+One frozen attrs class per construct. Every node carries a `span` (its place in
+the source) that is left out of equality, so two programs that say the same
+thing compare equal wherever they were written. No later stage sees Lark trees.
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+import attrs
+
+
+@attrs.frozen
+class Span:
+    """A place in a program: 1-based line and column, end column exclusive."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+NO_SPAN = Span("<none>", 1, 1, 1, 1)
+
+
+def _span() -> Span:
+    return attrs.field(default=NO_SPAN, eq=False, repr=False)  # type: ignore[no-any-return]
+
+
+@attrs.frozen
+class Name:
+    """An identifier as written, with its place."""
+
+    text: str
+    span: Span = _span()
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@attrs.frozen
+class Literal:
+    """A number, a string or true/false. `kind` is "number", "string" or "boolean"."""
+
+    value: int | float | str | bool
+    kind: str
+    text: str
+    span: Span = _span()
+
+
+# --- conditions -------------------------------------------------------------
+
+
+@attrs.frozen
+class Compare:
+    left: Operand
+    op: str
+    right: Operand
+    span: Span = _span()
+
+
+@attrs.frozen
+class FactTest:
+    """`order is voided` / `order is not voided`: a fact about a field's value."""
+
+    field: Name
+    fact: Name
+    negated: bool
+    span: Span = _span()
+
+
+@attrs.frozen
+class MemberOf:
+    """`category in ["home", "toys"]` / `category not in [...]`."""
+
+    field: Name
+    values: tuple[Literal, ...]
+    negated: bool
+    span: Span = _span()
+
+
+@attrs.frozen
+class FieldTest:
+    """A yes/no field used as a condition: `closed_for_security`."""
+
+    field: Name
+    span: Span = _span()
+
+
+@attrs.frozen
+class Not:
+    operand: Condition
+    span: Span = _span()
+
+
+@attrs.frozen
+class And:
+    left: Condition
+    right: Condition
+    span: Span = _span()
+
+
+@attrs.frozen
+class Or:
+    left: Condition
+    right: Condition
+    span: Span = _span()
+
+
+Operand = Union[Name, Literal]
+Condition = Union[Compare, FactTest, MemberOf, FieldTest, Not, And, Or]
+
+
+# --- declarations -----------------------------------------------------------
+
+
+@attrs.frozen
+class FieldDecl:
+    name: Name
+    type: Name
+    optional: bool = False
+    default: Literal | None = None
+    at_least: Literal | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class EventDecl:
+    name: Name
+    fields: tuple[FieldDecl, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class FactDecl:
+    """`an order is voided by order_returned or order_fraud`."""
+
+    subject: Name
+    fact: Name
+    events: tuple[Name, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class RollingWindow:
+    """`window last 12 months, recalculated monthly`."""
+
+    length: Literal
+    unit: Name
+    every: Name
+    span: Span = _span()
+
+
+@attrs.frozen
+class LifetimeWindow:
+    """`window lifetime, continuous`: every event counts at once, for ever."""
+
+    span: Span = _span()
+
+
+Window = Union[RollingWindow, LifetimeWindow]
+
+
+@attrs.frozen
+class ParamDecl:
+    name: Name
+    type: Name
+    span: Span = _span()
+
+
+@attrs.frozen
+class BenefitDecl:
+    name: Name
+    params: tuple[ParamDecl, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class ParamValue:
+    name: Name
+    value: Literal
+    span: Span = _span()
+
+
+@attrs.frozen
+class TierBenefit:
+    name: Name
+    params: tuple[ParamValue, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class TierDecl:
+    name: Name
+    threshold: Literal
+    benefits: tuple[TierBenefit, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Earn:
+    """`earn 5`, `earn points`, `earn 1 per category per day beyond the first`."""
+
+    amount: Literal | Name
+    per: tuple[Name, ...]
+    beyond_first: bool
+    span: Span = _span()
+
+
+@attrs.frozen
+class Cap:
+    amount: Literal
+    period: Name
+    span: Span = _span()
+
+
+@attrs.frozen
+class RuleDecl:
+    name: Name
+    on: Name
+    where: Condition | None
+    earn: Earn
+    caps: tuple[Cap, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class Notice:
+    """`known at least 2 days before`."""
+
+    amount: Literal
+    unit: Name
+    span: Span = _span()
+
+
+@attrs.frozen
+class LeapDay:
+    """`29 February falls on 28 February` (or on 1 March)."""
+
+    day: Literal
+    month: Name
+    to_day: Literal
+    to_month: Name
+    span: Span = _span()
+
+
+@attrs.frozen
+class GrantDecl:
+    """`grant B every year on the FIELD of the latest TYPE` / `on the anniversary of the first TYPE`."""
+
+    benefit: Name
+    date: Name
+    which: str
+    event: Name
+    notice: Notice | None
+    once_a_year: bool
+    leap_day: LeapDay | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class DecideDecl:
+    benefit: Name
+    on: Name
+    key: Name | None
+    when: Condition | None
+    span: Span = _span()
+
+
+@attrs.frozen
+class Assumption:
+    """A `# assumption: ...` comment, kept with the statement it belongs to.
+
+    `about` names that statement ("rule visit", "tier Platinum"): the one on
+    the comment's line, else the next one below it.
+    """
+
+    text: str
+    about: str
+    span: Span = _span()
+
+
+Statement = Union[
+    EventDecl, FactDecl, RollingWindow, LifetimeWindow, BenefitDecl, TierDecl,
+    RuleDecl, GrantDecl, DecideDecl,
+]
+
+
+@attrs.frozen
+class Program:
+    file: str
+    title: str | None
+    timezone: Literal | None
+    events: tuple[EventDecl, ...]
+    facts: tuple[FactDecl, ...]
+    windows: tuple[Window, ...]
+    benefits: tuple[BenefitDecl, ...]
+    tiers: tuple[TierDecl, ...]
+    rules: tuple[RuleDecl, ...]
+    grants: tuple[GrantDecl, ...]
+    decisions: tuple[DecideDecl, ...]
+    assumptions: tuple[Assumption, ...]
+    source: str = attrs.field(default="", eq=False, repr=False)

@@ -1,0 +1,89 @@
+"""Instants, calendar days and months in a program's time zone.
+
+An instant is an int: microseconds since 1970-01-01T00:00Z. Days are proleptic
+Gregorian ordinals (`date.toordinal()`), months are `year * 12 + month - 1`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from functools import lru_cache
+
+US_PER_DAY = 86_400_000_000
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_UTC = dt.timezone.utc
+
+
+def instant_of(value: dt.datetime) -> int:
+    """A datetime as an instant; one without an offset is read as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_UTC)
+    delta = value - dt.datetime(1970, 1, 1, tzinfo=_UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def datetime_of(instant: int) -> dt.datetime:
+    return dt.datetime(1970, 1, 1, tzinfo=_UTC) + dt.timedelta(microseconds=instant)
+
+
+def iso_instant(instant: int) -> str:
+    text = datetime_of(instant).isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def month_index(d: dt.date) -> int:
+    return d.year * 12 + d.month - 1
+
+
+def month_date(index: int) -> dt.date:
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+class Calendar:
+    """Days and months as a program's time zone sees them (UTC by default)."""
+
+    def __init__(self, timezone: str = "UTC") -> None:
+        self.name = timezone
+        self._utc = timezone in ("UTC", "Etc/UTC")
+        self._tz = _UTC if self._utc else zoneinfo.ZoneInfo(timezone)
+        # Caches are per calendar, so a calendar never shares state with another.
+        self.month_of_day = lru_cache(maxsize=65_536)(self._month_of_day)
+
+    def day(self, instant: int) -> int:
+        """The calendar day (ordinal) an instant falls on."""
+        if self._utc:
+            return instant // US_PER_DAY + _EPOCH_ORDINAL
+        return datetime_of(instant).astimezone(self._tz).date().toordinal()
+
+    @staticmethod
+    def _month_of_day(day: int) -> int:
+        return month_index(dt.date.fromordinal(day))
+
+    def month(self, instant: int) -> int:
+        return self.month_of_day(self.day(instant))
+
+    def period(self, name: str, instant: int) -> int:
+        """The index of the day, week (ISO, from Monday), month or year of an instant."""
+        day = self.day(instant)
+        if name == "day":
+            return day
+        if name == "week":
+            return (day - 1) // 7  # ordinal 1 (0001-01-01) is a Monday
+        if name == "month":
+            return self.month_of_day(day)
+        return self.month_of_day(day) // 12  # year
+
+    def day_start(self, day: int) -> int:
+        """The first instant of a calendar day."""
+        if self._utc:
+            return (day - _EPOCH_ORDINAL) * US_PER_DAY
+        local = dt.datetime.combine(dt.date.fromordinal(day), dt.time(0), tzinfo=self._tz)
+        return instant_of(local)
+
+    def month_start(self, month: int) -> int:
+        return self.day_start(month_date(month).toordinal())
+
+    def recalculation(self, instant: int) -> int:
+        """The latest month boundary at or before an instant."""
+        return self.month_start(self.month(instant))

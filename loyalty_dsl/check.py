@@ -1,0 +1,402 @@
+"""The meaning of a program: small checks, each `(program) -> list[Diagnostic]`.
+
+Every check runs, so one `loyalty check` reports every problem at once. Names
+are resolved here with "did you mean" hints; compile.py relies on a program
+that passed.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import attrs
+
+from loyalty_dsl import ast
+from loyalty_dsl.diagnostics import Diagnostic, did_you_mean
+
+FIELD_TYPES = ("text", "integer", "number", "money", "date", "boolean")
+NUMERIC = frozenset({"integer", "number", "money"})
+PERIODS = ("day", "week", "month", "year")
+CAP_PERIODS = (*PERIODS, "window")
+BUILTIN_FIELDS = ("member", "type", "at", "id")
+MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December",
+)
+# Caps on several periods must nest, so that one chronological pass can apply them.
+_NESTED_PERIODS = {("day", "week"), ("day", "month"), ("day", "year"), ("month", "year"), ("week", "year")}
+
+
+@attrs.frozen
+class Symbols:
+    """Name tables of a program, shared by the checks and the compiler."""
+
+    events: dict[str, ast.EventDecl]
+    fields: dict[str, dict[str, ast.FieldDecl]]
+    facts: dict[str, ast.FactDecl]
+    benefits: dict[str, ast.BenefitDecl]
+    tiers: dict[str, ast.TierDecl]
+
+    @classmethod
+    def of(cls, program: ast.Program) -> Symbols:
+        events = {e.name.text: e for e in program.events}
+        return cls(
+            events=events,
+            fields={name: {f.name.text: f for f in e.fields} for name, e in events.items()},
+            facts={f.fact.text: f for f in program.facts},
+            benefits={b.name.text: b for b in program.benefits},
+            tiers={t.name.text: t for t in program.tiers},
+        )
+
+    def field_type(self, event: str, field: str) -> str | None:
+        decl = self.fields.get(event, {}).get(field)
+        return decl.type.text if decl else None
+
+
+def _err(node: Any, code: str, message: str, hint: str | None = None) -> Diagnostic:
+    return Diagnostic.at(node.span, code, message, hint)
+
+
+def _unknown(name: ast.Name, what: str, choices: Iterable[str], code: str) -> Diagnostic:
+    choices = list(choices)
+    hint = did_you_mean(name.text, choices)
+    if hint is None and choices and len(choices) <= 8:
+        hint = "known: " + ", ".join(sorted(choices))
+    return _err(name, code, f"unknown {what} `{name.text}`", hint)
+
+
+def _duplicates(names: Iterable[ast.Name], what: str) -> Iterator[Diagnostic]:
+    seen: dict[str, ast.Name] = {}
+    for n in names:
+        if n.text in seen:
+            first = seen[n.text].span
+            yield _err(n, "E102", f"{what} `{n.text}` is declared twice", f"first declared on line {first.line}")
+        else:
+            seen[n.text] = n
+
+
+def _is_whole(lit: ast.Literal) -> bool:
+    return lit.kind == "number" and isinstance(lit.value, int)
+
+
+# --- checks -----------------------------------------------------------------------
+
+
+def check_settings(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    out = []
+    if p.timezone is not None:
+        tz = p.timezone.value
+        try:
+            zoneinfo.ZoneInfo(str(tz))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            out.append(_err(p.timezone, "E110", f"unknown time zone {p.timezone.text}",
+                            'use an IANA name such as "UTC" or "Europe/Paris"'))
+    if not p.windows:
+        out.append(Diagnostic(p.file, 1, 1, 2, "E111", "the program has no window",
+                              "add `window last 12 months, recalculated monthly` or `window lifetime, continuous`"))
+    for extra in p.windows[1:]:
+        out.append(_err(extra, "E112", "the program has more than one window",
+                        f"the first is on line {p.windows[0].span.line}"))
+    for w in p.windows[:1]:
+        if isinstance(w, ast.RollingWindow):
+            if not _is_whole(w.length) or int(w.length.value) < 1:
+                out.append(_err(w.length, "E113", "a window's length is a whole number of months, at least 1"))
+            if w.unit.text not in ("month", "months"):
+                out.append(_err(w.unit, "E114", f"a rolling window is counted in months, not `{w.unit.text}`",
+                                did_you_mean(w.unit.text, ["months"])))
+            if w.every.text != "monthly":
+                out.append(_err(w.every, "E115", f"windows are recalculated `monthly`, not `{w.every.text}`",
+                                did_you_mean(w.every.text, ["monthly"])))
+    if not p.tiers:
+        out.append(Diagnostic(p.file, 1, 1, 2, "E116", "the program has no tier",
+                              "add at least one `tier NAME from N points:`"))
+    return out
+
+
+def check_unique_names(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    out += _duplicates((e.name for e in p.events), "event")
+    out += _duplicates((b.name for b in p.benefits), "benefit")
+    out += _duplicates((t.name for t in p.tiers), "tier")
+    out += _duplicates((r.name for r in p.rules), "rule")
+    out += _duplicates((f.fact for f in p.facts), "fact")
+    return out
+
+
+def check_events(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for e in p.events:
+        out += _duplicates((f.name for f in e.fields), f"field of `{e.name.text}`")
+        for f in e.fields:
+            if f.name.text in BUILTIN_FIELDS:
+                out.append(_err(f.name, "E120", f"`{f.name.text}` is a field of every event; it is not declared"))
+            if f.type.text not in FIELD_TYPES:
+                out.append(_unknown(f.type, "field type", FIELD_TYPES, "E121"))
+                continue
+            if f.default is not None and not _literal_fits(f.default, f.type.text):
+                out.append(_err(f.default, "E122", f"the default of `{f.name.text}` is not a {f.type.text}"))
+            if f.at_least is not None and f.type.text not in NUMERIC:
+                out.append(_err(f.at_least, "E123", f"`at least` needs a number field; `{f.name.text}` is {f.type.text}"))
+    return out
+
+
+def check_facts(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for fact in p.facts:
+        types = set()
+        for ev in fact.events:
+            if ev.text not in s.events:
+                out.append(_unknown(ev, "event", s.events, "E101"))
+                continue
+            t = s.field_type(ev.text, fact.subject.text)
+            if t is None:
+                out.append(_err(ev, "E130", f"`{ev.text}` has no field `{fact.subject.text}`",
+                                did_you_mean(fact.subject.text, s.fields[ev.text])))
+            else:
+                types.add(t)
+        if len(types) > 1:
+            out.append(_err(fact.subject, "E131", f"`{fact.subject.text}` has different types in these events: "
+                            + ", ".join(sorted(types))))
+    return out
+
+
+def check_tiers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    previous: ast.TierDecl | None = None
+    for tier in p.tiers:
+        th = tier.threshold
+        if not _is_whole(th) or int(th.value) < 0:
+            out.append(_err(th, "E140", "a tier starts at a whole number of points, 0 or more"))
+        elif previous is not None and _is_whole(previous.threshold) and th.value <= previous.threshold.value:
+            out.append(_err(th, "E141", f"tier `{tier.name.text}` must start above `{previous.name.text}` "
+                            f"({previous.threshold.text} points)", "list tiers from the lowest to the highest"))
+        previous = tier
+        out += _duplicates((b.name for b in tier.benefits), f"benefit of tier `{tier.name.text}`")
+        for given in tier.benefits:
+            out += _check_benefit_params(given, s)
+    return out
+
+
+def _check_benefit_params(given: ast.TierBenefit, s: Symbols) -> list[Diagnostic]:
+    decl = s.benefits.get(given.name.text)
+    if decl is None:
+        return [_unknown(given.name, "benefit", s.benefits, "E103")]
+    out = []
+    declared = {pd.name.text: pd for pd in decl.params}
+    named = {pv.name.text for pv in given.params}
+    for pv in given.params:
+        pd = declared.get(pv.name.text)
+        if pd is None:
+            out.append(_unknown(pv.name, f"parameter of `{decl.name.text}`", declared, "E142"))
+        elif pd.type.text in FIELD_TYPES and not _literal_fits(pv.value, pd.type.text):
+            out.append(_err(pv.value, "E143", f"`{pv.name.text}` of `{decl.name.text}` is a {pd.type.text}"))
+    for missing in sorted(set(declared) - named):
+        out.append(_err(given, "E144", f"`{given.name.text}` needs its `{missing}`",
+                        f"write `{given.name.text} ({missing} ...)`"))
+    for pd in decl.params:
+        if pd.type.text not in FIELD_TYPES:
+            out.append(_unknown(pd.type, "parameter type", FIELD_TYPES, "E121"))
+    return out
+
+
+def check_rules(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for rule in p.rules:
+        if rule.on.text not in s.events:
+            out.append(_unknown(rule.on, "event", s.events, "E101"))
+            continue
+        fields = _fields_of(s, rule.on.text)
+        if rule.where is not None:
+            out += check_condition(rule.where, fields, {}, s)
+        out += _check_earn(rule, fields)
+        out += _check_caps(rule)
+    return out
+
+
+def _check_earn(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:
+    out = []
+    amount = rule.earn.amount
+    if isinstance(amount, ast.Literal):
+        if not _is_whole(amount) or int(amount.value) < 0:
+            out.append(_err(amount, "E150", "points are earned in whole numbers, 0 or more"))
+    elif amount.text not in fields:
+        out.append(_unknown(amount, f"field of `{rule.on.text}`", fields, "E104"))
+    elif fields[amount.text] != "integer":
+        out.append(_err(amount, "E151", f"`{amount.text}` is a {fields[amount.text]}; points come from an integer field"))
+    for key in rule.earn.per:
+        if key.text not in PERIODS and key.text not in fields:
+            out.append(_unknown(key, f"period or field of `{rule.on.text}`", [*PERIODS, *fields], "E152"))
+    if rule.earn.beyond_first and not rule.earn.per:
+        out.append(_err(rule.earn, "E153", "`beyond the first` needs a `per ...` to count from",
+                        "e.g. `earn 1 per category per day beyond the first`"))
+    return out
+
+
+def _check_caps(rule: ast.RuleDecl) -> list[Diagnostic]:
+    out = []
+    periods = []
+    for cap in rule.caps:
+        if not _is_whole(cap.amount) or int(cap.amount.value) < 0:
+            out.append(_err(cap.amount, "E154", "a cap is a whole number of points, 0 or more"))
+        if cap.period.text not in CAP_PERIODS:
+            out.append(_unknown(cap.period, "cap period", CAP_PERIODS, "E155"))
+        elif cap.period.text in periods:
+            out.append(_err(cap.period, "E156", f"rule `{rule.name.text}` has two caps per {cap.period.text}"))
+        else:
+            periods.append(cap.period.text)
+    calendar = [x for x in periods if x != "window"]
+    for i, a in enumerate(calendar):
+        for b in calendar[i + 1:]:
+            if (a, b) not in _NESTED_PERIODS and (b, a) not in _NESTED_PERIODS:
+                cap = next(c for c in rule.caps if c.period.text == b)
+                out.append(_err(cap.period, "E157", f"caps per {a} and per {b} cannot be combined: "
+                                "one does not fit inside the other"))
+    return out
+
+
+def check_grants(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for g in p.grants:
+        if g.benefit.text not in s.benefits:
+            out.append(_unknown(g.benefit, "benefit", s.benefits, "E103"))
+        if g.event.text not in s.events:
+            out.append(_unknown(g.event, "event", s.events, "E101"))
+        elif g.date.text != "anniversary":
+            fields = _fields_of(s, g.event.text)
+            if g.date.text not in fields:
+                out.append(_unknown(g.date, f"date field of `{g.event.text}`", fields, "E104"))
+            elif fields[g.date.text] != "date":
+                out.append(_err(g.date, "E160", f"`{g.date.text}` is a {fields[g.date.text]}, not a date"))
+        if g.notice is not None:
+            if not _is_whole(g.notice.amount) or int(g.notice.amount.value) < 0:
+                out.append(_err(g.notice.amount, "E161", "a notice is a whole number of days"))
+            if g.notice.unit.text not in ("day", "days"):
+                out.append(_err(g.notice.unit, "E162", "a notice is counted in days",
+                                did_you_mean(g.notice.unit.text, ["days"])))
+        if g.leap_day is not None:
+            out += _check_leap_day(g.leap_day)
+    return out
+
+
+def _check_leap_day(leap: ast.LeapDay) -> list[Diagnostic]:
+    if leap.day.value != 29 or leap.month.text != "February":
+        return [_err(leap, "E163", "only `29 February` needs a day in other years")]
+    target = (leap.to_day.value, leap.to_month.text)
+    if target not in ((28, "February"), (1, "March")):
+        return [_err(leap, "E164", "29 February falls on `28 February` or `1 March` in other years",
+                     did_you_mean(leap.to_month.text, MONTHS))]
+    return []
+
+
+def check_decisions(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for d in p.decisions:
+        benefit = s.benefits.get(d.benefit.text)
+        if benefit is None:
+            out.append(_unknown(d.benefit, "benefit", s.benefits, "E103"))
+        if d.on.text not in s.events:
+            out.append(_unknown(d.on, "event", s.events, "E101"))
+            continue
+        fields = _fields_of(s, d.on.text)
+        if d.key is not None and d.key.text not in fields:
+            out.append(_unknown(d.key, f"field of `{d.on.text}`", fields, "E104"))
+        if d.key is not None and d.key.text in ("benefit", "granted", "reason", "at"):
+            out.append(_err(d.key, "E170", f"`{d.key.text}` is already a key of every decision"))
+        params = {pd.name.text: pd.type.text for pd in benefit.params} if benefit else {}
+        for clash in sorted(set(params) & set(fields)):
+            out.append(_err(d, "E171", f"`{clash}` is both a field of `{d.on.text}` and a parameter of "
+                            f"`{d.benefit.text}`", "rename one of them"))
+        if d.when is not None:
+            out += check_condition(d.when, fields, params, s)
+    return out
+
+
+# --- conditions -------------------------------------------------------------------------
+
+
+def _fields_of(s: Symbols, event: str) -> dict[str, str]:
+    fields = {name: f.type.text for name, f in s.fields.get(event, {}).items()}
+    fields.update(member="text", id="text")
+    return fields
+
+
+def _literal_fits(lit: ast.Literal, type_name: str) -> bool:
+    if type_name in NUMERIC:
+        return lit.kind == "number" and (type_name != "integer" or isinstance(lit.value, int))
+    return {"text": "string", "boolean": "boolean", "date": "string"}.get(type_name) == lit.kind
+
+
+def _operand_type(op: ast.Operand, fields: dict[str, str], params: dict[str, str]) -> str | None:
+    if isinstance(op, ast.Literal):
+        return {"number": "number", "string": "text", "boolean": "boolean"}[op.kind]
+    return fields.get(op.text) or params.get(op.text)
+
+
+def check_condition(cond: ast.Condition, fields: dict[str, str], params: dict[str, str],
+                    s: Symbols) -> list[Diagnostic]:
+    """Names resolve, types agree, facts exist; every problem in the condition."""
+    out: list[Diagnostic] = []
+    known = {**fields, **params}
+
+    def visit(c: ast.Condition) -> None:
+        if isinstance(c, (ast.And, ast.Or)):
+            visit(c.left)
+            visit(c.right)
+        elif isinstance(c, ast.Not):
+            visit(c.operand)
+        elif isinstance(c, ast.Compare):
+            types = []
+            for op in (c.left, c.right):
+                if isinstance(op, ast.Name) and op.text not in known:
+                    out.append(_unknown(op, "field", known, "E104"))
+                types.append(_operand_type(op, fields, params))
+            a, b = types
+            if a and b and not ((a in NUMERIC and b in NUMERIC) or a == b or {a, b} == {"date", "text"}):
+                out.append(_err(c, "E180", f"cannot compare a {a} with a {b}"))
+            elif a and b and c.op not in ("==", "!=") and not (a in NUMERIC or a == "date"):
+                out.append(_err(c, "E181", f"`{c.op}` compares numbers or dates, not {a}s",
+                                "use `=` or `!=`, or `in [...]`"))
+        elif isinstance(c, ast.FactTest):
+            fact = s.facts.get(c.fact.text)
+            if c.field.text not in fields:
+                out.append(_unknown(c.field, "field", fields, "E104"))
+            if fact is None:
+                out.append(_unknown(c.fact, "fact", s.facts, "E105"))
+            elif c.field.text in fields:
+                subject_types = {s.field_type(e.text, fact.subject.text) for e in fact.events} - {None}
+                if subject_types and fields[c.field.text] not in subject_types:
+                    out.append(_err(c.field, "E182", f"`{c.field.text}` is a {fields[c.field.text]}, but "
+                                    f"`{c.fact.text}` is a fact about a {', '.join(sorted(subject_types))}"))
+        elif isinstance(c, ast.MemberOf):
+            t = fields.get(c.field.text)
+            if t is None:
+                out.append(_unknown(c.field, "field", fields, "E104"))
+            else:
+                for v in c.values:
+                    if not _literal_fits(v, t):
+                        out.append(_err(v, "E183", f"`{c.field.text}` is a {t}; {v.text} is not"))
+        elif isinstance(c, ast.FieldTest):
+            t = known.get(c.field.text)
+            if t is None:
+                out.append(_unknown(c.field, "field", known, "E104"))
+            elif t != "boolean":
+                out.append(_err(c.field, "E184", f"`{c.field.text}` is a {t}, not true or false",
+                                f"compare it: `{c.field.text} >= ...`"))
+
+    visit(cond)
+    return out
+
+
+CHECKS: tuple[Callable[[ast.Program, Symbols], list[Diagnostic]], ...] = (
+    check_settings, check_unique_names, check_events, check_facts, check_tiers,
+    check_rules, check_grants, check_decisions,
+)
+
+
+def check(program: ast.Program) -> list[Diagnostic]:
+    """Every problem of meaning in the program, in source order."""
+    symbols = Symbols.of(program)
+    found = [d for c in CHECKS for d in c(program, symbols)]
+    return sorted(found, key=lambda d: (d.file, d.line, d.col, d.code))

@@ -1,0 +1,157 @@
+"""The `loyalty` command: run programs over histories, check programs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from loyalty_dsl import __version__
+from loyalty_dsl.compile import CompiledProgram, load
+from loyalty_dsl.diagnostics import ProgramError
+from loyalty_dsl.history import HistoryError, read_history
+from loyalty_dsl.output import FORMATS, atomic_file, write_json, write_outcomes
+from loyalty_dsl.parse import parse_file
+from loyalty_dsl.check import check as check_program
+from loyalty_dsl.run import outcomes as all_outcomes
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+_SHOWN_REJECTIONS = 10
+
+EXIT_STATUSES = """\b
+Exit status:
+  0    success
+  1    --strict and some history lines were rejected
+  2    a bad program, a bad command line, or a history that cannot be read
+  130  interrupted (Ctrl-C)"""
+
+
+def _fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
+    click.echo(f"loyalty: {message}", err=True)
+    sys.exit(status)
+
+
+def _load(path: str) -> CompiledProgram:
+    try:
+        return load(path)
+    except ProgramError as err:
+        click.echo(err.render(), err=True)
+        _fail(f"{path}: {len(err.diagnostics)} problem(s); nothing was run")
+    except (OSError, UnicodeDecodeError) as err:
+        _fail(f"{path}: cannot read the program ({err})")
+
+
+def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """No traceback for an interrupt or a closed pipe: one line and a documented status."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except KeyboardInterrupt:
+            click.echo("loyalty: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            sys.stderr.close()  # the reader left: say nothing more
+            sys.exit(EXIT_OK)
+
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    return wrapper
+
+
+@click.group(epilog=EXIT_STATUSES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="loyalty")
+def main() -> None:
+    """Run loyalty programs (.loy files) over members' activity histories."""
+
+
+@main.command(epilog=EXIT_STATUSES)
+@click.argument("program", type=click.Path(exists=True, dir_okay=False))
+@click.argument("history", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Evaluate at the end of this day. Default: the day of the latest accepted event.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True,
+              help="jsonl: one JSON object per member; csv: one row per member; table: for people.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="Write outcomes here (written whole or not at all). Default: standard output.")
+@click.option("--summary", type=click.Path(dir_okay=False),
+              help="Write the run's accounting (counts, rejected lines, repeats) as JSON here.")
+@click.option("--strict", is_flag=True,
+              help="Treat any rejected line as an error: exit 1 and write no outcomes.")
+@_guarded
+def run(program: str, history: tuple[str, ...], as_of: dt.datetime | None, fmt: str,
+        output: str, summary: str | None, strict: bool) -> None:
+    """Evaluate PROGRAM over HISTORY files (JSON Lines, CSV or Parquet; - for standard input).
+
+    Several files are one history. Outcomes are ordered by member id. Bad lines
+    are rejected with file, line and reason and the rest is evaluated; a count
+    of what became of every line is printed on standard error.
+    """
+    compiled = _load(program)
+    for path in history:
+        if path != "-" and not Path(path).is_file():
+            _fail(f"{path}: no such history file")
+    try:
+        hist = read_history(history, compiled)
+    except HistoryError as err:
+        _fail(str(err))
+    acc = hist.accounting
+    if summary:
+        write_json(summary, acc.to_json())
+    _report(acc.rejections, acc.line())
+    if strict and acc.rejected:
+        _fail(f"--strict: {acc.rejected} line(s) rejected; no outcomes written", EXIT_REJECTED)
+    results = all_outcomes(compiled, hist, as_of.date() if as_of else None)
+    if output == "-":
+        write_outcomes(results, fmt, sys.stdout.buffer)
+        sys.stdout.flush()
+    else:
+        with atomic_file(output) as handle:
+            write_outcomes(results, fmt, handle)
+
+
+def _report(rejections: list[dict[str, Any]], counts: str) -> None:
+    for r in rejections[:_SHOWN_REJECTIONS]:
+        click.echo(f"{r['file']}:{r['line']}: rejected: {r['reason']}", err=True)
+    if len(rejections) > _SHOWN_REJECTIONS:
+        click.echo(f"... and {len(rejections) - _SHOWN_REJECTIONS} more rejected line(s) "
+                   "(all of them with --summary)", err=True)
+    click.echo(f"loyalty: {counts}", err=True)
+
+
+@main.command(epilog=EXIT_STATUSES)
+@click.argument("programs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--assumptions", is_flag=True, help="Also list every `# assumption:` mark, with its place.")
+@_guarded
+def check(programs: tuple[str, ...], assumptions: bool) -> None:
+    """Check PROGRAMS without running them; report every problem as file:line:col."""
+    failed = 0
+    for path in programs:
+        try:
+            parsed = parse_file(path)
+            problems = check_program(parsed)
+            if problems:
+                raise ProgramError(problems, parsed.source)
+        except ProgramError as err:
+            click.echo(err.render(), err=True)
+            failed += 1
+            continue
+        except (OSError, UnicodeDecodeError) as err:
+            click.echo(f"loyalty: {path}: cannot read the program ({err})", err=True)
+            failed += 1
+            continue
+        marks = parsed.assumptions
+        click.echo(f"{path}: ok ({len(parsed.events)} events, {len(parsed.rules)} rules, "
+                   f"{len(parsed.tiers)} tiers, {len(marks)} assumptions)")
+        if assumptions:
+            for a in marks:
+                click.echo(f"{a.span.file}:{a.span.line}: assumption ({a.about}): {a.text}")
+    if failed:
+        _fail(f"{failed} of {len(programs)} program(s) have problems")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

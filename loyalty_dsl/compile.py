@@ -1,0 +1,211 @@
+"""A checked program -> the compiled form the evaluator runs.
+
+Compile once, evaluate many: everything that depends only on the program text
+(name lookups, operator functions, key functions, tier tables) is settled here.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from loyalty_dsl import ast
+from loyalty_dsl.calendar import Calendar
+from loyalty_dsl.check import Symbols, check
+from loyalty_dsl.conditions import Explained, Predicate, compile_explained, compile_predicate, fact_refs
+from loyalty_dsl.diagnostics import ProgramError
+from loyalty_dsl.parse import parse
+
+
+@attrs.frozen
+class FieldSpec:
+    """How to read one field of an event type from a history."""
+
+    name: str
+    type: str
+    optional: bool
+    default: Any
+    at_least: int | float | None
+
+
+@attrs.frozen
+class CompiledRule:
+    name: str
+    line: int
+    on: str
+    predicate: Predicate
+    fact_refs: tuple[tuple[str, str], ...]
+    amount: int | str  # a fixed number of points, or the integer field that carries them
+    per: tuple[str, ...]  # unit keys: periods ("day") or fields ("category")
+    beyond_first: bool
+    caps: tuple[tuple[int, str], ...]  # (points, period), finest period first
+    window_cap: int | None
+
+    def points_of(self, fields: dict[str, Any]) -> int:
+        return self.amount if isinstance(self.amount, int) else int(fields.get(self.amount) or 0)
+
+
+@attrs.frozen
+class Tier:
+    name: str
+    threshold: int
+    benefits: dict[str, dict[str, Any]]
+
+
+@attrs.frozen
+class CompiledGrant:
+    benefit: str
+    line: int
+    event: str
+    field: str | None  # None: the date of the event itself (an anniversary)
+    latest: bool  # the latest event of the type (True) or the first (False)
+    notice_days: int
+    once_a_year: bool
+    leap_to_march: bool
+
+
+@attrs.frozen
+class CompiledDecision:
+    benefit: str
+    line: int
+    on: str
+    key: str | None
+    test: Explained | None
+
+
+_PERIOD_ORDER = {"day": 0, "week": 1, "month": 2, "year": 3}
+
+
+@attrs.frozen
+class CompiledProgram:
+    """Everything the evaluator needs, and nothing of the source syntax."""
+
+    file: str
+    title: str | None
+    calendar: Calendar
+    schema: dict[str, tuple[FieldSpec, ...]]
+    facts_by_type: dict[str, tuple[tuple[str, str], ...]]  # type -> (fact, subject field)
+    rules: tuple[CompiledRule, ...]
+    window_months: int | None  # None: lifetime, continuous
+    tiers: tuple[Tier, ...]
+    grants: tuple[CompiledGrant, ...]
+    decisions: tuple[CompiledDecision, ...]
+    source: ast.Program = attrs.field(repr=False)
+    _thresholds: list[int] = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_thresholds", [t.threshold for t in self.tiers])
+
+    def tier_for(self, points: int) -> Tier | None:
+        i = bisect.bisect_right(self._thresholds, points)
+        return self.tiers[i - 1] if i else None
+
+    def status_instant(self, instant: int) -> int:
+        """The instant whose events decide the status in force at `instant`."""
+        if self.window_months is None:
+            return instant
+        return self.calendar.recalculation(instant)
+
+
+def load(path: str | Path) -> CompiledProgram:
+    """Read, parse, check and compile a program file; ProgramError lists every problem."""
+    text = Path(path).read_text(encoding="utf-8")
+    return compile_text(text, str(path))
+
+
+def compile_text(text: str, file: str = "<program>") -> CompiledProgram:
+    program = parse(text, file)
+    problems = check(program)
+    if problems:
+        raise ProgramError(problems, text)
+    return compile_program(program)
+
+
+def compile_program(p: ast.Program) -> CompiledProgram:
+    s = Symbols.of(p)
+    window = p.windows[0]
+    return CompiledProgram(
+        file=p.file,
+        title=p.title,
+        calendar=Calendar(str(p.timezone.value) if p.timezone else "UTC"),
+        schema={e.name.text: tuple(_field_spec(f) for f in e.fields) for e in p.events},
+        facts_by_type=_facts_by_type(p),
+        rules=tuple(_rule(r, s) for r in p.rules),
+        window_months=int(window.length.value) if isinstance(window, ast.RollingWindow) else None,
+        tiers=tuple(_tier(t) for t in p.tiers),
+        grants=tuple(_grant(g) for g in p.grants),
+        decisions=tuple(_decision(d, s) for d in p.decisions),
+        source=p,
+    )
+
+
+def _field_spec(f: ast.FieldDecl) -> FieldSpec:
+    at_least = f.at_least.value if f.at_least is not None else None
+    assert not isinstance(at_least, (str, bool))
+    return FieldSpec(f.name.text, f.type.text, f.optional or f.default is not None,
+                     f.default.value if f.default is not None else None, at_least)
+
+
+def _facts_by_type(p: ast.Program) -> dict[str, tuple[tuple[str, str], ...]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for fact in p.facts:
+        for ev in fact.events:
+            out.setdefault(ev.text, []).append((fact.fact.text, fact.subject.text))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _types(s: Symbols, event: str) -> dict[str, str]:
+    types = {name: f.type.text for name, f in s.fields.get(event, {}).items()}
+    types.update(member="text", id="text")
+    return types
+
+
+def _rule(r: ast.RuleDecl, s: Symbols) -> CompiledRule:
+    amount = r.earn.amount
+    caps = sorted(((int(c.amount.value), c.period.text) for c in r.caps if c.period.text != "window"),
+                  key=lambda c: _PERIOD_ORDER[c[1]])
+    window_cap = next((int(c.amount.value) for c in r.caps if c.period.text == "window"), None)
+    return CompiledRule(
+        name=r.name.text,
+        line=r.span.line,
+        on=r.on.text,
+        predicate=compile_predicate(r.where, _types(s, r.on.text)),
+        fact_refs=fact_refs(r.where),
+        amount=int(amount.value) if isinstance(amount, ast.Literal) else amount.text,
+        per=tuple(k.text for k in r.earn.per),
+        beyond_first=r.earn.beyond_first,
+        caps=tuple(caps),
+        window_cap=window_cap,
+    )
+
+
+def _tier(t: ast.TierDecl) -> Tier:
+    benefits = {b.name.text: {pv.name.text: pv.value.value for pv in b.params} for b in t.benefits}
+    return Tier(t.name.text, int(t.threshold.value), benefits)
+
+
+def _grant(g: ast.GrantDecl) -> CompiledGrant:
+    return CompiledGrant(
+        benefit=g.benefit.text,
+        line=g.span.line,
+        event=g.event.text,
+        field=None if g.date.text == "anniversary" else g.date.text,
+        latest=g.which == "latest",
+        notice_days=int(g.notice.amount.value) if g.notice else 0,
+        once_a_year=g.once_a_year,
+        leap_to_march=bool(g.leap_day and g.leap_day.to_month.text == "March"),
+    )
+
+
+def _decision(d: ast.DecideDecl, s: Symbols) -> CompiledDecision:
+    benefit = s.benefits[d.benefit.text]
+    params = {pd.name.text: pd.type.text for pd in benefit.params}
+    test = compile_explained(d.when, _types(s, d.on.text), params) if d.when is not None else None
+    return CompiledDecision(d.benefit.text, d.span.line, d.on.text, d.key.text if d.key else None, test)
+
+
+KeyFn = Callable[[int, dict[str, Any]], Any]

@@ -1,0 +1,207 @@
+"""A compiled program over one member's time-ordered events -> that member's outcome.
+
+One pass over the events. Before the events of an instant are applied, every
+status the outcome needs at that instant (a recalculation, a decision's
+moment, a grant day) is settled and kept, so each status counts exactly the
+events before it. Grants and decisions then read those statuses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from loyalty_dsl.calendar import Calendar, iso_instant
+from loyalty_dsl.compile import CompiledProgram, Tier
+from loyalty_dsl.conditions import Facts, render_value
+from loyalty_dsl.events import Event
+from loyalty_dsl.grants import candidate_days
+from loyalty_dsl.rules import RuleState
+
+
+@attrs.frozen
+class Status:
+    """The points and tier in force from a recalculation (or, continuous, an instant)."""
+
+    instant: int
+    points: int
+    by_rule: dict[str, int]
+    tier: Tier | None
+
+
+@attrs.frozen
+class Grant:
+    benefit: str
+    on: dt.date
+
+
+@attrs.frozen
+class Decision:
+    benefit: str
+    key: str | None
+    key_value: Any
+    granted: bool
+    reason: str
+    event: Event
+
+
+@attrs.frozen
+class Outcome:
+    member: str
+    as_of: dt.date
+    status: Status
+    grants: tuple[Grant, ...]
+    decisions: tuple[Decision, ...]
+
+    @property
+    def tier(self) -> str | None:
+        return self.status.tier.name if self.status.tier else None
+
+    def to_json(self) -> dict[str, Any]:
+        tier = self.status.tier
+        decisions = []
+        for d in self.decisions:
+            item: dict[str, Any] = {"benefit": d.benefit}
+            if d.key is not None and d.key_value is not None:
+                item[d.key] = d.key_value
+            item.update(granted=d.granted, reason=d.reason, at=iso_instant(d.event.at))
+            decisions.append(item)
+        return {
+            "member": self.member,
+            "as_of": self.as_of.isoformat(),
+            "points": self.status.points,
+            "tier": tier.name if tier else None,
+            "benefits": dict(tier.benefits) if tier else {},
+            "grants": [{"benefit": g.benefit, "on": g.on.isoformat()} for g in self.grants],
+            "decisions": decisions,
+            "points_by_rule": self.status.by_rule,
+        }
+
+
+class MemberRun:
+    """The evaluation state of one member; `run()` gives the outcome."""
+
+    def __init__(self, program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> None:
+        self.program = program
+        self.member = member
+        self.cal: Calendar = program.calendar
+        self.as_of = as_of
+        self.end = self.cal.day_start(as_of.toordinal() + 1)  # "--as-of D": the end of day D
+        # Only what happened before the evaluation instant counts.
+        self.events = [e for e in events if e.at < self.end]
+        self.facts: Facts = {fact: {} for facts in program.facts_by_type.values() for fact, _ in facts}
+        self.states = [RuleState(r, self.cal) for r in program.rules]
+        self.by_type: dict[str, list[RuleState]] = {}
+        for st in self.states:
+            self.by_type.setdefault(st.rule.on, []).append(st)
+        self.statuses: dict[int, Status] = {}
+
+    def run(self) -> Outcome:
+        p = self.program
+        grant_days = {g: candidate_days(g, self.events, self.cal, self.as_of.toordinal()) for g in p.grants}
+        decided_types = {d.on for d in p.decisions}
+        wanted = {p.status_instant(self.end)}
+        wanted.update(p.status_instant(e.at) for e in self.events if e.type in decided_types)
+        wanted.update(p.status_instant(self.cal.day_start(d)) for days in grant_days.values() for d in days)
+        self._apply_events(sorted(wanted))
+        return Outcome(
+            member=self.member,
+            as_of=self.as_of,
+            status=self.statuses[p.status_instant(self.end)],
+            grants=self._grants(grant_days),
+            decisions=self._decisions(),
+        )
+
+    # --- the pass over the events ---------------------------------------------------
+
+    def _apply_events(self, wanted: list[int]) -> None:
+        i = 0
+        for event in self.events:
+            while i < len(wanted) and wanted[i] <= event.at:
+                self._settle(wanted[i])
+                i += 1
+            self._apply(event)
+        for instant in wanted[i:]:
+            self._settle(instant)
+
+    def _apply(self, event: Event) -> None:
+        for fact, field in self.program.facts_by_type.get(event.type, ()):
+            value = event.fields.get(field)
+            known = self.facts[fact]
+            if value is not None and value not in known:
+                known[value] = event.at
+                for st in self.states:
+                    st.fact_established(fact, value, self.facts)
+        for st in self.by_type.get(event.type, ()):
+            st.add(event, self.facts)
+
+    def window(self, instant: int) -> range | None:
+        """The months whose points count at a status instant (None: all of them)."""
+        months = self.program.window_months
+        if months is None:
+            return None
+        current = self.cal.month(instant)  # a recalculation opens this month
+        return range(current - months, current)
+
+    def _settle(self, instant: int) -> None:
+        window = self.window(instant)
+        by_rule = {}
+        for st in self.states:
+            st.settle()
+            by_rule[st.rule.name] = st.points(window)
+        points = sum(by_rule.values())
+        self.statuses[instant] = Status(instant, points, by_rule, self.program.tier_for(points))
+
+    def status_at(self, instant: int) -> Status:
+        return self.statuses[self.program.status_instant(instant)]
+
+    # --- grants and decisions --------------------------------------------------------------
+
+    def _grants(self, grant_days: dict[Any, list[int]]) -> tuple[Grant, ...]:
+        out = []
+        for grant, days in grant_days.items():
+            years: set[int] = set()
+            for day in sorted(days):
+                tier = self.status_at(self.cal.day_start(day)).tier
+                date = dt.date.fromordinal(day)
+                if tier is None or grant.benefit not in tier.benefits:
+                    continue
+                if grant.once_a_year and date.year in years:
+                    continue
+                years.add(date.year)
+                out.append(Grant(grant.benefit, date))
+        return tuple(sorted(out, key=lambda g: (g.on, g.benefit)))
+
+    def _decisions(self) -> tuple[Decision, ...]:
+        by_type: dict[str, list[Any]] = {}
+        for d in self.program.decisions:
+            by_type.setdefault(d.on, []).append(d)
+        out = []
+        for event in self.events:
+            for d in by_type.get(event.type, ()):
+                status = self.status_at(event.at)
+                granted, reason = self._decide(d, event, status)
+                key_value = event.fields.get(d.key) if d.key else None
+                out.append(Decision(d.benefit, d.key, key_value, granted, reason, event))
+        return tuple(out)
+
+    def _decide(self, d: Any, event: Event, status: Status) -> tuple[bool, str]:
+        tier = status.tier
+        if tier is None:
+            return False, f"no tier at {status.points} points, so no {d.benefit}"
+        if d.benefit not in tier.benefits:
+            return False, f"{tier.name} has no {d.benefit}"
+        params = tier.benefits[d.benefit]
+        if d.test is None:
+            shown = ", ".join(f"{k} {render_value(v, None)}" for k, v in params.items())
+            return True, f"{tier.name} has {d.benefit}" + (f" ({shown})" if shown else "")
+        ok, why = d.test(event.fields, params, self.facts, event.at)
+        return ok, f"{tier.name}: {why}"
+
+
+def evaluate_member(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> Outcome:
+    """The outcome of one member at the end of day `as_of`; `events` sorted by (at, seq)."""
+    return MemberRun(program, member, events, as_of).run()

@@ -1,0 +1,356 @@
+"""Activity histories in: JSON Lines, CSV or Parquet -> accepted events, with accounting.
+
+Every non-blank line (row) read ends up counted once: applied, ignored (a type
+the program does not use), duplicate (an id the member already used: the first
+line wins) or rejected (with file, line and reason). A bad line never stops
+the reading. Lines are read one at a time and kept only as compact `Event`s.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import attrs
+import orjson
+
+from loyalty_dsl.calendar import instant_of
+from loyalty_dsl.compile import CompiledProgram, FieldSpec
+from loyalty_dsl.events import Event
+
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
+           ".parquet": "parquet", ".pq": "parquet"}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}$")
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+_TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+
+
+class HistoryError(Exception):
+    """A history that cannot be read at all (missing file, unknown format)."""
+
+
+class _Bad(Exception):
+    """One line's reason for rejection."""
+
+
+@attrs.define
+class Accounting:
+    """What became of every line read; `applied + ignored + duplicate + rejected == read`."""
+
+    read: int = 0
+    applied: int = 0
+    ignored: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    rejections: list[dict[str, Any]] = attrs.field(factory=list)
+    duplicates: list[dict[str, Any]] = attrs.field(factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {"read": self.read, "applied": self.applied, "ignored": self.ignored,
+                "duplicate": self.duplicate, "rejected": self.rejected}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"events": self.counts(), "rejections": self.rejections, "duplicates": self.duplicates}
+
+    def line(self) -> str:
+        c = self.counts()
+        return (f"events: {c['read']} read, {c['applied']} applied, {c['ignored']} ignored, "
+                f"{c['duplicate']} duplicate, {c['rejected']} rejected")
+
+
+@attrs.define
+class History:
+    """Applied events by member (each list in time order), and the accounting."""
+
+    members: dict[str, list[Event]] = attrs.field(factory=dict)
+    accounting: Accounting = attrs.field(factory=Accounting)
+    latest: int | None = None  # the latest instant of an event neither rejected nor a repeat
+
+    def member_ids(self) -> list[str]:
+        return sorted(self.members)
+
+
+def format_of(path: str) -> str:
+    if path == "-":
+        return "jsonl"
+    fmt = FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise HistoryError(f"{path}: cannot tell the format from the name; "
+                           f"use one of {', '.join(sorted(FORMATS))}")
+    return fmt
+
+
+def read_history(paths: Iterable[str], program: CompiledProgram, stdin: BinaryIO | None = None) -> History:
+    """Read several files as one history."""
+    reader = _Reader(program)
+    for path in paths:
+        fmt = format_of(path)
+        records = _records(path, fmt, stdin)
+        reader.consume(path if path != "-" else "<stdin>", records, text_cells=(fmt == "csv"))
+    for events in reader.history.members.values():
+        events.sort(key=lambda e: e.at)  # stable: same-instant events keep their input order
+    return reader.history
+
+
+# --- formats -> (line, record | reason) ------------------------------------------------
+
+Record = tuple[int, "dict[str, Any] | str"]
+
+
+def _records(path: str, fmt: str, stdin: BinaryIO | None) -> Iterator[Record]:
+    if fmt == "parquet":
+        return _parquet_records(path)
+    if path == "-":
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        return _jsonl_records(stream) if fmt == "jsonl" else _csv_records(stream)
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the generator below
+    except OSError as err:
+        raise HistoryError(f"{path}: {err.strerror or err}") from None
+    return _closing(handle, _jsonl_records(handle) if fmt == "jsonl" else _csv_records(handle))
+
+
+def _closing(handle: BinaryIO, records: Iterator[Record]) -> Iterator[Record]:
+    with handle:
+        yield from records
+
+
+def _jsonl_records(stream: BinaryIO) -> Iterator[Record]:
+    for number, raw in enumerate(stream, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if not raw.strip():
+            continue
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError as err:
+            yield number, f"not valid JSON: {str(err).split(':')[0]}"
+            continue
+        yield number, value if isinstance(value, dict) else f"expected a JSON object, got {_json_kind(value)}"
+
+
+def _json_kind(value: Any) -> str:
+    return {list: "an array", str: "a string", bool: "true or false", type(None): "null"}.get(
+        type(value), "a number")
+
+
+def _csv_records(stream: BinaryIO) -> Iterator[Record]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    rows = csv.reader(text)
+    header: list[str] | None = None
+    line = 1
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            yield line, f"not valid CSV: {err}"
+            line = rows.line_num + 1
+            continue
+        start, line = line, rows.line_num + 1
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if header is None:
+            header = [h.strip() for h in row]
+            continue
+        try:
+            "".join(row).encode("utf-8")
+        except UnicodeEncodeError:
+            yield start, "not valid UTF-8 text"
+            continue
+        if len(row) != len(header):
+            yield start, f"expected {len(header)} columns, got {len(row)}"
+            continue
+        yield start, {k: v for k, v in zip(header, row) if v != ""}
+
+
+def _parquet_records(path: str) -> Iterator[Record]:
+    import pyarrow.parquet as pq  # imported here: only Parquet runs pay for it
+
+    try:
+        file = pq.ParquetFile(path)
+    except (OSError, ValueError) as err:
+        raise HistoryError(f"{path}: not a readable Parquet file ({err})") from None
+    number = 0
+    for batch in file.iter_batches(batch_size=65_536):
+        for row in batch.to_pylist():
+            number += 1
+            yield number, {k: v for k, v in row.items() if v is not None}
+
+
+# --- one record -> an event, or the reason it is refused -----------------------------------
+
+
+class _Reader:
+    def __init__(self, program: CompiledProgram) -> None:
+        self.program = program
+        self.history = History()
+        self.seen_ids: dict[tuple[str, str], tuple[str, int]] = {}
+        self.seq = 0
+        self.converters = {t: tuple((spec, _CONVERT[spec.type]) for spec in specs)
+                           for t, specs in program.schema.items()}
+
+    def consume(self, file: str, records: Iterable[Record], text_cells: bool) -> None:
+        acc = self.history.accounting
+        for line, record in records:
+            acc.read += 1
+            self.seq += 1
+            try:
+                if isinstance(record, str):
+                    raise _Bad(record)
+                self._accept(file, line, record, text_cells)
+            except _Bad as bad:
+                acc.rejected += 1
+                acc.rejections.append({"file": file, "line": line, "reason": str(bad)})
+
+    def _accept(self, file: str, line: int, record: dict[str, Any], text_cells: bool) -> None:
+        member = _required_text(record, "member")
+        type_ = _required_text(record, "type")
+        at = _instant(record.get("at"))
+        event_id = _event_id(record.get("id"))
+        converters = self.converters.get(type_)
+        fields = _fields(record, converters, text_cells) if converters is not None else None
+        acc, history = self.history.accounting, self.history
+        if event_id is not None:
+            first = self.seen_ids.setdefault((member, event_id), (file, line))
+            if first != (file, line):
+                acc.duplicate += 1
+                acc.duplicates.append({"file": file, "line": line, "member": member, "id": event_id,
+                                       "first": {"file": first[0], "line": first[1]}})
+                return
+        history.latest = at if history.latest is None else max(history.latest, at)
+        events = history.members.setdefault(member, [])
+        if fields is None:
+            acc.ignored += 1
+            return
+        acc.applied += 1
+        events.append(Event(at, self.seq, type_, fields, file, line, event_id))
+
+
+def _required_text(record: dict[str, Any], name: str) -> str:
+    value = record.get(name)
+    if value is None:
+        raise _Bad(f"field '{name}' is missing")
+    if not isinstance(value, str):
+        raise _Bad(f"field '{name}': expected text, got {_shown(value)}")
+    if not value.strip():
+        raise _Bad(f"field '{name}' is empty")
+    return value
+
+
+def _event_id(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise _Bad(f"field 'id': expected text or a whole number, got {_shown(value)}")
+    return str(value)
+
+
+def _instant(value: Any) -> int:
+    if value is None:
+        raise _Bad("field 'at' is missing")
+    if isinstance(value, dt.datetime):
+        return instant_of(value)
+    if isinstance(value, dt.date):
+        return instant_of(dt.datetime(value.year, value.month, value.day))
+    if not isinstance(value, str) or not _INSTANT.match(value.strip()):
+        raise _Bad(f"field 'at': expected an ISO-8601 instant such as 2026-03-01T10:00:00Z, got {_shown(value)}")
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip())
+    except ValueError as err:
+        raise _Bad(f"field 'at': impossible date or time {_shown(value)} ({err})") from None
+    try:
+        return instant_of(parsed)
+    except OverflowError:
+        raise _Bad(f"field 'at': {_shown(value)} is out of range") from None
+
+
+def _shown(value: Any) -> str:
+    text = orjson.dumps(value, default=str).decode() if not isinstance(value, bytes) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _fields(record: dict[str, Any], converters: tuple[tuple[FieldSpec, Any], ...],
+            text_cells: bool) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for spec, convert in converters:
+        value = record.get(spec.name)
+        if value is None:
+            if not spec.optional:
+                raise _Bad(f"field '{spec.name}' is missing")
+            if spec.default is not None:
+                fields[spec.name] = spec.default
+            continue
+        try:
+            converted = convert(value, text_cells)
+        except (TypeError, ValueError, OverflowError) as err:
+            raise _Bad(f"field '{spec.name}': {err}, got {_shown(value)}") from None
+        if spec.at_least is not None and converted < spec.at_least:
+            raise _Bad(f"field '{spec.name}': must be at least {spec.at_least}, got {_shown(value)}")
+        fields[spec.name] = converted
+    return fields
+
+
+def _to_text(value: Any, text_cells: bool) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected text")
+    return value
+
+
+def _to_number(value: Any, text_cells: bool) -> float | int:
+    if isinstance(value, str) and text_cells:
+        try:
+            value = float(value) if any(c in value for c in ".eEnN") else int(value)
+        except ValueError:
+            raise ValueError("expected a number") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if type(value).__name__ == "Decimal":
+            return float(value)
+        raise TypeError("expected a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return value
+
+
+def _to_integer(value: Any, text_cells: bool) -> int:
+    number = _to_number(value, text_cells)
+    if isinstance(number, float):
+        if not number.is_integer():
+            raise ValueError("expected a whole number")
+        return int(number)
+    return number
+
+
+def _to_date(value: Any, text_cells: bool) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not _DATE.match(value.strip()):
+        raise TypeError("expected a date such as 1990-05-12")
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("impossible date") from None
+
+
+def _to_boolean(value: Any, text_cells: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and text_cells:
+        word = value.strip().lower()
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+    raise TypeError("expected true or false")
+
+
+_CONVERT: dict[str, Callable[[Any, bool], Any]] = {
+    "text": _to_text, "integer": _to_integer, "number": _to_number, "money": _to_number,
+    "date": _to_date, "boolean": _to_boolean,
+}

@@ -1,0 +1,91 @@
+"""Outcomes out: JSON Lines, CSV or a table for people; files written whole or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from loyalty_dsl.evaluate import Outcome
+
+FORMATS = ("jsonl", "csv", "table")
+_CSV_COLUMNS = ("member", "as_of", "points", "tier", "benefits", "grants", "decisions")
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
+    """A file that appears at `path` only once fully written (temporary file + rename)."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_outcomes(outcomes: Iterable[Outcome], fmt: str, out: IO[bytes]) -> int:
+    """Write every outcome in `fmt`; returns how many were written."""
+    if fmt == "jsonl":
+        count = 0
+        for o in outcomes:
+            out.write(orjson.dumps(o.to_json()) + b"\n")
+            count += 1
+        return count
+    if fmt == "csv":
+        return _write_csv(outcomes, out)
+    return _write_table(outcomes, out)
+
+
+def _write_csv(outcomes: Iterable[Outcome], out: IO[bytes]) -> int:
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text)
+    writer.writerow(_CSV_COLUMNS)
+    count = 0
+    for o in outcomes:
+        j = o.to_json()
+        writer.writerow([j["member"], j["as_of"], j["points"], j["tier"] or "",
+                         orjson.dumps(j["benefits"]).decode(), orjson.dumps(j["grants"]).decode(),
+                         orjson.dumps(j["decisions"]).decode()])
+        count += 1
+    text.detach()
+    return count
+
+
+def _write_table(outcomes: Iterable[Outcome], out: IO[bytes]) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False, header_style="bold")
+    for name, justify in (("member", "left"), ("points", "right"), ("tier", "left"),
+                          ("benefits", "left"), ("grants", "right"), ("decisions", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    count = 0
+    for o in outcomes:
+        j = o.to_json()
+        granted = sum(1 for d in j["decisions"] if d["granted"])
+        decisions = f"{granted} of {len(j['decisions'])} granted" if j["decisions"] else ""
+        table.add_row(j["member"], str(j["points"]), j["tier"] or "-", ", ".join(j["benefits"]),
+                      str(len(j["grants"])) if j["grants"] else "", decisions)
+        count += 1
+    text = io.StringIO()
+    Console(file=text, width=max(100, 80), force_terminal=False, no_color=True).print(table)
+    out.write(text.getvalue().encode())
+    return count
+
+
+def write_json(path: str | Path, value: Any) -> None:
+    with atomic_file(path) as handle:
+        handle.write(orjson.dumps(value, option=orjson.OPT_INDENT_2) + b"\n")

@@ -1,0 +1,401 @@
+"""Program text -> typed AST (`loyalty_dsl.ast`), or diagnostics with a place.
+
+The grammar lives in `grammar/loyalty.lark`; in an installed package it is at
+`loyalty_dsl/grammar/loyalty.lark` (mapped there at build time) and is read
+with importlib.resources. The parser is built once, at import.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import lark
+from lark import Token, Transformer, v_args
+
+from loyalty_dsl import ast
+from loyalty_dsl.ast import Span
+from loyalty_dsl.diagnostics import Diagnostic, ProgramError
+
+
+def _grammar_text() -> str:
+    packaged = resources.files("loyalty_dsl").joinpath("grammar/loyalty.lark")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    # A source checkout: the grammar sits in the top-level grammar/ folder.
+    return (Path(__file__).resolve().parent.parent / "grammar" / "loyalty.lark").read_text(
+        encoding="utf-8"
+    )
+
+
+_PARSER = lark.Lark(
+    _grammar_text(),
+    parser="lalr",
+    lexer="contextual",
+    propagate_positions=True,
+    maybe_placeholders=True,
+)
+
+# Words for the grammar's named terminals; keywords and punctuation are shown as written.
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": 'a quoted text ("...")',
+    "COMPARATOR": "a comparison (>=, <=, >, <, =, !=)",
+    "ONCE": "`once`",
+    "WHICH": "`latest` or `first`",
+    "$END": "the end of the program",
+}
+_STATEMENT_KEYWORDS = {
+    "program", "timezone", "event", "a", "an", "window", "benefit", "tier", "rule", "grant", "decide",
+}
+_ASSUMPTION = re.compile(r"#\s*assumption\s*:\s*(.*)", re.IGNORECASE)
+
+
+def parse(text: str, file: str = "<program>") -> ast.Program:
+    """Parse program text into a Program; raise ProgramError on a syntax error."""
+    try:
+        tree = _PARSER.parse(text)
+    except lark.exceptions.UnexpectedInput as err:
+        raise ProgramError([_syntax_diagnostic(err, text, file)], text) from None
+    program: ast.Program = _ToAst(file, text).transform(tree)
+    return program
+
+
+def parse_file(path: str | Path) -> ast.Program:
+    p = Path(path)
+    return parse(p.read_text(encoding="utf-8"), str(path))
+
+
+# --- syntax errors in an analyst's words ------------------------------------
+
+
+def _terminal_word(name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    term = _PARSER.get_terminal(name)
+    pattern = term.pattern
+    if isinstance(pattern, lark.lexer.PatternStr):
+        return f"`{pattern.value}`"
+    return name.lower()
+
+
+def _expected_words(expected: set[str]) -> str:
+    words = sorted({_terminal_word(n) for n in expected})
+    statements = {f"`{k}`" for k in _STATEMENT_KEYWORDS}
+    if len(statements & set(words)) >= 5:
+        words = [w for w in words if w not in statements] + ["a new statement (event, rule, tier, ...)"]
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _previous_word(text: str, offset: int) -> str | None:
+    before = re.sub(r"#[^\n]*", "", text[:offset]).rstrip()
+    m = re.search(r'("[^"\n]*"|[A-Za-z_0-9.]+|[^\sA-Za-z_0-9])$', before)
+    return m.group(1) if m else None
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    lines = text.splitlines() or [""]
+    return len(lines), len(lines[-1]) + 1
+
+
+def _syntax_diagnostic(err: lark.exceptions.UnexpectedInput, text: str, file: str) -> Diagnostic:
+    line, col = getattr(err, "line", -1), getattr(err, "column", -1)
+    width = 1
+    got: str
+    if isinstance(err, lark.exceptions.UnexpectedToken) and err.token.type != "$END":
+        got = f"`{err.token.value}`"
+        width = max(1, len(str(err.token.value)))
+        expected = set(err.expected)
+    elif isinstance(err, lark.exceptions.UnexpectedCharacters):
+        got = f"`{text[err.pos_in_stream]}`"
+        expected = set(err.allowed or ())
+    else:  # end of input: Lark reports -1, give the real place
+        got = "the end of the program"
+        expected = set(getattr(err, "expected", ()) or ())
+        line, col = _end_position(text)
+    if line < 1:
+        line, col = _end_position(text)
+    offset = _offset(text, line, col)
+    prev = _previous_word(text, offset)
+    where = f" after `{prev}`" if prev else ""
+    message = f"unexpected {got}{where}"
+    if expected:
+        message += f": expected {_expected_words(expected)}"
+    hint = None
+    if isinstance(err, lark.exceptions.UnexpectedCharacters) and text[err.pos_in_stream] == "'":
+        hint = 'texts are written in double quotes: "like this"'
+    return Diagnostic(file, line, col, col + width, "E001", message, hint)
+
+
+def _offset(text: str, line: int, col: int) -> int:
+    lines = text.split("\n")
+    return sum(len(x) + 1 for x in lines[: line - 1]) + col - 1
+
+
+# --- Lark tree -> AST ---------------------------------------------------------
+
+
+def _assumptions(text: str, file: str, statements: list[Any]) -> tuple[ast.Assumption, ...]:
+    """Find `# assumption:` comments (outside strings) and attach each to its statement."""
+    starts = sorted(((s.span.line, s.span.end_line, _describe(s)) for s in statements))
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        col = _comment_column(line)
+        if col is None:
+            continue
+        m = _ASSUMPTION.match(line[col:])
+        if not m:
+            continue
+        about = next((d for first, last, d in starts if first <= number <= last), None)
+        if about is None:
+            about = next((d for first, _, d in starts if first > number), "the program")
+        span = Span(file, number, col + 1, number, len(line) + 1)
+        found.append(ast.Assumption(m.group(1).strip(), about, span))
+    return tuple(found)
+
+
+def _comment_column(line: str) -> int | None:
+    in_string = False
+    escaped = False
+    for i, ch in enumerate(line):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "#":
+            return i
+    return None
+
+
+def _describe(statement: Any) -> str:
+    kinds = {
+        ast.EventDecl: "event", ast.BenefitDecl: "benefit", ast.TierDecl: "tier",
+        ast.RuleDecl: "rule", ast.GrantDecl: "grant", ast.DecideDecl: "decide",
+    }
+    if isinstance(statement, ast.FactDecl):
+        return f"fact `{statement.subject} is {statement.fact}`"
+    if isinstance(statement, (ast.RollingWindow, ast.LifetimeWindow)):
+        return "window"
+    if isinstance(statement, _Setting):
+        return statement.kind
+    return f"{kinds[type(statement)]} {statement.name if hasattr(statement, 'name') else statement.benefit}"
+
+
+class _Setting:
+    """`program "..."` or `timezone "..."`: kept until the Program is assembled."""
+
+    def __init__(self, kind: str, value: ast.Literal, span: Span) -> None:
+        self.kind, self.value, self.span = kind, value, span
+
+
+@v_args(meta=True)
+class _ToAst(Transformer[Token, Any]):
+    """One small constructor per grammar rule; no checking here (see check.py)."""
+
+    def __init__(self, file: str, text: str) -> None:
+        super().__init__()
+        self.file = file
+        self.text = text
+
+    def _span(self, meta: Any) -> Span:
+        if getattr(meta, "empty", True):
+            return ast.NO_SPAN
+        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _name(self, tok: Token) -> ast.Name:
+        return ast.Name(
+            str(tok), Span(self.file, tok.line or 1, tok.column or 1, tok.end_line or 1, tok.end_column or 1)
+        )
+
+    def _literal_of(self, tok: Token, value: Any, kind: str) -> ast.Literal:
+        return ast.Literal(value, kind, str(tok), self._name(tok).span)
+
+    # literals and operands
+    def number(self, meta: Any, c: list[Token]) -> ast.Literal:
+        text = str(c[0])
+        value: int | float = float(text) if "." in text else int(text)
+        return self._literal_of(c[0], value, "number")
+
+    def string(self, meta: Any, c: list[Token]) -> ast.Literal:
+        raw = str(c[0])[1:-1]
+        value = re.sub(r"\\(.)", r"\1", raw)
+        return self._literal_of(c[0], value, "string")
+
+    def true(self, meta: Any, c: list[Token]) -> ast.Literal:
+        return ast.Literal(True, "boolean", "true", self._span(meta))
+
+    def false(self, meta: Any, c: list[Token]) -> ast.Literal:
+        return ast.Literal(False, "boolean", "false", self._span(meta))
+
+    def name_operand(self, meta: Any, c: list[Token]) -> ast.Name:
+        return self._name(c[0])
+
+    # conditions
+    def compare(self, meta: Any, c: list[Any]) -> ast.Compare:
+        op = "==" if str(c[1]) == "=" else str(c[1])
+        return ast.Compare(c[0], op, c[2], self._span(meta))
+
+    def fact_is(self, meta: Any, c: list[Token]) -> ast.FactTest:
+        return ast.FactTest(self._name(c[0]), self._name(c[1]), False, self._span(meta))
+
+    def fact_is_not(self, meta: Any, c: list[Token]) -> ast.FactTest:
+        return ast.FactTest(self._name(c[0]), self._name(c[1]), True, self._span(meta))
+
+    def member_of(self, meta: Any, c: list[Any]) -> ast.MemberOf:
+        return ast.MemberOf(self._name(c[0]), tuple(c[1:]), False, self._span(meta))
+
+    def not_member_of(self, meta: Any, c: list[Any]) -> ast.MemberOf:
+        return ast.MemberOf(self._name(c[0]), tuple(c[1:]), True, self._span(meta))
+
+    def field_test(self, meta: Any, c: list[Token]) -> ast.FieldTest:
+        return ast.FieldTest(self._name(c[0]), self._span(meta))
+
+    def not_(self, meta: Any, c: list[Any]) -> ast.Not:
+        return ast.Not(c[0], self._span(meta))
+
+    def and_(self, meta: Any, c: list[Any]) -> ast.And:
+        return ast.And(c[0], c[1], self._span(meta))
+
+    def or_(self, meta: Any, c: list[Any]) -> ast.Or:
+        return ast.Or(c[0], c[1], self._span(meta))
+
+    # declarations
+    def program_decl(self, meta: Any, c: list[Any]) -> _Setting:
+        return _Setting("program", self.string(meta, c), self._span(meta))
+
+    def timezone_decl(self, meta: Any, c: list[Any]) -> _Setting:
+        return _Setting("timezone", self.string(meta, c), self._span(meta))
+
+    def optional(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
+        return ("optional", True)
+
+    def default(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
+        return ("default", c[0])
+
+    def at_least(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return ("at_least", self.number(meta, c))
+
+    def field_decl(self, meta: Any, c: list[Any]) -> ast.FieldDecl:
+        options = dict(c[2:])
+        return ast.FieldDecl(
+            self._name(c[0]), self._name(c[1]), bool(options.get("optional")),
+            options.get("default"), options.get("at_least"), self._span(meta),
+        )
+
+    def event_decl(self, meta: Any, c: list[Any]) -> ast.EventDecl:
+        fields = tuple(f for f in c[1:] if f is not None)
+        return ast.EventDecl(self._name(c[0]), fields, self._span(meta))
+
+    def fact_decl(self, meta: Any, c: list[Token]) -> ast.FactDecl:
+        return ast.FactDecl(
+            self._name(c[0]), self._name(c[1]), tuple(self._name(t) for t in c[2:]), self._span(meta)
+        )
+
+    def rolling_window(self, meta: Any, c: list[Token]) -> ast.RollingWindow:
+        return ast.RollingWindow(
+            self.number(meta, [c[0]]), self._name(c[1]), self._name(c[2]), self._span(meta)
+        )
+
+    def lifetime_window(self, meta: Any, c: list[Token]) -> ast.LifetimeWindow:
+        return ast.LifetimeWindow(self._span(meta))
+
+    def param_decl(self, meta: Any, c: list[Token]) -> ast.ParamDecl:
+        return ast.ParamDecl(self._name(c[0]), self._name(c[1]), self._span(meta))
+
+    def benefit_decl(self, meta: Any, c: list[Any]) -> ast.BenefitDecl:
+        params = tuple(p for p in c[1:] if p is not None)
+        return ast.BenefitDecl(self._name(c[0]), params, self._span(meta))
+
+    def param_value(self, meta: Any, c: list[Any]) -> ast.ParamValue:
+        return ast.ParamValue(self._name(c[0]), c[1], self._span(meta))
+
+    def tier_benefit(self, meta: Any, c: list[Any]) -> ast.TierBenefit:
+        return ast.TierBenefit(self._name(c[0]), tuple(p for p in c[1:] if p is not None), self._span(meta))
+
+    def tier_decl(self, meta: Any, c: list[Any]) -> ast.TierDecl:
+        return ast.TierDecl(self._name(c[0]), self.number(meta, [c[1]]), tuple(c[2:]), self._span(meta))
+
+    def fixed_amount(self, meta: Any, c: list[Token]) -> ast.Literal:
+        return self.number(meta, c)
+
+    def field_amount(self, meta: Any, c: list[Token]) -> ast.Name:
+        return self._name(c[0])
+
+    def per(self, meta: Any, c: list[Token]) -> ast.Name:
+        return self._name(c[0])
+
+    def beyond(self, meta: Any, c: list[Any]) -> bool:
+        return True
+
+    def earn(self, meta: Any, c: list[Any]) -> ast.Earn:
+        amount, _once, *rest = c
+        beyond_first = bool(rest and rest[-1] is True)
+        per = tuple(x for x in rest if isinstance(x, ast.Name))
+        return ast.Earn(amount, per, beyond_first, self._span(meta))
+
+    def cap(self, meta: Any, c: list[Token]) -> ast.Cap:
+        return ast.Cap(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+
+    def rule_decl(self, meta: Any, c: list[Any]) -> ast.RuleDecl:
+        name, on, where, earn, *caps = c
+        return ast.RuleDecl(self._name(name), self._name(on), where, earn, tuple(caps), self._span(meta))
+
+    def notice(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return ("notice", ast.Notice(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta)))
+
+    def once_a_year(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
+        return ("once_a_year", True)
+
+    def leap_day(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return ("leap_day", ast.LeapDay(
+            self.number(meta, [c[0]]), self._name(c[1]), self.number(meta, [c[2]]), self._name(c[3]),
+            self._span(meta),
+        ))
+
+    def grant_decl(self, meta: Any, c: list[Any]) -> ast.GrantDecl:
+        benefit, date, which, event, *options = c
+        opts = dict(options)
+        return ast.GrantDecl(
+            self._name(benefit), self._name(date), str(which), self._name(event),
+            opts.get("notice"), bool(opts.get("once_a_year")), opts.get("leap_day"), self._span(meta),
+        )
+
+    def decide_decl(self, meta: Any, c: list[Any]) -> ast.DecideDecl:
+        benefit, on, key, when = c
+        return ast.DecideDecl(
+            self._name(benefit), self._name(on), self._name(key) if key is not None else None, when,
+            self._span(meta),
+        )
+
+    def start(self, meta: Any, c: list[Any]) -> ast.Program:
+        settings = {s.kind: s.value for s in c if isinstance(s, _Setting)}
+
+        def of(kind: type | tuple[type, ...]) -> tuple[Any, ...]:
+            return tuple(s for s in c if isinstance(s, kind))
+
+        title = settings.get("program")
+        return ast.Program(
+            file=self.file,
+            title=str(title.value) if title is not None else None,
+            timezone=settings.get("timezone"),
+            events=of(ast.EventDecl),
+            facts=of(ast.FactDecl),
+            windows=of((ast.RollingWindow, ast.LifetimeWindow)),
+            benefits=of(ast.BenefitDecl),
+            tiers=of(ast.TierDecl),
+            rules=of(ast.RuleDecl),
+            grants=of(ast.GrantDecl),
+            decisions=of(ast.DecideDecl),
+            assumptions=_assumptions(self.text, self.file, list(c)),
+            source=self.text,
+        )
