@@ -59,12 +59,25 @@ def _err(node: Any, code: str, message: str, hint: str | None = None) -> Diagnos
     return Diagnostic.at(node.span, code, message, hint)
 
 
-def _unknown(name: ast.Name, what: str, choices: Iterable[str], code: str) -> Diagnostic:
+def _unknown(name: ast.Name, what: str, choices: Iterable[str], code: str, message: str | None = None) -> Diagnostic:
     choices = list(choices)
     hint = did_you_mean(name.text, choices)
     if hint is None and choices and len(choices) <= 8:
         hint = "known: " + ", ".join(sorted(choices))
-    return _err(name, code, f"unknown {what} `{name.text}`", hint)
+    return _err(name, code, message or f"unknown {what} `{name.text}`", hint)
+
+
+def _no_field(name: ast.Name, event: str, fields: Iterable[str]) -> Diagnostic:
+    return _unknown(name, "field", fields, "E104", f"`{event}` has no field `{name.text}`")
+
+
+_ARTICLE = {"text": "text", "money": "money", "integer": "an integer", "number": "a number",
+            "date": "a date", "boolean": "true or false"}
+
+
+def _a(type_name: str) -> str:
+    """A type as a sentence says it: "money", "a date", "true or false"."""
+    return _ARTICLE.get(type_name, type_name)
 
 
 def _duplicates(names: Iterable[ast.Name], what: str) -> Iterator[Diagnostic]:
@@ -136,9 +149,9 @@ def check_events(p: ast.Program, s: Symbols) -> list[Diagnostic]:
                 out.append(_unknown(f.type, "field type", FIELD_TYPES, "E121"))
                 continue
             if f.default is not None and not _literal_fits(f.default, f.type.text):
-                out.append(_err(f.default, "E122", f"the default of `{f.name.text}` is not a {f.type.text}"))
+                out.append(_err(f.default, "E122", f"the default of `{f.name.text}` must be {_a(f.type.text)}"))
             if f.at_least is not None and f.type.text not in NUMERIC:
-                out.append(_err(f.at_least, "E123", f"`at least` needs a number field; `{f.name.text}` is {f.type.text}"))
+                out.append(_err(f.at_least, "E123", f"`at least` needs a number field; `{f.name.text}` is {_a(f.type.text)}"))
     return out
 
 
@@ -189,10 +202,12 @@ def _check_benefit_params(given: ast.TierBenefit, s: Symbols) -> list[Diagnostic
     for pv in given.params:
         pd = declared.get(pv.name.text)
         if pd is None:
-            out.append(_unknown(pv.name, f"parameter of `{decl.name.text}`", declared, "E142"))
+            out.append(_unknown(pv.name, "parameter", declared, "E142",
+                                f"`{decl.name.text}` has no parameter `{pv.name.text}`"))
         elif pd.type.text in FIELD_TYPES and not _literal_fits(pv.value, pd.type.text):
-            out.append(_err(pv.value, "E143", f"`{pv.name.text}` of `{decl.name.text}` is a {pd.type.text}"))
-    for missing in sorted(set(declared) - named):
+            out.append(_err(pv.value, "E143", f"`{pv.name.text}` of `{decl.name.text}` must be {_a(pd.type.text)}"))
+    misspelt = bool(named - set(declared))  # reported above; "missing" would say it twice
+    for missing in [] if misspelt else sorted(set(declared) - named):
         out.append(_err(given, "E144", f"`{given.name.text}` needs its `{missing}`",
                         f"write `{given.name.text} ({missing} ...)`"))
     for pd in decl.params:
@@ -222,12 +237,15 @@ def _check_earn(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:
         if not _is_whole(amount) or int(amount.value) < 0:
             out.append(_err(amount, "E150", "points are earned in whole numbers, 0 or more"))
     elif amount.text not in fields:
-        out.append(_unknown(amount, f"field of `{rule.on.text}`", fields, "E104"))
+        out.append(_no_field(amount, rule.on.text, fields))
     elif fields[amount.text] != "integer":
-        out.append(_err(amount, "E151", f"`{amount.text}` is a {fields[amount.text]}; points come from an integer field"))
+        out.append(_err(amount, "E151", f"`{amount.text}` is {_a(fields[amount.text])}; "
+                        "points come from a whole number or an integer field"))
     for key in rule.earn.per:
         if key.text not in PERIODS and key.text not in fields:
-            out.append(_unknown(key, f"period or field of `{rule.on.text}`", [*PERIODS, *fields], "E152"))
+            out.append(_unknown(key, "key", [*PERIODS, *fields], "E152",
+                                f"`{key.text}` is neither a period ({', '.join(PERIODS)}) "
+                                f"nor a field of `{rule.on.text}`"))
     if rule.earn.beyond_first and not rule.earn.per:
         out.append(_err(rule.earn, "E153", "`beyond the first` needs a `per ...` to count from",
                         "e.g. `earn 1 per category per day beyond the first`"))
@@ -266,9 +284,10 @@ def check_grants(p: ast.Program, s: Symbols) -> list[Diagnostic]:
         elif g.date.text != "anniversary":
             fields = _fields_of(s, g.event.text)
             if g.date.text not in fields:
-                out.append(_unknown(g.date, f"date field of `{g.event.text}`", fields, "E104"))
+                out.append(_no_field(g.date, g.event.text, fields))
             elif fields[g.date.text] != "date":
-                out.append(_err(g.date, "E160", f"`{g.date.text}` is a {fields[g.date.text]}, not a date"))
+                out.append(_err(g.date, "E160", f"`{g.date.text}` is {_a(fields[g.date.text])}, not a date",
+                                "a yearly grant takes a date field, or `the anniversary of` an event"))
         if g.notice is not None:
             if not _is_whole(g.notice.amount) or int(g.notice.amount.value) < 0:
                 out.append(_err(g.notice.amount, "E161", "a notice is a whole number of days"))
@@ -301,7 +320,7 @@ def check_decisions(p: ast.Program, s: Symbols) -> list[Diagnostic]:
             continue
         fields = _fields_of(s, d.on.text)
         if d.key is not None and d.key.text not in fields:
-            out.append(_unknown(d.key, f"field of `{d.on.text}`", fields, "E104"))
+            out.append(_no_field(d.key, d.on.text, fields))
         if d.key is not None and d.key.text in ("benefit", "granted", "reason", "at"):
             out.append(_err(d.key, "E170", f"`{d.key.text}` is already a key of every decision"))
         params = {pd.name.text: pd.type.text for pd in benefit.params} if benefit else {}
@@ -354,9 +373,9 @@ def check_condition(cond: ast.Condition, fields: dict[str, str], params: dict[st
                 types.append(_operand_type(op, fields, params))
             a, b = types
             if a and b and not ((a in NUMERIC and b in NUMERIC) or a == b or {a, b} == {"date", "text"}):
-                out.append(_err(c, "E180", f"cannot compare a {a} with a {b}"))
-            elif a and b and c.op not in ("==", "!=") and not (a in NUMERIC or a == "date"):
-                out.append(_err(c, "E181", f"`{c.op}` compares numbers or dates, not {a}s",
+                out.append(_err(c, "E180", f"cannot compare {_a(a)} with {_a(b)}"))
+            elif a and b and c.op not in ("==", "!=") and not (a in NUMERIC or "date" in (a, b)):
+                out.append(_err(c, "E181", f"`{c.op}` compares numbers or dates, not {_a(a)}",
                                 "use `=` or `!=`, or `in [...]`"))
         elif isinstance(c, ast.FactTest):
             fact = s.facts.get(c.fact.text)
@@ -367,8 +386,8 @@ def check_condition(cond: ast.Condition, fields: dict[str, str], params: dict[st
             elif c.field.text in fields:
                 subject_types = {s.field_type(e.text, fact.subject.text) for e in fact.events} - {None}
                 if subject_types and fields[c.field.text] not in subject_types:
-                    out.append(_err(c.field, "E182", f"`{c.field.text}` is a {fields[c.field.text]}, but "
-                                    f"`{c.fact.text}` is a fact about a {', '.join(sorted(subject_types))}"))
+                    out.append(_err(c.field, "E182", f"`{c.field.text}` is {_a(fields[c.field.text])}, but "
+                                    f"`{c.fact.text}` is a fact about {', '.join(_a(t) for t in sorted(subject_types))}"))
         elif isinstance(c, ast.MemberOf):
             t = fields.get(c.field.text)
             if t is None:
@@ -376,13 +395,13 @@ def check_condition(cond: ast.Condition, fields: dict[str, str], params: dict[st
             else:
                 for v in c.values:
                     if not _literal_fits(v, t):
-                        out.append(_err(v, "E183", f"`{c.field.text}` is a {t}; {v.text} is not"))
+                        out.append(_err(v, "E183", f"`{c.field.text}` is {_a(t)}; {v.text} is not"))
         elif isinstance(c, ast.FieldTest):
             t = known.get(c.field.text)
             if t is None:
                 out.append(_unknown(c.field, "field", known, "E104"))
             elif t != "boolean":
-                out.append(_err(c.field, "E184", f"`{c.field.text}` is a {t}, not true or false",
+                out.append(_err(c.field, "E184", f"`{c.field.text}` is {_a(t)}, not true or false",
                                 f"compare it: `{c.field.text} >= ...`"))
 
     visit(cond)

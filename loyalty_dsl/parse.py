@@ -83,7 +83,8 @@ def _terminal_word(name: str) -> str:
 
 
 def _expected_words(expected: set[str]) -> str:
-    words = sorted({_terminal_word(n) for n in expected})
+    # Kinds of value first ("a number"), then keywords and punctuation as written.
+    words = sorted({_terminal_word(n) for n in expected}, key=lambda w: (w.startswith("`"), w))
     statements = {f"`{k}`" for k in _STATEMENT_KEYWORDS}
     if len(statements & set(words)) >= 5:
         words = [w for w in words if w not in statements] + ["a new statement (event, rule, tier, ...)"]
@@ -94,7 +95,7 @@ def _expected_words(expected: set[str]) -> str:
 
 def _previous_word(text: str, offset: int) -> str | None:
     before = re.sub(r"#[^\n]*", "", text[:offset]).rstrip()
-    m = re.search(r'("[^"\n]*"|[A-Za-z_0-9.]+|[^\sA-Za-z_0-9])$', before)
+    m = re.search(r'("[^"\n]*"|[A-Za-z_0-9.]+|[^\sA-Za-z_0-9"]+)$', before)
     return m.group(1) if m else None
 
 
@@ -123,7 +124,7 @@ def _syntax_diagnostic(err: lark.exceptions.UnexpectedInput, text: str, file: st
     offset = _offset(text, line, col)
     prev = _previous_word(text, offset)
     where = f" after `{prev}`" if prev else ""
-    message = f"unexpected {got}{where}"
+    message = f"the program ends too early{where}" if got == "the end of the program" else f"unexpected {got}{where}"
     if expected:
         message += f": expected {_expected_words(expected)}"
     hint = None
