@@ -224,7 +224,7 @@ def check_rules(p: ast.Program, s: Symbols) -> list[Diagnostic]:
             continue
         fields = _fields_of(s, rule.on.text)
         if rule.where is not None:
-            out += check_condition(rule.where, fields, {}, s)
+            out += check_condition(rule.where, fields, {}, s, f"a field of `{rule.on.text}`")
         out += _check_earn(rule, fields)
         out += _check_caps(rule)
     return out
@@ -304,8 +304,8 @@ def _check_leap_day(leap: ast.LeapDay) -> list[Diagnostic]:
         return [_err(leap, "E163", "only `29 February` needs a day in other years")]
     target = (leap.to_day.value, leap.to_month.text)
     if target not in ((28, "February"), (1, "March")):
-        return [_err(leap, "E164", "29 February falls on `28 February` or `1 March` in other years",
-                     did_you_mean(leap.to_month.text, MONTHS))]
+        hint = None if leap.to_month.text in MONTHS else did_you_mean(leap.to_month.text, MONTHS)
+        return [_err(leap, "E164", "29 February falls on `28 February` or `1 March` in other years", hint)]
     return []
 
 
@@ -328,7 +328,8 @@ def check_decisions(p: ast.Program, s: Symbols) -> list[Diagnostic]:
             out.append(_err(d, "E171", f"`{clash}` is both a field of `{d.on.text}` and a parameter of "
                             f"`{d.benefit.text}`", "rename one of them"))
         if d.when is not None:
-            out += check_condition(d.when, fields, params, s)
+            owner = f"a field of `{d.on.text}`" + (f" or a parameter of `{d.benefit.text}`" if params else "")
+            out += check_condition(d.when, fields, params, s, owner)
     return out
 
 
@@ -354,10 +355,16 @@ def _operand_type(op: ast.Operand, fields: dict[str, str], params: dict[str, str
 
 
 def check_condition(cond: ast.Condition, fields: dict[str, str], params: dict[str, str],
-                    s: Symbols) -> list[Diagnostic]:
-    """Names resolve, types agree, facts exist; every problem in the condition."""
+                    s: Symbols, owner: str) -> list[Diagnostic]:
+    """Names resolve, types agree, facts exist; every problem in the condition.
+
+    `owner` says what a name may be, for messages: "a field of `visit`".
+    """
     out: list[Diagnostic] = []
     known = {**fields, **params}
+
+    def unknown(name: ast.Name, choices: dict[str, str]) -> Diagnostic:
+        return _unknown(name, "field", choices, "E104", f"`{name.text}` is not {owner}")
 
     def visit(c: ast.Condition) -> None:
         if isinstance(c, (ast.And, ast.Or)):
@@ -369,7 +376,7 @@ def check_condition(cond: ast.Condition, fields: dict[str, str], params: dict[st
             types = []
             for op in (c.left, c.right):
                 if isinstance(op, ast.Name) and op.text not in known:
-                    out.append(_unknown(op, "field", known, "E104"))
+                    out.append(unknown(op, known))
                 types.append(_operand_type(op, fields, params))
             a, b = types
             if a and b and not ((a in NUMERIC and b in NUMERIC) or a == b or {a, b} == {"date", "text"}):
@@ -380,7 +387,7 @@ def check_condition(cond: ast.Condition, fields: dict[str, str], params: dict[st
         elif isinstance(c, ast.FactTest):
             fact = s.facts.get(c.fact.text)
             if c.field.text not in fields:
-                out.append(_unknown(c.field, "field", fields, "E104"))
+                out.append(unknown(c.field, fields))
             if fact is None:
                 out.append(_unknown(c.fact, "fact", s.facts, "E105"))
             elif c.field.text in fields:
@@ -391,7 +398,7 @@ def check_condition(cond: ast.Condition, fields: dict[str, str], params: dict[st
         elif isinstance(c, ast.MemberOf):
             t = fields.get(c.field.text)
             if t is None:
-                out.append(_unknown(c.field, "field", fields, "E104"))
+                out.append(unknown(c.field, fields))
             else:
                 for v in c.values:
                     if not _literal_fits(v, t):
@@ -399,7 +406,7 @@ def check_condition(cond: ast.Condition, fields: dict[str, str], params: dict[st
         elif isinstance(c, ast.FieldTest):
             t = known.get(c.field.text)
             if t is None:
-                out.append(_unknown(c.field, "field", known, "E104"))
+                out.append(unknown(c.field, known))
             elif t != "boolean":
                 out.append(_err(c.field, "E184", f"`{c.field.text}` is {_a(t)}, not true or false",
                                 f"compare it: `{c.field.text} >= ...`"))

@@ -347,6 +347,11 @@ class _ToAst(Transformer[Token, Any]):
     def cap(self, meta: Any, c: list[Token]) -> ast.Cap:
         return ast.Cap(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
 
+    def window_cap(self, meta: Any, c: list[Token]) -> ast.Cap:
+        span = self._span(meta)
+        word = Span(span.file, span.end_line, span.end_col - len("window"), span.end_line, span.end_col)
+        return ast.Cap(self.number(meta, [c[0]]), ast.Name("window", word), span)
+
     def rule_decl(self, meta: Any, c: list[Any]) -> ast.RuleDecl:
         name, on, where, earn, *caps = c
         return ast.RuleDecl(self._name(name), self._name(on), where, earn, tuple(caps), self._span(meta))

@@ -1,0 +1,86 @@
+"""What an analyst sees for a broken program: every problem, its place, in words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from loyalty_dsl import ProgramError, compile_text
+from loyalty_dsl.check import check
+from loyalty_dsl.parse import parse
+
+ROOT = Path(__file__).resolve().parent.parent
+BROKEN = ROOT / "tests" / "cases" / "broken"
+PROGRAMS = sorted((ROOT / "programs").glob("*.loy"))
+
+
+def diagnose(text: str, file: str) -> str:
+    try:
+        compile_text(text, file)
+    except ProgramError as err:
+        return err.render()
+    raise AssertionError(f"{file} compiled without errors")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BROKEN.glob("*.loy")))
+def test_broken_program_messages(snapshot, name):
+    text = (BROKEN / name).read_text()
+    assert diagnose(text, f"tests/cases/broken/{name}") == snapshot
+
+
+@pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.name)
+def test_shipped_programs_check_clean(path):
+    assert check(parse(path.read_text(), str(path))) == []
+
+
+def test_every_problem_is_reported_in_one_run():
+    text = (
+        "window lifetime, continuous\nevent visit\ntier T from 0 points: prek\n"
+        "rule a: on vist earn 1\nrule b: on visit earn 1 per dya\n"
+    )
+    with pytest.raises(ProgramError) as err:
+        compile_text(text, "p.loy")
+    assert [(d.line, d.code) for d in err.value.diagnostics] == [(3, "E103"), (4, "E101"), (5, "E152")]
+
+
+def test_did_you_mean_only_when_close():
+    with pytest.raises(ProgramError) as err:
+        compile_text("window lifetime, continuous\nevent visit\ntier T from 0 points:\n"
+                     "rule a: on vist earn 1\nrule b: on shopping earn 1\n", "p.loy")
+    first, second = err.value.diagnostics
+    assert first.hint == "did you mean `visit`?"
+    assert second.hint == "known: visit"
+
+
+# --- the error contract, for any text ----------------------------------------------------
+
+_WORDS = ["rule", "tier", "event", "window", "earn", "per", "day", "cap", "on", "where", "and", "not",
+          "is", "in", "from", "points", ":", ",", "(", ")", "[", "]", ">=", "=", "5", "2.00", '"x"',
+          "visit", "amount", "lifetime", "continuous", "last", "12", "months", "grant", "decide", "#", "\n"]
+
+
+def _mutations() -> st.SearchStrategy[str]:
+    shipped = [p.read_text() for p in PROGRAMS]
+    return st.builds(
+        lambda text, at, junk, cut: text[:at] + junk + text[at + cut:],
+        st.sampled_from(shipped), st.integers(0, 4000), st.sampled_from([*_WORDS, "", "@", "'", '"']),
+        st.integers(0, 30),
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.lists(st.sampled_from(_WORDS)).map(" ".join), _mutations(), st.text(max_size=200)))
+def test_any_text_gives_a_program_or_placed_errors(text):
+    try:
+        compile_text(text, "fuzz.loy")
+    except ProgramError as err:
+        lines = text.splitlines() or [""]
+        assert err.diagnostics
+        for d in err.diagnostics:
+            assert 1 <= d.line <= max(len(lines), 1) + 1, d
+            assert d.col >= 1 and d.end_col > d.col, d
+            assert d.file == "fuzz.loy"
+        assert err.render()
