@@ -9,6 +9,14 @@ from loyalty_dsl.run import outcomes
 __version__ = "0.1.0"
 
 __all__ = [
-    "CompiledProgram", "Diagnostic", "History", "Outcome", "ProgramError", "compile_text",
-    "evaluate_member", "load", "outcomes", "read_history",
+    "CompiledProgram",
+    "Diagnostic",
+    "History",
+    "Outcome",
+    "ProgramError",
+    "compile_text",
+    "evaluate_member",
+    "load",
+    "outcomes",
+    "read_history",
 ]

@@ -7,8 +7,6 @@ thing compare equal wherever they were written. No later stage sees Lark trees.
 
 from __future__ import annotations
 
-from typing import Union
-
 import attrs
 
 
@@ -110,8 +108,8 @@ class Or:
     span: Span = _span()
 
 
-Operand = Union[Name, Literal]
-Condition = Union[Compare, FactTest, MemberOf, FieldTest, Not, And, Or]
+Operand = Name | Literal
+Condition = Compare | FactTest | MemberOf | FieldTest | Not | And | Or
 
 
 # --- declarations -----------------------------------------------------------
@@ -161,7 +159,7 @@ class LifetimeWindow:
     span: Span = _span()
 
 
-Window = Union[RollingWindow, LifetimeWindow]
+Window = RollingWindow | LifetimeWindow
 
 
 @attrs.frozen
@@ -283,10 +281,9 @@ class Assumption:
     span: Span = _span()
 
 
-Statement = Union[
-    EventDecl, FactDecl, RollingWindow, LifetimeWindow, BenefitDecl, TierDecl,
-    RuleDecl, GrantDecl, DecideDecl,
-]
+Statement = (
+    EventDecl | FactDecl | RollingWindow | LifetimeWindow | BenefitDecl | TierDecl | RuleDecl | GrantDecl | DecideDecl
+)
 
 
 @attrs.frozen

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 US_PER_DAY = 86_400_000_000
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 
 def instant_of(value: dt.datetime) -> int:

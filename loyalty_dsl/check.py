@@ -22,8 +22,18 @@ PERIODS = ("day", "week", "month", "year")
 CAP_PERIODS = (*PERIODS, "window")
 BUILTIN_FIELDS = ("member", "type", "at", "id")
 MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August",
-    "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 # Caps on several periods must nest, so that one chronological pass can apply them.
 _NESTED_PERIODS = {("day", "week"), ("day", "month"), ("day", "year"), ("month", "year"), ("week", "year")}
@@ -71,8 +81,14 @@ def _no_field(name: ast.Name, event: str, fields: Iterable[str]) -> Diagnostic:
     return _unknown(name, "field", fields, "E104", f"`{event}` has no field `{name.text}`")
 
 
-_ARTICLE = {"text": "text", "money": "money", "integer": "an integer", "number": "a number",
-            "date": "a date", "boolean": "true or false"}
+_ARTICLE = {
+    "text": "text",
+    "money": "money",
+    "integer": "an integer",
+    "number": "a number",
+    "date": "a date",
+    "boolean": "true or false",
+}
 
 
 def _a(type_name: str) -> str:
@@ -104,27 +120,60 @@ def check_settings(p: ast.Program, s: Symbols) -> list[Diagnostic]:
         try:
             zoneinfo.ZoneInfo(str(tz))
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            out.append(_err(p.timezone, "E110", f"unknown time zone {p.timezone.text}",
-                            'use an IANA name such as "UTC" or "Europe/Paris"'))
+            out.append(
+                _err(
+                    p.timezone,
+                    "E110",
+                    f"unknown time zone {p.timezone.text}",
+                    'use an IANA name such as "UTC" or "Europe/Paris"',
+                )
+            )
     if not p.windows:
-        out.append(Diagnostic(p.file, 1, 1, 2, "E111", "the program has no window",
-                              "add `window last 12 months, recalculated monthly` or `window lifetime, continuous`"))
+        out.append(
+            Diagnostic(
+                p.file,
+                1,
+                1,
+                2,
+                "E111",
+                "the program has no window",
+                "add `window last 12 months, recalculated monthly` or `window lifetime, continuous`",
+            )
+        )
     for extra in p.windows[1:]:
-        out.append(_err(extra, "E112", "the program has more than one window",
-                        f"the first is on line {p.windows[0].span.line}"))
+        out.append(
+            _err(
+                extra, "E112", "the program has more than one window", f"the first is on line {p.windows[0].span.line}"
+            )
+        )
     for w in p.windows[:1]:
         if isinstance(w, ast.RollingWindow):
             if not _is_whole(w.length) or int(w.length.value) < 1:
                 out.append(_err(w.length, "E113", "a window's length is a whole number of months, at least 1"))
             if w.unit.text not in ("month", "months"):
-                out.append(_err(w.unit, "E114", f"a rolling window is counted in months, not `{w.unit.text}`",
-                                did_you_mean(w.unit.text, ["months"])))
+                out.append(
+                    _err(
+                        w.unit,
+                        "E114",
+                        f"a rolling window is counted in months, not `{w.unit.text}`",
+                        did_you_mean(w.unit.text, ["months"]),
+                    )
+                )
             if w.every.text != "monthly":
-                out.append(_err(w.every, "E115", f"windows are recalculated `monthly`, not `{w.every.text}`",
-                                did_you_mean(w.every.text, ["monthly"])))
+                out.append(
+                    _err(
+                        w.every,
+                        "E115",
+                        f"windows are recalculated `monthly`, not `{w.every.text}`",
+                        did_you_mean(w.every.text, ["monthly"]),
+                    )
+                )
     if not p.tiers:
-        out.append(Diagnostic(p.file, 1, 1, 2, "E116", "the program has no tier",
-                              "add at least one `tier NAME from N points:`"))
+        out.append(
+            Diagnostic(
+                p.file, 1, 1, 2, "E116", "the program has no tier", "add at least one `tier NAME from N points:`"
+            )
+        )
     return out
 
 
@@ -151,7 +200,9 @@ def check_events(p: ast.Program, s: Symbols) -> list[Diagnostic]:
             if f.default is not None and not _literal_fits(f.default, f.type.text):
                 out.append(_err(f.default, "E122", f"the default of `{f.name.text}` must be {_a(f.type.text)}"))
             if f.at_least is not None and f.type.text not in NUMERIC:
-                out.append(_err(f.at_least, "E123", f"`at least` needs a number field; `{f.name.text}` is {_a(f.type.text)}"))
+                out.append(
+                    _err(f.at_least, "E123", f"`at least` needs a number field; `{f.name.text}` is {_a(f.type.text)}")
+                )
     return out
 
 
@@ -165,13 +216,24 @@ def check_facts(p: ast.Program, s: Symbols) -> list[Diagnostic]:
                 continue
             t = s.field_type(ev.text, fact.subject.text)
             if t is None:
-                out.append(_err(ev, "E130", f"`{ev.text}` has no field `{fact.subject.text}`",
-                                did_you_mean(fact.subject.text, s.fields[ev.text])))
+                out.append(
+                    _err(
+                        ev,
+                        "E130",
+                        f"`{ev.text}` has no field `{fact.subject.text}`",
+                        did_you_mean(fact.subject.text, s.fields[ev.text]),
+                    )
+                )
             else:
                 types.add(t)
         if len(types) > 1:
-            out.append(_err(fact.subject, "E131", f"`{fact.subject.text}` has different types in these events: "
-                            + ", ".join(sorted(types))))
+            out.append(
+                _err(
+                    fact.subject,
+                    "E131",
+                    f"`{fact.subject.text}` has different types in these events: " + ", ".join(sorted(types)),
+                )
+            )
     return out
 
 
@@ -182,9 +244,16 @@ def check_tiers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
         th = tier.threshold
         if not _is_whole(th) or int(th.value) < 0:
             out.append(_err(th, "E140", "a tier starts at a whole number of points, 0 or more"))
-        elif previous is not None and _is_whole(previous.threshold) and th.value <= previous.threshold.value:
-            out.append(_err(th, "E141", f"tier `{tier.name.text}` must start above `{previous.name.text}` "
-                            f"({previous.threshold.text} points)", "list tiers from the lowest to the highest"))
+        elif previous is not None and _is_whole(previous.threshold) and int(th.value) <= int(previous.threshold.value):
+            out.append(
+                _err(
+                    th,
+                    "E141",
+                    f"tier `{tier.name.text}` must start above `{previous.name.text}` "
+                    f"({previous.threshold.text} points)",
+                    "list tiers from the lowest to the highest",
+                )
+            )
         previous = tier
         out += _duplicates((b.name for b in tier.benefits), f"benefit of tier `{tier.name.text}`")
         for given in tier.benefits:
@@ -202,14 +271,23 @@ def _check_benefit_params(given: ast.TierBenefit, s: Symbols) -> list[Diagnostic
     for pv in given.params:
         pd = declared.get(pv.name.text)
         if pd is None:
-            out.append(_unknown(pv.name, "parameter", declared, "E142",
-                                f"`{decl.name.text}` has no parameter `{pv.name.text}`"))
+            out.append(
+                _unknown(
+                    pv.name, "parameter", declared, "E142", f"`{decl.name.text}` has no parameter `{pv.name.text}`"
+                )
+            )
         elif pd.type.text in FIELD_TYPES and not _literal_fits(pv.value, pd.type.text):
             out.append(_err(pv.value, "E143", f"`{pv.name.text}` of `{decl.name.text}` must be {_a(pd.type.text)}"))
     misspelt = bool(named - set(declared))  # reported above; "missing" would say it twice
     for missing in [] if misspelt else sorted(set(declared) - named):
-        out.append(_err(given, "E144", f"`{given.name.text}` needs its `{missing}`",
-                        f"write `{given.name.text} ({missing} ...)`"))
+        out.append(
+            _err(
+                given,
+                "E144",
+                f"`{given.name.text}` needs its `{missing}`",
+                f"write `{given.name.text} ({missing} ...)`",
+            )
+        )
     for pd in decl.params:
         if pd.type.text not in FIELD_TYPES:
             out.append(_unknown(pd.type, "parameter type", FIELD_TYPES, "E121"))
@@ -239,16 +317,33 @@ def _check_earn(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:
     elif amount.text not in fields:
         out.append(_no_field(amount, rule.on.text, fields))
     elif fields[amount.text] != "integer":
-        out.append(_err(amount, "E151", f"`{amount.text}` is {_a(fields[amount.text])}; "
-                        "points come from a whole number or an integer field"))
+        out.append(
+            _err(
+                amount,
+                "E151",
+                f"`{amount.text}` is {_a(fields[amount.text])}; points come from a whole number or an integer field",
+            )
+        )
     for key in rule.earn.per:
         if key.text not in PERIODS and key.text not in fields:
-            out.append(_unknown(key, "key", [*PERIODS, *fields], "E152",
-                                f"`{key.text}` is neither a period ({', '.join(PERIODS)}) "
-                                f"nor a field of `{rule.on.text}`"))
+            out.append(
+                _unknown(
+                    key,
+                    "key",
+                    [*PERIODS, *fields],
+                    "E152",
+                    f"`{key.text}` is neither a period ({', '.join(PERIODS)}) nor a field of `{rule.on.text}`",
+                )
+            )
     if rule.earn.beyond_first and not rule.earn.per:
-        out.append(_err(rule.earn, "E153", "`beyond the first` needs a `per ...` to count from",
-                        "e.g. `earn 1 per category per day beyond the first`"))
+        out.append(
+            _err(
+                rule.earn,
+                "E153",
+                "`beyond the first` needs a `per ...` to count from",
+                "e.g. `earn 1 per category per day beyond the first`",
+            )
+        )
     return out
 
 
@@ -266,11 +361,16 @@ def _check_caps(rule: ast.RuleDecl) -> list[Diagnostic]:
             periods.append(cap.period.text)
     calendar = [x for x in periods if x != "window"]
     for i, a in enumerate(calendar):
-        for b in calendar[i + 1:]:
+        for b in calendar[i + 1 :]:
             if (a, b) not in _NESTED_PERIODS and (b, a) not in _NESTED_PERIODS:
                 cap = next(c for c in rule.caps if c.period.text == b)
-                out.append(_err(cap.period, "E157", f"caps per {a} and per {b} cannot be combined: "
-                                "one does not fit inside the other"))
+                out.append(
+                    _err(
+                        cap.period,
+                        "E157",
+                        f"caps per {a} and per {b} cannot be combined: one does not fit inside the other",
+                    )
+                )
     return out
 
 
@@ -286,14 +386,23 @@ def check_grants(p: ast.Program, s: Symbols) -> list[Diagnostic]:
             if g.date.text not in fields:
                 out.append(_no_field(g.date, g.event.text, fields))
             elif fields[g.date.text] != "date":
-                out.append(_err(g.date, "E160", f"`{g.date.text}` is {_a(fields[g.date.text])}, not a date",
-                                "a yearly grant takes a date field, or `the anniversary of` an event"))
+                out.append(
+                    _err(
+                        g.date,
+                        "E160",
+                        f"`{g.date.text}` is {_a(fields[g.date.text])}, not a date",
+                        "a yearly grant takes a date field, or `the anniversary of` an event",
+                    )
+                )
         if g.notice is not None:
             if not _is_whole(g.notice.amount) or int(g.notice.amount.value) < 0:
                 out.append(_err(g.notice.amount, "E161", "a notice is a whole number of days"))
             if g.notice.unit.text not in ("day", "days"):
-                out.append(_err(g.notice.unit, "E162", "a notice is counted in days",
-                                did_you_mean(g.notice.unit.text, ["days"])))
+                out.append(
+                    _err(
+                        g.notice.unit, "E162", "a notice is counted in days", did_you_mean(g.notice.unit.text, ["days"])
+                    )
+                )
         if g.leap_day is not None:
             out += _check_leap_day(g.leap_day)
     return out
@@ -325,8 +434,14 @@ def check_decisions(p: ast.Program, s: Symbols) -> list[Diagnostic]:
             out.append(_err(d.key, "E170", f"`{d.key.text}` is already a key of every decision"))
         params = {pd.name.text: pd.type.text for pd in benefit.params} if benefit else {}
         for clash in sorted(set(params) & set(fields)):
-            out.append(_err(d, "E171", f"`{clash}` is both a field of `{d.on.text}` and a parameter of "
-                            f"`{d.benefit.text}`", "rename one of them"))
+            out.append(
+                _err(
+                    d,
+                    "E171",
+                    f"`{clash}` is both a field of `{d.on.text}` and a parameter of `{d.benefit.text}`",
+                    "rename one of them",
+                )
+            )
         if d.when is not None:
             owner = f"a field of `{d.on.text}`" + (f" or a parameter of `{d.benefit.text}`" if params else "")
             out += check_condition(d.when, fields, params, s, owner)
@@ -354,8 +469,9 @@ def _operand_type(op: ast.Operand, fields: dict[str, str], params: dict[str, str
     return fields.get(op.text) or params.get(op.text)
 
 
-def check_condition(cond: ast.Condition, fields: dict[str, str], params: dict[str, str],
-                    s: Symbols, owner: str) -> list[Diagnostic]:
+def check_condition(
+    cond: ast.Condition, fields: dict[str, str], params: dict[str, str], s: Symbols, owner: str
+) -> list[Diagnostic]:
     """Names resolve, types agree, facts exist; every problem in the condition.
 
     `owner` says what a name may be, for messages: "a field of `visit`".
@@ -382,8 +498,11 @@ def check_condition(cond: ast.Condition, fields: dict[str, str], params: dict[st
             if a and b and not ((a in NUMERIC and b in NUMERIC) or a == b or {a, b} == {"date", "text"}):
                 out.append(_err(c, "E180", f"cannot compare {_a(a)} with {_a(b)}"))
             elif a and b and c.op not in ("==", "!=") and not (a in NUMERIC or "date" in (a, b)):
-                out.append(_err(c, "E181", f"`{c.op}` compares numbers or dates, not {_a(a)}",
-                                "use `=` or `!=`, or `in [...]`"))
+                out.append(
+                    _err(
+                        c, "E181", f"`{c.op}` compares numbers or dates, not {_a(a)}", "use `=` or `!=`, or `in [...]`"
+                    )
+                )
         elif isinstance(c, ast.FactTest):
             fact = s.facts.get(c.fact.text)
             if c.field.text not in fields:
@@ -391,10 +510,16 @@ def check_condition(cond: ast.Condition, fields: dict[str, str], params: dict[st
             if fact is None:
                 out.append(_unknown(c.fact, "fact", s.facts, "E105"))
             elif c.field.text in fields:
-                subject_types = {s.field_type(e.text, fact.subject.text) for e in fact.events} - {None}
+                subject_types = {t for e in fact.events if (t := s.field_type(e.text, fact.subject.text))}
                 if subject_types and fields[c.field.text] not in subject_types:
-                    out.append(_err(c.field, "E182", f"`{c.field.text}` is {_a(fields[c.field.text])}, but "
-                                    f"`{c.fact.text}` is a fact about {', '.join(_a(t) for t in sorted(subject_types))}"))
+                    out.append(
+                        _err(
+                            c.field,
+                            "E182",
+                            f"`{c.field.text}` is {_a(fields[c.field.text])}, but "
+                            f"`{c.fact.text}` is a fact about {', '.join(_a(t) for t in sorted(subject_types))}",
+                        )
+                    )
         elif isinstance(c, ast.MemberOf):
             t = fields.get(c.field.text)
             if t is None:
@@ -408,16 +533,28 @@ def check_condition(cond: ast.Condition, fields: dict[str, str], params: dict[st
             if t is None:
                 out.append(unknown(c.field, known))
             elif t != "boolean":
-                out.append(_err(c.field, "E184", f"`{c.field.text}` is {_a(t)}, not true or false",
-                                f"compare it: `{c.field.text} >= ...`"))
+                out.append(
+                    _err(
+                        c.field,
+                        "E184",
+                        f"`{c.field.text}` is {_a(t)}, not true or false",
+                        f"compare it: `{c.field.text} >= ...`",
+                    )
+                )
 
     visit(cond)
     return out
 
 
 CHECKS: tuple[Callable[[ast.Program, Symbols], list[Diagnostic]], ...] = (
-    check_settings, check_unique_names, check_events, check_facts, check_tiers,
-    check_rules, check_grants, check_decisions,
+    check_settings,
+    check_unique_names,
+    check_events,
+    check_facts,
+    check_tiers,
+    check_rules,
+    check_grants,
+    check_decisions,
 )
 
 

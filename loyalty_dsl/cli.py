@@ -11,12 +11,12 @@ from typing import Any, NoReturn
 import click
 
 from loyalty_dsl import __version__
+from loyalty_dsl.check import check as check_program
 from loyalty_dsl.compile import CompiledProgram, load
 from loyalty_dsl.diagnostics import ProgramError
 from loyalty_dsl.history import HistoryError, read_history
 from loyalty_dsl.output import FORMATS, atomic_file, write_json, write_outcomes
 from loyalty_dsl.parse import parse_file
-from loyalty_dsl.check import check as check_program
 from loyalty_dsl.run import outcomes as all_outcomes
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -71,19 +71,44 @@ def main() -> None:
 @main.command(epilog=EXIT_STATUSES)
 @click.argument("program", type=click.Path(exists=True, dir_okay=False))
 @click.argument("history", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-              help="Evaluate at the end of this day. Default: the day of the latest accepted event.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True,
-              help="jsonl: one JSON object per member; csv: one row per member; table: for people.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              help="Write outcomes here (written whole or not at all). Default: standard output.")
-@click.option("--summary", type=click.Path(dir_okay=False),
-              help="Write the run's accounting (counts, rejected lines, repeats) as JSON here.")
-@click.option("--strict", is_flag=True,
-              help="Treat any rejected line as an error: exit 1 and write no outcomes.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Evaluate at the end of this day. Default: the day of the latest accepted event.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: one JSON object per member; csv: one row per member; table: for people.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="-",
+    help="Write outcomes here (written whole or not at all). Default: standard output.",
+)
+@click.option(
+    "--summary",
+    type=click.Path(dir_okay=False),
+    help="Write the run's accounting (counts, rejected lines, repeats) as JSON here.",
+)
+@click.option("--strict", is_flag=True, help="Treat any rejected line as an error: exit 1 and write no outcomes.")
 @_guarded
-def run(program: str, history: tuple[str, ...], as_of: dt.datetime | None, fmt: str,
-        output: str, summary: str | None, strict: bool) -> None:
+def run(
+    program: str,
+    history: tuple[str, ...],
+    as_of: dt.datetime | None,
+    fmt: str,
+    output: str,
+    summary: str | None,
+    strict: bool,
+) -> None:
     """Evaluate PROGRAM over HISTORY files (JSON Lines, CSV or Parquet; - for standard input).
 
     Several files are one history. Outcomes are ordered by member id. Bad lines
@@ -117,8 +142,10 @@ def _report(rejections: list[dict[str, Any]], counts: str) -> None:
     for r in rejections[:_SHOWN_REJECTIONS]:
         click.echo(f"{r['file']}:{r['line']}: rejected: {r['reason']}", err=True)
     if len(rejections) > _SHOWN_REJECTIONS:
-        click.echo(f"... and {len(rejections) - _SHOWN_REJECTIONS} more rejected line(s) "
-                   "(all of them with --summary)", err=True)
+        click.echo(
+            f"... and {len(rejections) - _SHOWN_REJECTIONS} more rejected line(s) (all of them with --summary)",
+            err=True,
+        )
     click.echo(f"loyalty: {counts}", err=True)
 
 
@@ -144,8 +171,10 @@ def check(programs: tuple[str, ...], assumptions: bool) -> None:
             failed += 1
             continue
         marks = parsed.assumptions
-        click.echo(f"{path}: ok ({len(parsed.events)} events, {len(parsed.rules)} rules, "
-                   f"{len(parsed.tiers)} tiers, {len(marks)} assumptions)")
+        click.echo(
+            f"{path}: ok ({len(parsed.events)} events, {len(parsed.rules)} rules, "
+            f"{len(parsed.tiers)} tiers, {len(marks)} assumptions)"
+        )
         if assumptions:
             for a in marks:
                 click.echo(f"{a.span.file}:{a.span.line}: assumption ({a.about}): {a.text}")

@@ -146,8 +146,13 @@ def compile_program(p: ast.Program) -> CompiledProgram:
 def _field_spec(f: ast.FieldDecl) -> FieldSpec:
     at_least = f.at_least.value if f.at_least is not None else None
     assert not isinstance(at_least, (str, bool))
-    return FieldSpec(f.name.text, f.type.text, f.optional or f.default is not None,
-                     f.default.value if f.default is not None else None, at_least)
+    return FieldSpec(
+        f.name.text,
+        f.type.text,
+        f.optional or f.default is not None,
+        f.default.value if f.default is not None else None,
+        at_least,
+    )
 
 
 def _facts_by_type(p: ast.Program) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -166,8 +171,10 @@ def _types(s: Symbols, event: str) -> dict[str, str]:
 
 def _rule(r: ast.RuleDecl, s: Symbols) -> CompiledRule:
     amount = r.earn.amount
-    caps = sorted(((int(c.amount.value), c.period.text) for c in r.caps if c.period.text != "window"),
-                  key=lambda c: _PERIOD_ORDER[c[1]])
+    caps = sorted(
+        ((int(c.amount.value), c.period.text) for c in r.caps if c.period.text != "window"),
+        key=lambda c: _PERIOD_ORDER[c[1]],
+    )
     window_cap = next((int(c.amount.value) for c in r.caps if c.period.text == "window"), None)
     return CompiledRule(
         name=r.name.text,

@@ -25,8 +25,12 @@ Predicate = Callable[[dict[str, Any], Facts, int], bool]
 Explained = Callable[[dict[str, Any], dict[str, Any], Facts, int], tuple[bool, str]]
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, ">=": operator.ge, "<=": operator.le,
-    ">": operator.gt, "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
 }
 _NEGATED = {"==": "!=", "!=": "==", ">=": "<", "<=": ">", ">": "<=", "<": ">="}
 
@@ -139,10 +143,11 @@ def compile_explained(cond: ast.Condition, fields: dict[str, str], params: dict[
         return negate
     if isinstance(cond, ast.Compare):
         fn, op = _OPS[cond.op], cond.op
-        left, right = _explained_operand(cond.left, fields, params), _explained_operand(cond.right, fields, params)
+        lget = _explained_operand(cond.left, fields, params)
+        rget = _explained_operand(cond.right, fields, params)
 
         def compare(f: dict[str, Any], p: dict[str, Any], facts: Facts, b: int) -> tuple[bool, str]:
-            (lv, lw), (rv, rw) = left(f, p), right(f, p)
+            (lv, lw), (rv, rw) = lget(f, p), rget(f, p)
             ok = lv is not None and rv is not None and fn(lv, rv)
             return ok, f"{lw} {op if ok else _NEGATED[op]} {rw}"
 
@@ -158,8 +163,9 @@ def compile_explained(cond: ast.Condition, fields: dict[str, str], params: dict[
     return simple
 
 
-def _explained_operand(op: ast.Operand, fields: dict[str, str],
-                       params: dict[str, str]) -> Callable[[dict[str, Any], dict[str, Any]], tuple[Any, str]]:
+def _explained_operand(
+    op: ast.Operand, fields: dict[str, str], params: dict[str, str]
+) -> Callable[[dict[str, Any], dict[str, Any]], tuple[Any, str]]:
     if isinstance(op, ast.Literal):
         value = op.value
         return lambda f, p: (value, op.text)

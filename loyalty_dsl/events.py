@@ -13,10 +13,11 @@ class Event:
     luck. Slots keep millions of these small.
     """
 
-    __slots__ = ("at", "seq", "type", "fields", "file", "line", "id")
+    __slots__ = ("at", "fields", "file", "id", "line", "seq", "type")
 
-    def __init__(self, at: int, seq: int, type: str, fields: dict[str, Any],
-                 file: str, line: int, id: str | None) -> None:
+    def __init__(
+        self, at: int, seq: int, type: str, fields: dict[str, Any], file: str, line: int, id: str | None
+    ) -> None:
         self.at = at
         self.seq = seq
         self.type = type

@@ -27,8 +27,9 @@ def yearly(date: dt.date, year: int, leap_to_march: bool) -> dt.date:
 
 def candidate_days(grant: CompiledGrant, events: Sequence[Event], cal: Calendar, last_day: int) -> list[int]:
     """Days (ordinals, up to `last_day` included) on which the grant falls, tiers aside."""
-    sources = [e for e in events if e.type == grant.event
-               and (grant.field is None or e.fields.get(grant.field) is not None)]
+    sources = [
+        e for e in events if e.type == grant.event and (grant.field is None or e.fields.get(grant.field) is not None)
+    ]
     if not grant.latest:
         sources = sources[:1]
     versions: list[tuple[int, dt.date]] = []

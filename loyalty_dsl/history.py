@@ -25,8 +25,14 @@ from loyalty_dsl.calendar import instant_of
 from loyalty_dsl.compile import CompiledProgram, FieldSpec
 from loyalty_dsl.events import Event
 
-FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
-           ".parquet": "parquet", ".pq": "parquet"}
+FORMATS = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}$")
 _INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
@@ -53,16 +59,23 @@ class Accounting:
     duplicates: list[dict[str, Any]] = attrs.field(factory=list)
 
     def counts(self) -> dict[str, int]:
-        return {"read": self.read, "applied": self.applied, "ignored": self.ignored,
-                "duplicate": self.duplicate, "rejected": self.rejected}
+        return {
+            "read": self.read,
+            "applied": self.applied,
+            "ignored": self.ignored,
+            "duplicate": self.duplicate,
+            "rejected": self.rejected,
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {"events": self.counts(), "rejections": self.rejections, "duplicates": self.duplicates}
 
     def line(self) -> str:
         c = self.counts()
-        return (f"events: {c['read']} read, {c['applied']} applied, {c['ignored']} ignored, "
-                f"{c['duplicate']} duplicate, {c['rejected']} rejected")
+        return (
+            f"events: {c['read']} read, {c['applied']} applied, {c['ignored']} ignored, "
+            f"{c['duplicate']} duplicate, {c['rejected']} rejected"
+        )
 
 
 @attrs.define
@@ -82,8 +95,7 @@ def format_of(path: str) -> str:
         return "jsonl"
     fmt = FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
-        raise HistoryError(f"{path}: cannot tell the format from the name; "
-                           f"use one of {', '.join(sorted(FORMATS))}")
+        raise HistoryError(f"{path}: cannot tell the format from the name; use one of {', '.join(sorted(FORMATS))}")
     return fmt
 
 
@@ -137,8 +149,7 @@ def _jsonl_records(stream: BinaryIO) -> Iterator[Record]:
 
 
 def _json_kind(value: Any) -> str:
-    return {list: "an array", str: "a string", bool: "true or false", type(None): "null"}.get(
-        type(value), "a number")
+    return {list: "an array", str: "a string", bool: "true or false", type(None): "null"}.get(type(value), "a number")
 
 
 def _csv_records(stream: BinaryIO) -> Iterator[Record]:
@@ -169,7 +180,7 @@ def _csv_records(stream: BinaryIO) -> Iterator[Record]:
         if len(row) != len(header):
             yield start, f"expected {len(header)} columns, got {len(row)}"
             continue
-        yield start, {k: v for k, v in zip(header, row) if v != ""}
+        yield start, {k: v for k, v in zip(header, row, strict=True) if v != ""}
 
 
 def _parquet_records(path: str) -> Iterator[Record]:
@@ -195,8 +206,9 @@ class _Reader:
         self.history = History()
         self.seen_ids: dict[tuple[str, str], tuple[str, int]] = {}
         self.seq = 0
-        self.converters = {t: tuple((spec, _CONVERT[spec.type]) for spec in specs)
-                           for t, specs in program.schema.items()}
+        self.converters = {
+            t: tuple((spec, _CONVERT[spec.type]) for spec in specs) for t, specs in program.schema.items()
+        }
 
     def consume(self, file: str, records: Iterable[Record], text_cells: bool) -> None:
         acc = self.history.accounting
@@ -223,8 +235,15 @@ class _Reader:
             first = self.seen_ids.setdefault((member, event_id), (file, line))
             if first != (file, line):
                 acc.duplicate += 1
-                acc.duplicates.append({"file": file, "line": line, "member": member, "id": event_id,
-                                       "first": {"file": first[0], "line": first[1]}})
+                acc.duplicates.append(
+                    {
+                        "file": file,
+                        "line": line,
+                        "member": member,
+                        "id": event_id,
+                        "first": {"file": first[0], "line": first[1]},
+                    }
+                )
                 return
         history.latest = at if history.latest is None else max(history.latest, at)
         events = history.members.setdefault(member, [])
@@ -278,8 +297,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _fields(record: dict[str, Any], converters: tuple[tuple[FieldSpec, Any], ...],
-            text_cells: bool) -> dict[str, Any]:
+def _fields(record: dict[str, Any], converters: tuple[tuple[FieldSpec, Any], ...], text_cells: bool) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for spec, convert in converters:
         value = record.get(spec.name)
@@ -351,6 +369,10 @@ def _to_boolean(value: Any, text_cells: bool) -> bool:
 
 
 _CONVERT: dict[str, Callable[[Any, bool], Any]] = {
-    "text": _to_text, "integer": _to_integer, "number": _to_number, "money": _to_number,
-    "date": _to_date, "boolean": _to_boolean,
+    "text": _to_text,
+    "integer": _to_integer,
+    "number": _to_number,
+    "money": _to_number,
+    "date": _to_date,
+    "boolean": _to_boolean,
 }

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import io
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -56,32 +57,52 @@ def _write_csv(outcomes: Iterable[Outcome], out: IO[bytes]) -> int:
     count = 0
     for o in outcomes:
         j = o.to_json()
-        writer.writerow([j["member"], j["as_of"], j["points"], j["tier"] or "",
-                         orjson.dumps(j["benefits"]).decode(), orjson.dumps(j["grants"]).decode(),
-                         orjson.dumps(j["decisions"]).decode()])
+        writer.writerow(
+            [
+                j["member"],
+                j["as_of"],
+                j["points"],
+                j["tier"] or "",
+                orjson.dumps(j["benefits"]).decode(),
+                orjson.dumps(j["grants"]).decode(),
+                orjson.dumps(j["decisions"]).decode(),
+            ]
+        )
         count += 1
     text.detach()
     return count
 
 
 def _write_table(outcomes: Iterable[Outcome], out: IO[bytes]) -> int:
+    """A table for people: one row per member, readable in an 80-column terminal."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(show_lines=False, header_style="bold")
-    for name, justify in (("member", "left"), ("points", "right"), ("tier", "left"),
-                          ("benefits", "left"), ("grants", "right"), ("decisions", "left")):
+    table = Table(header_style="bold", box=None, pad_edge=False)
+    for name, justify in (
+        ("member", "left"),
+        ("points", "right"),
+        ("tier", "left"),
+        ("benefits", "right"),
+        ("grants", "right"),
+        ("decisions granted", "right"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     count = 0
     for o in outcomes:
         j = o.to_json()
         granted = sum(1 for d in j["decisions"] if d["granted"])
-        decisions = f"{granted} of {len(j['decisions'])} granted" if j["decisions"] else ""
-        table.add_row(j["member"], str(j["points"]), j["tier"] or "-", ", ".join(j["benefits"]),
-                      str(len(j["grants"])) if j["grants"] else "", decisions)
+        table.add_row(
+            j["member"],
+            str(j["points"]),
+            j["tier"] or "-",
+            str(len(j["benefits"])),
+            str(len(j["grants"])),
+            f"{granted} of {len(j['decisions'])}" if j["decisions"] else "-",
+        )
         count += 1
     text = io.StringIO()
-    Console(file=text, width=max(100, 80), force_terminal=False, no_color=True).print(table)
+    Console(file=text, width=shutil.get_terminal_size().columns, no_color=True).print(table)
     out.write(text.getvalue().encode())
     return count
 

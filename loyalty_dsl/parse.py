@@ -25,9 +25,7 @@ def _grammar_text() -> str:
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
     # A source checkout: the grammar sits in the top-level grammar/ folder.
-    return (Path(__file__).resolve().parent.parent / "grammar" / "loyalty.lark").read_text(
-        encoding="utf-8"
-    )
+    return (Path(__file__).resolve().parent.parent / "grammar" / "loyalty.lark").read_text(encoding="utf-8")
 
 
 _PARSER = lark.Lark(
@@ -49,7 +47,17 @@ _TERMINAL_WORDS = {
     "$END": "the end of the program",
 }
 _STATEMENT_KEYWORDS = {
-    "program", "timezone", "event", "a", "an", "window", "benefit", "tier", "rule", "grant", "decide",
+    "program",
+    "timezone",
+    "event",
+    "a",
+    "an",
+    "window",
+    "benefit",
+    "tier",
+    "rule",
+    "grant",
+    "decide",
 }
 _ASSUMPTION = re.compile(r"#\s*assumption\s*:\s*(.*)", re.IGNORECASE)
 
@@ -113,7 +121,7 @@ def _syntax_diagnostic(err: lark.exceptions.UnexpectedInput, text: str, file: st
         width = max(1, len(str(err.token.value)))
         expected = set(err.expected)
     elif isinstance(err, lark.exceptions.UnexpectedCharacters):
-        got = f"`{text[err.pos_in_stream]}`"
+        got = f"`{text[err.pos_in_stream or 0]}`"
         expected = set(err.allowed or ())
     else:  # end of input: Lark reports -1, give the real place
         got = "the end of the program"
@@ -124,11 +132,12 @@ def _syntax_diagnostic(err: lark.exceptions.UnexpectedInput, text: str, file: st
     offset = _offset(text, line, col)
     prev = _previous_word(text, offset)
     where = f" after `{prev}`" if prev else ""
-    message = f"the program ends too early{where}" if got == "the end of the program" else f"unexpected {got}{where}"
+    ended = got == "the end of the program"
+    message = f"the program ends too early{where}" if ended else f"unexpected {got}{where}"
     if expected:
         message += f": expected {_expected_words(expected)}"
     hint = None
-    if isinstance(err, lark.exceptions.UnexpectedCharacters) and text[err.pos_in_stream] == "'":
+    if isinstance(err, lark.exceptions.UnexpectedCharacters) and text[err.pos_in_stream or 0] == "'":
         hint = 'texts are written in double quotes: "like this"'
     return Diagnostic(file, line, col, col + width, "E001", message, hint)
 
@@ -143,7 +152,7 @@ def _offset(text: str, line: int, col: int) -> int:
 
 def _assumptions(text: str, file: str, statements: list[Any]) -> tuple[ast.Assumption, ...]:
     """Find `# assumption:` comments (outside strings) and attach each to its statement."""
-    starts = sorted(((s.span.line, s.span.end_line, _describe(s)) for s in statements))
+    starts = sorted((s.span.line, s.span.end_line, _describe(s)) for s in statements)
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
         col = _comment_column(line)
@@ -180,8 +189,12 @@ def _comment_column(line: str) -> int | None:
 
 def _describe(statement: Any) -> str:
     kinds = {
-        ast.EventDecl: "event", ast.BenefitDecl: "benefit", ast.TierDecl: "tier",
-        ast.RuleDecl: "rule", ast.GrantDecl: "grant", ast.DecideDecl: "decide",
+        ast.EventDecl: "event",
+        ast.BenefitDecl: "benefit",
+        ast.TierDecl: "tier",
+        ast.RuleDecl: "rule",
+        ast.GrantDecl: "grant",
+        ast.DecideDecl: "decide",
     }
     if isinstance(statement, ast.FactDecl):
         return f"fact `{statement.subject} is {statement.fact}`"
@@ -289,8 +302,12 @@ class _ToAst(Transformer[Token, Any]):
     def field_decl(self, meta: Any, c: list[Any]) -> ast.FieldDecl:
         options = dict(c[2:])
         return ast.FieldDecl(
-            self._name(c[0]), self._name(c[1]), bool(options.get("optional")),
-            options.get("default"), options.get("at_least"), self._span(meta),
+            self._name(c[0]),
+            self._name(c[1]),
+            bool(options.get("optional")),
+            options.get("default"),
+            options.get("at_least"),
+            self._span(meta),
         )
 
     def event_decl(self, meta: Any, c: list[Any]) -> ast.EventDecl:
@@ -298,14 +315,10 @@ class _ToAst(Transformer[Token, Any]):
         return ast.EventDecl(self._name(c[0]), fields, self._span(meta))
 
     def fact_decl(self, meta: Any, c: list[Token]) -> ast.FactDecl:
-        return ast.FactDecl(
-            self._name(c[0]), self._name(c[1]), tuple(self._name(t) for t in c[2:]), self._span(meta)
-        )
+        return ast.FactDecl(self._name(c[0]), self._name(c[1]), tuple(self._name(t) for t in c[2:]), self._span(meta))
 
     def rolling_window(self, meta: Any, c: list[Token]) -> ast.RollingWindow:
-        return ast.RollingWindow(
-            self.number(meta, [c[0]]), self._name(c[1]), self._name(c[2]), self._span(meta)
-        )
+        return ast.RollingWindow(self.number(meta, [c[0]]), self._name(c[1]), self._name(c[2]), self._span(meta))
 
     def lifetime_window(self, meta: Any, c: list[Token]) -> ast.LifetimeWindow:
         return ast.LifetimeWindow(self._span(meta))
@@ -363,23 +376,38 @@ class _ToAst(Transformer[Token, Any]):
         return ("once_a_year", True)
 
     def leap_day(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
-        return ("leap_day", ast.LeapDay(
-            self.number(meta, [c[0]]), self._name(c[1]), self.number(meta, [c[2]]), self._name(c[3]),
-            self._span(meta),
-        ))
+        return (
+            "leap_day",
+            ast.LeapDay(
+                self.number(meta, [c[0]]),
+                self._name(c[1]),
+                self.number(meta, [c[2]]),
+                self._name(c[3]),
+                self._span(meta),
+            ),
+        )
 
     def grant_decl(self, meta: Any, c: list[Any]) -> ast.GrantDecl:
         benefit, date, which, event, *options = c
         opts = dict(options)
         return ast.GrantDecl(
-            self._name(benefit), self._name(date), str(which), self._name(event),
-            opts.get("notice"), bool(opts.get("once_a_year")), opts.get("leap_day"), self._span(meta),
+            self._name(benefit),
+            self._name(date),
+            str(which),
+            self._name(event),
+            opts.get("notice"),
+            bool(opts.get("once_a_year")),
+            opts.get("leap_day"),
+            self._span(meta),
         )
 
     def decide_decl(self, meta: Any, c: list[Any]) -> ast.DecideDecl:
         benefit, on, key, when = c
         return ast.DecideDecl(
-            self._name(benefit), self._name(on), self._name(key) if key is not None else None, when,
+            self._name(benefit),
+            self._name(on),
+            self._name(key) if key is not None else None,
+            when,
             self._span(meta),
         )
 

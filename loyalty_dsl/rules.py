@@ -41,8 +41,20 @@ class Candidate:
 class Unit:
     """What earns once: an event, or a distinct key such as a day or an order."""
 
-    __slots__ = ("key", "candidates", "first", "time", "month", "base", "value", "kept",
-                 "cut_by", "outer_key", "cap_key", "dirty")
+    __slots__ = (
+        "base",
+        "candidates",
+        "cap_key",
+        "cut_by",
+        "dirty",
+        "first",
+        "kept",
+        "key",
+        "month",
+        "outer_key",
+        "time",
+        "value",
+    )
 
     def __init__(self, key: Any) -> None:
         self.key = key
@@ -100,8 +112,9 @@ class RuleState:
     def _unit_key(self, event: Event) -> Any:
         if not self._period_keys:
             return event.seq
-        return tuple(self.cal.period(k, event.at) if is_period else event.fields.get(k)
-                     for k, is_period in self._period_keys)
+        return tuple(
+            self.cal.period(k, event.at) if is_period else event.fields.get(k) for k, is_period in self._period_keys
+        )
 
     def _touch(self, unit: Unit) -> None:
         if not unit.dirty:
@@ -180,7 +193,7 @@ class RuleState:
                 if room < kept:
                     kept, cut_by = room, period
                 periods.append(pk)
-            for pk, (cap, _) in zip(periods, self.rule.caps):
+            for pk, (cap, _) in zip(periods, self.rule.caps, strict=True):
                 left[pk] = left.get(pk, cap) - kept
             unit.cut_by = cut_by
             self._keep(unit, kept)

@@ -48,8 +48,11 @@ def test_every_problem_is_reported_in_one_run():
 
 def test_did_you_mean_only_when_close():
     with pytest.raises(ProgramError) as err:
-        compile_text("window lifetime, continuous\nevent visit\ntier T from 0 points:\n"
-                     "rule a: on vist earn 1\nrule b: on shopping earn 1\n", "p.loy")
+        compile_text(
+            "window lifetime, continuous\nevent visit\ntier T from 0 points:\n"
+            "rule a: on vist earn 1\nrule b: on shopping earn 1\n",
+            "p.loy",
+        )
     first, second = err.value.diagnostics
     assert first.hint == "did you mean `visit`?"
     assert second.hint == "known: visit"
@@ -57,16 +60,55 @@ def test_did_you_mean_only_when_close():
 
 # --- the error contract, for any text ----------------------------------------------------
 
-_WORDS = ["rule", "tier", "event", "window", "earn", "per", "day", "cap", "on", "where", "and", "not",
-          "is", "in", "from", "points", ":", ",", "(", ")", "[", "]", ">=", "=", "5", "2.00", '"x"',
-          "visit", "amount", "lifetime", "continuous", "last", "12", "months", "grant", "decide", "#", "\n"]
+_WORDS = [
+    "rule",
+    "tier",
+    "event",
+    "window",
+    "earn",
+    "per",
+    "day",
+    "cap",
+    "on",
+    "where",
+    "and",
+    "not",
+    "is",
+    "in",
+    "from",
+    "points",
+    ":",
+    ",",
+    "(",
+    ")",
+    "[",
+    "]",
+    ">=",
+    "=",
+    "5",
+    "2.00",
+    '"x"',
+    "visit",
+    "amount",
+    "lifetime",
+    "continuous",
+    "last",
+    "12",
+    "months",
+    "grant",
+    "decide",
+    "#",
+    "\n",
+]
 
 
 def _mutations() -> st.SearchStrategy[str]:
     shipped = [p.read_text() for p in PROGRAMS]
     return st.builds(
-        lambda text, at, junk, cut: text[:at] + junk + text[at + cut:],
-        st.sampled_from(shipped), st.integers(0, 4000), st.sampled_from([*_WORDS, "", "@", "'", '"']),
+        lambda text, at, junk, cut: text[:at] + junk + text[at + cut :],
+        st.sampled_from(shipped),
+        st.integers(0, 4000),
+        st.sampled_from([*_WORDS, "", "@", "'", '"']),
         st.integers(0, 30),
     )
 

@@ -91,8 +91,10 @@ def test_once_per_key_counts_the_first_passing_event_only():
 
 def test_beyond_the_first_over_one_key():
     rules = "rule p: on purchase earn 2 per shop beyond the first"
-    events = [ev("m", "purchase", f"2026-01-0{i}", basket=str(i), amount=1, shop=s)
-              for i, s in enumerate(["a", "b", "a", "c"], start=1)]
+    events = [
+        ev("m", "purchase", f"2026-01-0{i}", basket=str(i), amount=1, shop=s)
+        for i, s in enumerate(["a", "b", "a", "c"], start=1)
+    ]
     assert points(rules, events) == 4
 
 
@@ -118,35 +120,51 @@ def test_the_program_time_zone_decides_the_day():
 def test_rolling_window_counts_whole_months_before_the_recalculation():
     head = BASE.replace("window lifetime, continuous", "window last 2 months, recalculated monthly")
     rules = "rule g: on gift earn points"
-    events = [ev("m", "gift", "2026-01-31T23:59:59Z", points=1), ev("m", "gift", "2026-02-01", points=2),
-              ev("m", "gift", "2026-03-15", points=4)]
+    events = [
+        ev("m", "gift", "2026-01-31T23:59:59Z", points=1),
+        ev("m", "gift", "2026-02-01", points=2),
+        ev("m", "gift", "2026-03-15", points=4),
+    ]
     assert points(rules, events, as_of="2026-03-20", head=head) == 3  # January and February
     assert points(rules, events, as_of="2026-03-31", head=head) == 6  # February and March
 
 
 def test_grant_on_1_march_and_first_event():
-    rules = "grant perk every year on the anniversary of the first joined, 29 February falls on 1 March\n" \
-            "rule g: on gift earn points"
-    events = [ev("m", "joined", "2024-02-29"), ev("m", "joined", "2024-06-01"), ev("m", "gift", "2024-01-01", points=10)]
+    rules = (
+        "grant perk every year on the anniversary of the first joined, 29 February falls on 1 March\n"
+        "rule g: on gift earn points"
+    )
+    events = [
+        ev("m", "joined", "2024-02-29"),
+        ev("m", "joined", "2024-06-01"),
+        ev("m", "gift", "2024-01-01", points=10),
+    ]
     (o,) = run_json(program(rules), events, "2026-03-31")
     assert o["grants"] == [{"benefit": "perk", "on": "2025-03-01"}, {"benefit": "perk", "on": "2026-03-01"}]
 
 
 def test_decision_without_condition_and_without_key():
     rules = "decide help on claim\nrule g: on gift earn points"
-    events = [ev("m", "claim", "2026-01-01", ticket="t1"), ev("m", "gift", "2026-01-02", points=60),
-              ev("m", "claim", "2026-01-03", ticket="t2")]
+    events = [
+        ev("m", "claim", "2026-01-01", ticket="t1"),
+        ev("m", "gift", "2026-01-02", points=60),
+        ev("m", "claim", "2026-01-03", ticket="t2"),
+    ]
     (o,) = run_json(program(rules), events, "2026-01-31")
     assert [(d["granted"], d["reason"]) for d in o["decisions"]] == [
-        (False, "None has no help"), (True, "Gold has help (hours 4)")]
+        (False, "None has no help"),
+        (True, "Gold has help (hours 4)"),
+    ]
     assert "ticket" not in o["decisions"][0]
 
 
 def test_decision_reason_names_the_figures():
-    rules = "decide help on claim for its ticket: grant when hours >= 5 or ticket = \"vip\"\n" \
-            "rule g: on gift earn points"
-    events = [ev("m", "gift", "2026-01-01", points=60), ev("m", "claim", "2026-01-02", ticket="t1"),
-              ev("m", "claim", "2026-01-03", ticket="vip")]
+    rules = 'decide help on claim for its ticket: grant when hours >= 5 or ticket = "vip"\nrule g: on gift earn points'
+    events = [
+        ev("m", "gift", "2026-01-01", points=60),
+        ev("m", "claim", "2026-01-02", ticket="t1"),
+        ev("m", "claim", "2026-01-03", ticket="vip"),
+    ]
     (o,) = run_json(program(rules), events)
     assert [(d["ticket"], d["granted"], d["reason"]) for d in o["decisions"]] == [
         ("t1", False, 'Gold: hours 4 < 5 and "t1" != "vip"'),

@@ -16,7 +16,9 @@ def rule_of(text: str) -> ast.RuleDecl:
 
 
 def test_rule_with_condition_earn_and_cap():
-    rule = rule_of("rule shopping: on order_confirmed where amount >= 2.00 and order is not voided earn 5 cap 5 per day")
+    rule = rule_of(
+        "rule shopping: on order_confirmed where amount >= 2.00 and order is not voided earn 5 cap 5 per day"
+    )
     assert rule.name == ast.Name("shopping")
     assert rule.on == ast.Name("order_confirmed")
     assert rule.where == ast.And(
@@ -87,11 +89,15 @@ def test_declarations():
     assert p.title == "demo" and p.timezone is not None and p.timezone.value == "Europe/Paris"
     fields = p.events[0].fields
     assert [(f.name.text, f.type.text, f.optional) for f in fields] == [
-        ("points", "integer", False), ("campaign", "text", True), ("vip", "boolean", False)]
+        ("points", "integer", False),
+        ("campaign", "text", True),
+        ("vip", "boolean", False),
+    ]
     assert fields[2].default == ast.Literal(False, "boolean", "false")
     assert fields[0].at_least is not None and fields[0].at_least.value == 0
-    assert p.facts[0] == ast.FactDecl(ast.Name("order"), ast.Name("voided"),
-                                      (ast.Name("order_returned"), ast.Name("order_fraud")))
+    assert p.facts[0] == ast.FactDecl(
+        ast.Name("order"), ast.Name("voided"), (ast.Name("order_returned"), ast.Name("order_fraud"))
+    )
     assert isinstance(p.windows[0], ast.RollingWindow) and p.windows[0].length.value == 12
     tier = p.tiers[0]
     assert tier.threshold.value == 101
@@ -113,8 +119,8 @@ def test_tier_without_benefits_and_decision_without_condition():
 def test_assumptions_are_kept_with_their_statement():
     p = parse(
         HEAD
-        + '# assumption: ten a month\nrule visit: on visit earn 1 per day  # a plain comment\n'
-        + 'tier Gold from 800 points: perk  # assumption: 800 splits the range\n'
+        + "# assumption: ten a month\nrule visit: on visit earn 1 per day  # a plain comment\n"
+        + "tier Gold from 800 points: perk  # assumption: 800 splits the range\n"
         + 'event e with note: text # "# assumption: inside a string" is not one\n'
     )
     assert [(a.text, a.about, a.span.line) for a in p.assumptions] == [

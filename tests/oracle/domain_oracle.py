@@ -70,9 +70,7 @@ def drop_duplicates(raw_events: list[dict]) -> list[Event]:
                 continue
             seen.add(key)
         fields = {k: v for k, v in raw.items() if k not in ("member", "type", "at")}
-        events.append(
-            Event(index, raw["member"], raw["type"], parse_instant(raw["at"]), fields)
-        )
+        events.append(Event(index, raw["member"], raw["type"], parse_instant(raw["at"]), fields))
     return events
 
 
@@ -117,9 +115,7 @@ def days_from_to(first: dt.date, last: dt.date) -> list[dt.date]:
 def voided_orders(events_before: list[Event]) -> set[Any]:
     # §3: "an `order_returned` or `order_fraud` event for it, dated before that
     # instant, voids it"; §4: "not voided (returned or fraudulent)".
-    return {
-        e.order for e in events_before if e.type in ("order_returned", "order_fraud")
-    }
+    return {e.order for e in events_before if e.type in ("order_returned", "order_fraud")}
 
 
 def confirmed_orders(events_before: list[Event]) -> set[Any]:
@@ -189,13 +185,7 @@ def four_tier_benefits(tier: str | None) -> dict[str, dict[str, Any]]:
 
 def qualifying_orders(window: list[Event], voided: set[Any]) -> list[Event]:
     # "an `order_confirmed` of amount >= 2.00 that is not voided"
-    return [
-        e
-        for e in window
-        if e.type == "order_confirmed"
-        and e.usd() >= Decimal("2.00")
-        and e.order not in voided
-    ]
+    return [e for e in window if e.type == "order_confirmed" and e.usd() >= Decimal("2.00") and e.order not in voided]
 
 
 def shopping_points(orders: list[Event]) -> int:
@@ -257,9 +247,7 @@ def bonus_points(window: list[Event]) -> int:
     return sum(int(e.fields["points"]) for e in window if e.type == "bonus")
 
 
-def four_tier_points_at_recalculation(
-    events: list[Event], recalculation: dt.datetime
-) -> int:
+def four_tier_points_at_recalculation(events: list[Event], recalculation: dt.datetime) -> int:
     # "at the first instant of month M+1 it counts the points of the events
     # dated in months M-11 .. M"; void and confirmation facts are those "dated
     # before that instant", whether inside the window or not.
@@ -292,11 +280,7 @@ def four_tier_has(events: list[Event], t: dt.datetime, benefit: str) -> bool:
 def date_of_birth_in_force(events: list[Event], end_of_day: dt.date) -> dt.date | None:
     # "the date of birth in force at the end of day B-2, i.e. set by the latest
     # `profile_updated` dated B-2 or earlier"
-    updates = [
-        e
-        for e in in_time_order(events)
-        if e.type == "profile_updated" and e.day <= end_of_day
-    ]
+    updates = [e for e in in_time_order(events) if e.type == "profile_updated" and e.day <= end_of_day]
     if not updates:
         return None
     return dt.date.fromisoformat(updates[-1].fields["birthday"])
@@ -308,9 +292,7 @@ def birthday_grants(events: list[Event], as_of: dt.date) -> list[dt.date]:
         return []
     first_possible = min(e.day for e in updates) + 2 * ONE_DAY
     granted: list[dt.date] = []
-    for day in days_from_to(
-        first_possible, as_of
-    ):  # "on each day B up to the evaluation instant"
+    for day in days_from_to(first_possible, as_of):  # "on each day B up to the evaluation instant"
         birth = date_of_birth_in_force(events, day - 2 * ONE_DAY)
         if birth is None or same_day_in_year(birth, day.year) != day:
             continue
@@ -352,22 +334,15 @@ def four_tier_decisions(events: list[Event], end: dt.datetime) -> list[dict]:
         _, tier = four_tier_status(events, e.at)
         refund = four_tier_benefits(tier).get("fast_refund")
         granted = refund is not None and e.usd() <= Decimal(str(refund["limit"]))
-        decisions.append(
-            {"benefit": "fast_refund", "order": e.order, "granted": granted}
-        )
+        decisions.append({"benefit": "fast_refund", "order": e.order, "granted": granted})
     return decisions
 
 
 def four_tier_outcome(member: str, events: list[Event], as_of: dt.date) -> dict:
     end = start_of_day(as_of + ONE_DAY)  # §2: "the instant D+1 00:00 UTC"
     points, tier = four_tier_status(events, end)
-    grants = [
-        {"benefit": "birthday_reward", "on": d} for d in birthday_grants(events, as_of)
-    ]
-    grants += [
-        {"benefit": "anniversary_reward", "on": d}
-        for d in anniversary_grants(events, as_of)
-    ]
+    grants = [{"benefit": "birthday_reward", "on": d} for d in birthday_grants(events, as_of)]
+    grants += [{"benefit": "anniversary_reward", "on": d} for d in anniversary_grants(events, as_of)]
     grants.sort(key=lambda g: (g["on"], g["benefit"]))
     return {
         "member": member,
@@ -375,9 +350,7 @@ def four_tier_outcome(member: str, events: list[Event], as_of: dt.date) -> dict:
         "points": points,
         "tier": tier,
         "benefits": four_tier_benefits(tier),
-        "grants": [
-            {"benefit": g["benefit"], "on": g["on"].isoformat()} for g in grants
-        ],
+        "grants": [{"benefit": g["benefit"], "on": g["on"].isoformat()} for g in grants],
         "decisions": four_tier_decisions(events, end),
     }
 
@@ -420,22 +393,14 @@ def legacy_points(events: list[Event], t: dt.datetime) -> int:
     voided = voided_orders(events_before)
     confirmed = confirmed_orders(events_before)
     # "each `order_confirmed` that is not voided (returned or fraudulent): 10 points"
-    counted = [
-        e
-        for e in events_before
-        if e.type == "order_confirmed" and e.order not in voided
-    ]
+    counted = [e for e in events_before if e.type == "order_confirmed" and e.order not in voided]
     points = 10 * len(counted)
     # "each calendar day with at least one such order: 5 more points"
     points += 5 * len({e.day for e in counted})
     # "`feedback_left` on a confirmed order: 2 points, at most once per order";
     # the same for `feedback_received`.
     for feedback_type in ("feedback_left", "feedback_received"):
-        orders = {
-            e.order
-            for e in events_before
-            if e.type == feedback_type and e.order in confirmed
-        }
+        orders = {e.order for e in events_before if e.type == feedback_type and e.order in confirmed}
         points += 2 * len(orders)
     return points
 
@@ -448,24 +413,18 @@ def legacy_decisions(events: list[Event], end: dt.datetime) -> list[dict]:
         if e.type == "refund_requested":
             # "granted when the level at that instant has it, `amount` <= `limit`,
             # and the order was not closed for security reasons"
-            refund = legacy_privileges(legacy_level(legacy_points(events, e.at))).get(
-                "fast_refund"
-            )
+            refund = legacy_privileges(legacy_level(legacy_points(events, e.at))).get("fast_refund")
             granted = (
                 refund is not None
                 and e.usd() <= Decimal(str(refund["limit"]))
                 and not e.fields.get("closed_for_security", False)
             )
-            decisions.append(
-                {"benefit": "fast_refund", "order": e.order, "granted": granted}
-            )
+            decisions.append({"benefit": "fast_refund", "order": e.order, "granted": granted})
         elif e.type == "claim_escalated":
             # "granted when the level at that instant has it"
             level = legacy_level(legacy_points(events, e.at))
             granted = "fast_track_claims" in legacy_privileges(level)
-            decisions.append(
-                {"benefit": "fast_track_claims", "order": e.order, "granted": granted}
-            )
+            decisions.append({"benefit": "fast_track_claims", "order": e.order, "granted": granted})
     return decisions
 
 

@@ -133,9 +133,7 @@ def month_start(year: int, month: int) -> dt.datetime:
     return dt.datetime(year, month, 1, tzinfo=UTC)
 
 
-def random_instant(
-    rng: random.Random, start: dt.datetime = RANGE_START, end: dt.datetime = RANGE_END
-) -> dt.datetime:
+def random_instant(rng: random.Random, start: dt.datetime = RANGE_START, end: dt.datetime = RANGE_END) -> dt.datetime:
     """A UTC instant in [start, end), often close to a day or month boundary."""
     span = int((end - start).total_seconds())
     base = start + dt.timedelta(seconds=rng.randrange(span))
@@ -165,9 +163,7 @@ def format_instant(rng: random.Random, t: dt.datetime) -> str:
 
 
 def same_day_in_year(date: dt.date, year: int) -> dt.date:
-    if (date.month, date.day) == (2, 29) and not (
-        year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    ):
+    if (date.month, date.day) == (2, 29) and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
         return dt.date(year, 2, 28)
     return dt.date(year, date.month, date.day)
 
@@ -250,9 +246,7 @@ class MemberHistory:
             at,
             {
                 "order": name,
-                "amount": amount
-                if amount is not None
-                else self.rng.choice(ORDER_AMOUNTS),
+                "amount": amount if amount is not None else self.rng.choice(ORDER_AMOUNTS),
                 "category": category or self.rng.choice(CATEGORIES),
             },
         )
@@ -305,9 +299,7 @@ class MemberHistory:
                 fields["campaign"] = rng.choice(CAMPAIGNS)
             self.add("bonus", at, fields)
         elif kind == "profile_updated":
-            self.add(
-                "profile_updated", at, {"birthday": random_birthday(rng).isoformat()}
-            )
+            self.add("profile_updated", at, {"birthday": random_birthday(rng).isoformat()})
         elif kind in ("feedback_left", "feedback_received"):
             self.add(kind, at, {"order": self.some_order_name()})
         elif kind == "refund_requested":
@@ -317,9 +309,7 @@ class MemberHistory:
         elif kind == "registered":
             self.add("registered", at)
         else:
-            self.add(
-                rng.choice(UNKNOWN_TYPES), at, {"item": f"sku{rng.randint(1, 99)}"}
-            )
+            self.add(rng.choice(UNKNOWN_TYPES), at, {"item": f"sku{rng.randint(1, 99)}"})
 
     def refund(self, at: dt.datetime) -> None:
         fields: dict[str, Any] = {
@@ -341,16 +331,12 @@ class MemberHistory:
         if roll < 0.1:
             return  # never registered
         if roll < 0.2:
-            at = dt.datetime(
-                2024, 2, 29, rng.randint(0, 23), tzinfo=UTC
-            )  # anniversaries on 28 Feb
+            at = dt.datetime(2024, 2, 29, rng.randint(0, 23), tzinfo=UTC)  # anniversaries on 28 Feb
         else:
             at = random_instant(rng, RANGE_START, dt.datetime(2025, 7, 1, tzinfo=UTC))
         self.add("registered", at)
         if rng.random() < 0.1:
-            self.add(
-                "registered", at + dt.timedelta(days=rng.choice([-40, 3, 200]))
-            )  # the earliest counts
+            self.add("registered", at + dt.timedelta(days=rng.choice([-40, 3, 200])))  # the earliest counts
 
     def birthday_story(self) -> None:
         """A date of birth set (or changed) close to the birthday, and a tier then."""
@@ -391,14 +377,10 @@ class MemberHistory:
             # written with an offset whose local date is not the UTC date:
             # local B-1 05:00+09:00 is B-2 20:00 UTC (in time), local B-2
             # 22:00-05:00 is B-1 03:00 UTC (too late)
-            at = start_of_day - rng.choice(
-                [dt.timedelta(hours=28), dt.timedelta(hours=21)]
-            )
+            at = start_of_day - rng.choice([dt.timedelta(hours=28), dt.timedelta(hours=21)])
             offset = "+09:00" if at.hour == 20 else "-05:00"
             text = at.astimezone(OFFSETS[offset]).strftime("%Y-%m-%dT%H:%M:%S") + offset
-            self.add(
-                "profile_updated", at, {"birthday": birth.isoformat()}, at_text=text
-            )
+            self.add("profile_updated", at, {"birthday": birth.isoformat()}, at_text=text)
 
     def same_day_orders(self) -> None:
         """Several orders one UTC day: the 5-point daily cap and the category bonus."""
@@ -437,21 +419,14 @@ class MemberHistory:
         at = random_instant(rng)
         first = month_start(at.year, at.month)
         for _ in range(rng.randint(3, 8)):
-            self.add(
-                "club_post", first + dt.timedelta(seconds=rng.randrange(27 * 86400))
-            )
+            self.add("club_post", first + dt.timedelta(seconds=rng.randrange(27 * 86400)))
 
     def refunds_at_month_start(self) -> None:
         """Refunds and claims right at a recalculation instant."""
         rng = self.rng
         at = random_instant(rng)
         boundary = month_start(at.year, at.month)
-        self.refund(
-            boundary
-            + rng.choice(
-                [dt.timedelta(0), dt.timedelta(seconds=-1), dt.timedelta(seconds=1)]
-            )
-        )
+        self.refund(boundary + rng.choice([dt.timedelta(0), dt.timedelta(seconds=-1), dt.timedelta(seconds=1)]))
         if rng.random() < 0.5:
             self.add("claim_escalated", boundary, {"order": self.some_order_name()})
 
@@ -483,16 +458,12 @@ class MemberHistory:
             self.events.append(copy)
 
 
-def member_history(
-    rng: random.Random, member: str, events_per_member: int
-) -> list[dict]:
+def member_history(rng: random.Random, member: str, events_per_member: int) -> list[dict]:
     history = MemberHistory(rng, member)
     history.registration()
     count = events_per_member
     if rng.random() < 0.15:
-        count = rng.randint(
-            0, 4
-        )  # a quiet member: legacy A0, no tier, ignored types only
+        count = rng.randint(0, 4)  # a quiet member: legacy A0, no tier, ignored types only
     for _ in range(count):
         history.random_event()
     episodes = [
@@ -510,17 +481,13 @@ def member_history(
     return history.events
 
 
-def random_history(
-    rng: random.Random, members: int = 5, events_per_member: int = 40
-) -> list[dict]:
+def random_history(rng: random.Random, members: int = 5, events_per_member: int = 40) -> list[dict]:
     """A mixed history of `members` members ("m000", ...), in input order."""
     events: list[dict] = []
     for number in range(members):
         events.extend(member_history(rng, f"m{number:03d}", events_per_member))
     if rng.random() < 0.7:
-        rng.shuffle(
-            events
-        )  # "A file may hold the events of many members, in any order."
+        rng.shuffle(events)  # "A file may hold the events of many members, in any order."
     return events
 
 
@@ -530,9 +497,7 @@ if __name__ == "__main__":
 
     from tests.oracle.domain_oracle import evaluate
 
-    parser = argparse.ArgumentParser(
-        description="Print a random history and the oracle's outcomes."
-    )
+    parser = argparse.ArgumentParser(description="Print a random history and the oracle's outcomes.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--members", type=int, default=3)
     parser.add_argument("--events", type=int, default=40)
