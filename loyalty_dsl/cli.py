@@ -57,6 +57,9 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         except BrokenPipeError:
             sys.stderr.close()  # the reader left: say nothing more
             sys.exit(EXIT_OK)
+        except OSError as err:  # an output or summary that cannot be written
+            where = f": {err.filename}" if err.filename else ""
+            _fail(f"cannot write{where}: {err.strerror or err}")
 
     wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
     return wrapper

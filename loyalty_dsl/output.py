@@ -24,7 +24,10 @@ _CSV_COLUMNS = ("member", "as_of", "points", "tier", "benefits", "grants", "deci
 def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
     """A file that appears at `path` only once fully written (temporary file + rename)."""
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    except OSError as err:  # name the file the user asked for, not the temporary one
+        raise OSError(err.errno, err.strerror, str(target)) from None
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle

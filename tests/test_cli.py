@@ -125,3 +125,10 @@ def test_help_documents_exit_statuses():
     for args in ((), ("run",), ("check",)):
         text = invoke(*args, "--help").stdout
         assert "Exit status:" in text and "--strict" in text
+
+
+def test_unwritable_output_is_one_line_and_status_2(history, tmp_path):
+    result = invoke("run", FOUR, str(history), "-o", str(tmp_path / "missing" / "out.jsonl"))
+    assert result.exit_code == 2
+    assert f"cannot write: {tmp_path / 'missing' / 'out.jsonl'}" in result.stderr
+    assert "Traceback" not in result.stderr
