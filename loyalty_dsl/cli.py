@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+import orjson
 
 from loyalty_dsl import __version__
 from loyalty_dsl.check import check as check_program
 from loyalty_dsl.compile import CompiledProgram, load
-from loyalty_dsl.diagnostics import ProgramError
-from loyalty_dsl.history import HistoryError, read_history
+from loyalty_dsl.diagnostics import ProgramError, did_you_mean
+from loyalty_dsl.diff import DiffReport, pair_outcomes
+from loyalty_dsl.evaluate import Outcome
+from loyalty_dsl.explain import explain_member
+from loyalty_dsl.history import History, HistoryError, read_history
+from loyalty_dsl.ledger_out import LedgerWriter, ledger_format
 from loyalty_dsl.output import FORMATS, atomic_file, write_json, write_outcomes
 from loyalty_dsl.parse import parse_file
+from loyalty_dsl.report import console_text, diff_tables, explanation_tables
+from loyalty_dsl.run import default_as_of
 from loyalty_dsl.run import outcomes as all_outcomes
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -102,6 +110,13 @@ def main() -> None:
     help="Write the run's accounting (counts, rejected lines, repeats) as JSON here.",
 )
 @click.option("--strict", is_flag=True, help="Treat any rejected line as an error: exit 1 and write no outcomes.")
+@click.option(
+    "--ledger",
+    "ledger",
+    type=click.Path(dir_okay=False),
+    help="Also write every member's ledger (each point and the event that earned it) "
+    "as JSON Lines (.jsonl) or Parquet (.parquet).",
+)
 @_guarded
 def run(
     program: str,
@@ -111,6 +126,7 @@ def run(
     output: str,
     summary: str | None,
     strict: bool,
+    ledger: str | None,
 ) -> None:
     """Evaluate PROGRAM over HISTORY files (JSON Lines, CSV or Parquet; - for standard input).
 
@@ -119,20 +135,38 @@ def run(
     of what became of every line is printed on standard error.
     """
     compiled = _load(program)
-    for path in history:
-        if path != "-" and not Path(path).is_file():
-            _fail(f"{path}: no such history file")
-    try:
-        hist = read_history(history, compiled)
-    except HistoryError as err:
-        _fail(str(err))
+    hist = _read(history, compiled)
     acc = hist.accounting
     if summary:
         write_json(summary, acc.to_json())
     _report(acc.rejections, acc.line())
     if strict and acc.rejected:
         _fail(f"--strict: {acc.rejected} line(s) rejected; no outcomes written", EXIT_REJECTED)
-    results = all_outcomes(compiled, hist, as_of.date() if as_of else None)
+    day = as_of.date() if as_of else None
+    if ledger:
+        try:
+            ledger_fmt = ledger_format(ledger)
+        except ValueError as err:
+            _fail(str(err))
+        with atomic_file(ledger) as handle:
+            writer = LedgerWriter(handle, ledger_fmt)
+            _write(all_outcomes(compiled, hist, day, on_member=writer.add), fmt, output)
+            writer.finish()
+        return
+    _write(all_outcomes(compiled, hist, day), fmt, output)
+
+
+def _read(paths: tuple[str, ...], compiled: CompiledProgram) -> History:
+    for path in paths:
+        if path != "-" and not Path(path).is_file():
+            _fail(f"{path}: no such history file")
+    try:
+        return read_history(paths, compiled)
+    except HistoryError as err:
+        _fail(str(err))
+
+
+def _write(results: Iterable[Outcome], fmt: str, output: str) -> None:
     if output == "-":
         write_outcomes(results, fmt, sys.stdout.buffer)
         sys.stdout.flush()
@@ -183,6 +217,98 @@ def check(programs: tuple[str, ...], assumptions: bool) -> None:
                 click.echo(f"{a.span.file}:{a.span.line}: assumption ({a.about}): {a.text}")
     if failed:
         _fail(f"{failed} of {len(programs)} program(s) have problems")
+
+
+@main.command(epilog=EXIT_STATUSES)
+@click.argument("program", type=click.Path(exists=True, dir_okay=False))
+@click.argument("history", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("--member", "member", required=True, help="The member to explain.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Explain the status at the end of this day. Default: the day of the latest accepted event.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="table: for people; json: one object for tools.",
+)
+@_guarded
+def explain(program: str, history: tuple[str, ...], member: str, as_of: dt.datetime | None, fmt: str) -> None:
+    """Why a MEMBER has these points and this tier: every point, what earned nothing and why.
+
+    Shows the ledger (each contribution with its rule, the event that earned it
+    and any cap that cut it; it adds up to the points), the events the program
+    looked at and did not reward with the reason, the tier over time, the
+    points needed for the next tier or to keep this one, and every grant and
+    decision with its reason.
+    """
+    compiled = _load(program)
+    hist = _read(history, compiled)
+    if member not in hist.members:
+        hint = did_you_mean(member, hist.members)
+        _fail(f"no member {member!r} in the history" + (f"; {hint}" if hint else ""))
+    day = (as_of.date() if as_of else None) or default_as_of(hist)
+    assert day is not None
+    data = explain_member(compiled, member, hist.members[member], day).to_json()
+    if fmt == "json":
+        sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        sys.stdout.write(console_text(explanation_tables(data)))
+    sys.stdout.flush()
+
+
+@main.command(epilog=EXIT_STATUSES)
+@click.argument("program_a", type=click.Path(exists=True, dir_okay=False))
+@click.argument("program_b", type=click.Path(exists=True, dir_okay=False))
+@click.argument("history", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Compare at the end of this day. Default: the day of the latest accepted event.",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Write every member whose outcome changes, as JSON Lines."
+)
+@_guarded
+def diff(
+    program_a: str, program_b: str, history: tuple[str, ...], as_of: dt.datetime | None, fmt: str, output: str | None
+) -> None:
+    """What if PROGRAM_B replaced PROGRAM_A? Both over the same HISTORY, member by member.
+
+    Prints the tier transition matrix, the points distribution under each
+    program, and how many members, decisions and grants change. A program
+    compared with itself changes nothing.
+    """
+    if "-" in history:
+        _fail("diff reads the history twice, so it cannot read standard input; give files")
+    a, b = _load(program_a), _load(program_b)
+    ha, hb = _read(history, a), _read(history, b)
+    click.echo(f"loyalty: A {ha.accounting.line()}", err=True)
+    click.echo(f"loyalty: B {hb.accounting.line()}", err=True)
+    day = (as_of.date() if as_of else None) or default_as_of(ha) or default_as_of(hb) or dt.date.today()
+    report = DiffReport(day)
+    with contextlib.ExitStack() as stack:
+        changed = stack.enter_context(atomic_file(output)) if output else None
+        for change in pair_outcomes(a, ha, b, hb, day):
+            report.add(change)
+            if changed is not None and change.changed:
+                changed.write(orjson.dumps(change.to_json()) + b"\n")
+    data = report.to_json()
+    if fmt == "json":
+        sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        tiers = ([t.name for t in a.tiers], [t.name for t in b.tiers])
+        sys.stdout.write(console_text(diff_tables(data, *tiers, names=(program_a, program_b))))
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -38,6 +38,7 @@ class CompiledRule:
     line: int
     on: str
     predicate: Predicate
+    explain: Explained | None  # the condition again, saying why it holds or fails (for ledgers)
     fact_refs: tuple[tuple[str, str], ...]
     amount: int | str  # a fixed number of points, or the integer field that carries them
     per: tuple[str, ...]  # unit keys: periods ("day") or fields ("category")
@@ -181,6 +182,7 @@ def _rule(r: ast.RuleDecl, s: Symbols) -> CompiledRule:
         line=r.span.line,
         on=r.on.text,
         predicate=compile_predicate(r.where, _types(s, r.on.text)),
+        explain=compile_explained(r.where, _types(s, r.on.text), {}, name_fields=True) if r.where is not None else None,
         fact_refs=fact_refs(r.where),
         amount=int(amount.value) if isinstance(amount, ast.Literal) else amount.text,
         per=tuple(k.text for k in r.earn.per),

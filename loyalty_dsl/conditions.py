@@ -119,10 +119,17 @@ def render_value(value: Any, type_name: str | None) -> str:
     return str(value)
 
 
-def compile_explained(cond: ast.Condition, fields: dict[str, str], params: dict[str, str]) -> Explained:
-    """A condition that also says, in the program's words, why it holds or fails."""
+def compile_explained(
+    cond: ast.Condition, fields: dict[str, str], params: dict[str, str], name_fields: bool = False
+) -> Explained:
+    """A condition that also says, in the program's words, why it holds or fails.
+
+    Decisions show a field by its value ("80.00 <= limit 100"); rule ledgers name
+    it too (`name_fields`: "amount 1.99 < 2.00").
+    """
     if isinstance(cond, (ast.And, ast.Or)):
-        left, right = compile_explained(cond.left, fields, params), compile_explained(cond.right, fields, params)
+        left = compile_explained(cond.left, fields, params, name_fields)
+        right = compile_explained(cond.right, fields, params, name_fields)
         want = isinstance(cond, ast.And)  # And: all must hold; Or: one is enough
 
         def both(f: dict[str, Any], p: dict[str, Any], facts: Facts, b: int) -> tuple[bool, str]:
@@ -134,7 +141,7 @@ def compile_explained(cond: ast.Condition, fields: dict[str, str], params: dict[
 
         return both
     if isinstance(cond, ast.Not):
-        inner = compile_explained(cond.operand, fields, params)
+        inner = compile_explained(cond.operand, fields, params, name_fields)
 
         def negate(f: dict[str, Any], p: dict[str, Any], facts: Facts, b: int) -> tuple[bool, str]:
             ok, why = inner(f, p, facts, b)
@@ -143,8 +150,8 @@ def compile_explained(cond: ast.Condition, fields: dict[str, str], params: dict[
         return negate
     if isinstance(cond, ast.Compare):
         fn, op = _OPS[cond.op], cond.op
-        lget = _explained_operand(cond.left, fields, params)
-        rget = _explained_operand(cond.right, fields, params)
+        lget = _explained_operand(cond.left, fields, params, name_fields)
+        rget = _explained_operand(cond.right, fields, params, name_fields)
 
         def compare(f: dict[str, Any], p: dict[str, Any], facts: Facts, b: int) -> tuple[bool, str]:
             (lv, lw), (rv, rw) = lget(f, p), rget(f, p)
@@ -164,7 +171,7 @@ def compile_explained(cond: ast.Condition, fields: dict[str, str], params: dict[
 
 
 def _explained_operand(
-    op: ast.Operand, fields: dict[str, str], params: dict[str, str]
+    op: ast.Operand, fields: dict[str, str], params: dict[str, str], name_fields: bool
 ) -> Callable[[dict[str, Any], dict[str, Any]], tuple[Any, str]]:
     if isinstance(op, ast.Literal):
         value = op.value
@@ -172,7 +179,8 @@ def _explained_operand(
     name = op.text
     if name in fields:
         t = fields[name]
-        return lambda f, p: (f.get(name), render_value(f.get(name), t))
+        prefix = f"{name} " if name_fields else ""
+        return lambda f, p: (f.get(name), prefix + render_value(f.get(name), t))
     # A parameter is shown as the program writes it: "limit 100", not "limit 100.00".
     return lambda f, p: (p.get(name), f"{name} {render_value(p.get(name), None)}")
 

@@ -84,7 +84,14 @@ class Outcome:
 class MemberRun:
     """The evaluation state of one member; `run()` gives the outcome."""
 
-    def __init__(self, program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> None:
+    def __init__(
+        self,
+        program: CompiledProgram,
+        member: str,
+        events: Sequence[Event],
+        as_of: dt.date,
+        extra_instants: Sequence[int] = (),
+    ) -> None:
         self.program = program
         self.member = member
         self.cal: Calendar = program.calendar
@@ -98,14 +105,18 @@ class MemberRun:
         for st in self.states:
             self.by_type.setdefault(st.rule.on, []).append(st)
         self.statuses: dict[int, Status] = {}
+        self.witnesses: dict[tuple[str, Any], Event] = {}  # (fact, value) -> the event that made it true
+        self.extra_instants = extra_instants  # more statuses to keep (a timeline)
 
     def run(self) -> Outcome:
         p = self.program
         grant_days = {g: candidate_days(g, self.events, self.cal, self.as_of.toordinal()) for g in p.grants}
+        self.grant_days = grant_days
         decided_types = {d.on for d in p.decisions}
         wanted = {p.status_instant(self.end)}
         wanted.update(p.status_instant(e.at) for e in self.events if e.type in decided_types)
         wanted.update(p.status_instant(self.cal.day_start(d)) for days in grant_days.values() for d in days)
+        wanted.update(p.status_instant(t) for t in self.extra_instants if t <= self.end)
         self._apply_events(sorted(wanted))
         return Outcome(
             member=self.member,
@@ -123,16 +134,18 @@ class MemberRun:
             while i < len(wanted) and wanted[i] <= event.at:
                 self._settle(wanted[i])
                 i += 1
-            self._apply(event)
+            self.apply(event)
         for instant in wanted[i:]:
             self._settle(instant)
 
-    def _apply(self, event: Event) -> None:
+    def apply(self, event: Event) -> None:
+        """One event in: the facts it establishes, then the rules it is a candidate of."""
         for fact, field in self.program.facts_by_type.get(event.type, ()):
             value = event.fields.get(field)
             known = self.facts[fact]
             if value is not None and value not in known:
                 known[value] = event.at
+                self.witnesses[(fact, value)] = event
                 for st in self.states:
                     st.fact_established(fact, value, self.facts)
         for st in self.by_type.get(event.type, ()):

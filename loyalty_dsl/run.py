@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from loyalty_dsl.calendar import datetime_of
 from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.evaluate import Outcome, evaluate_member
+from loyalty_dsl.explain import member_ledger
 from loyalty_dsl.history import History
 
 
@@ -16,10 +18,21 @@ def default_as_of(history: History) -> dt.date | None:
     return datetime_of(history.latest).date() if history.latest is not None else None
 
 
-def outcomes(program: CompiledProgram, history: History, as_of: dt.date | None) -> Iterator[Outcome]:
-    """One outcome per member with an accepted event, ordered by member id."""
+def outcomes(
+    program: CompiledProgram,
+    history: History,
+    as_of: dt.date | None,
+    on_member: Callable[[str, list[dict[str, Any]]], None] | None = None,
+) -> Iterator[Outcome]:
+    """One outcome per member with an accepted event, ordered by member id.
+
+    `on_member`, if given, also receives each member's ledger as it is evaluated.
+    """
     day = as_of or default_as_of(history)
     if day is None:
         return
     for member in history.member_ids():
-        yield evaluate_member(program, member, history.members[member], day)
+        events = history.members[member]
+        if on_member is not None:
+            on_member(member, member_ledger(program, member, events, day))
+        yield evaluate_member(program, member, events, day)

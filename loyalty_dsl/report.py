@@ -1,0 +1,109 @@
+"""Tables for people (rich), readable in an 80-column terminal."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Iterable
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+
+def console_text(renderables: Iterable[Any], width: int | None = None) -> str:
+    """Render to plain text at the terminal's width (80 when not a terminal)."""
+    out = io.StringIO()
+    columns = width or shutil.get_terminal_size((80, 24)).columns
+    console = Console(file=out, width=columns, no_color=True, highlight=False, soft_wrap=False)
+    for r in renderables:
+        console.print(r)
+    return out.getvalue()
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", header_style="bold", box=box.SIMPLE_HEAD)
+    for c in columns:
+        table.add_column(c, justify="right" if c in ("points", "kept", "earned") else "left", overflow="fold")
+    return table
+
+
+def _where(event: dict[str, Any]) -> str:
+    return f"{event['type']} {event['at'][:16].replace('T', ' ')} ({event['file'].rsplit('/', 1)[-1]}:{event['line']})"
+
+
+def explanation_tables(ex: dict[str, Any]) -> list[Any]:
+    tier = ex["tier"] or "no tier"
+    head = f"{ex['member']}: {ex['points']} points, {tier}, as of {ex['as_of']}"
+    parts: list[Any] = [head]
+    ledger = _table("Ledger", "rule", "points", "event", "note")
+    for e in ex["ledger"]:
+        where = _where(e["event"]) if "event" in e else ""
+        ledger.add_row(f"{e['rule']} (line {e['line']})", str(e["points"]), where, e.get("note", ""))
+    ledger.add_row("total", str(sum(e["points"] for e in ex["ledger"])), "", "")
+    parts.append(ledger)
+    if ex["not_rewarded"]:
+        why = _table("Not rewarded", "rule", "event", "reason")
+        for n in ex["not_rewarded"]:
+            where = _where(n["event"]) if "event" in n else n.get("on", "")
+            why.add_row(n["rule"], where, n["reason"])
+        parts.append(why)
+    if ex["timeline"]:
+        timeline = _table("Tier over time", "at", "points", "tier")
+        for t in ex["timeline"]:
+            timeline.add_row(t["at"][:10], str(t["points"]), t["tier"] or "-")
+        parts.append(timeline)
+    s = ex["standing"]
+    lines = []
+    if s.get("next_tier"):
+        lines.append(f"{s['points_to_next_tier']} more points reach {s['next_tier']}.")
+    if s.get("next_recalculation") and ex["tier"]:
+        lines.append(
+            f"At the recalculation of {s['next_recalculation']}, {s['points_leaving_window']} points leave the "
+            f"window: {s['points_to_keep_tier']} new points keep {ex['tier']}."
+        )
+    parts.append("Standing: " + (" ".join(lines) if lines else "at the top tier."))
+    if ex["grants"]:
+        grants = _table("Grants", "on", "benefit", "reason")
+        for g in ex["grants"]:
+            grants.add_row(g["on"], g["benefit"], g["reason"])
+        parts.append(grants)
+    if ex["decisions"]:
+        decisions = _table("Decisions", "at", "benefit", "granted", "reason")
+        for d in ex["decisions"]:
+            decisions.add_row(
+                d["at"][:16].replace("T", " "), d["benefit"], "yes" if d["granted"] else "no", d["reason"]
+            )
+        parts.append(decisions)
+    return parts
+
+
+def diff_tables(d: dict[str, Any], tiers_a: list[str], tiers_b: list[str], names: tuple[str, str]) -> list[Any]:
+    a, b = names
+    parts: list[Any] = [
+        f"{d['members']} members as of {d['as_of']}: {d['changed']} change "
+        f"({d['decisions_flipped']} decisions flip, {d['grants_changed']} grants differ)."
+    ]
+    rows = ["none", *tiers_a]
+    cols = ["none", *tiers_b]
+    matrix = Table(
+        title=f"Tier under A ({a}) by tier under B ({b})",
+        title_justify="left",
+        title_style="bold",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+    )
+    matrix.add_column("A \\ B")
+    for c in cols:
+        matrix.add_column(c, justify="right")
+    for r in rows:
+        row = d["transitions"].get(r, {})
+        if row or r != "none":
+            matrix.add_row(r, *[str(row.get(c, 0)) if row.get(c) else "." for c in cols])
+    parts.append(matrix)
+    points = _table("Points", "", "members", "total", "mean", "median", "p90", "max")
+    for label, s in (("A", d["points"]["a"]), ("B", d["points"]["b"])):
+        points.add_row(label, *(str(s[k]) for k in ("members", "total", "mean", "median", "p90", "max")))
+    parts.append(points)
+    return parts
