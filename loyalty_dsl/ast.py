@@ -269,6 +269,49 @@ class DecideDecl:
 
 
 @attrs.frozen
+class GivenEvent:
+    """`order_confirmed at 2026-03-03T10:00:00Z with order "o1", amount 10`: one event of an example."""
+
+    type: Name
+    at: Literal
+    fields: tuple[ParamValue, ...]
+    times: int = 1  # `3 times visit at ...`: the same event, repeated
+    span: Span = _span()
+
+
+@attrs.frozen
+class Expectation:
+    """`expect points 6`, `expect tier Silver`, `expect no tier`, `expect benefit B (p 5)`,
+    `expect no benefit B`, `expect grant B on D`, `expect no grant B`,
+    `expect decision B [for KEY VALUE] granted|refused`.
+
+    `what` is the kind ("points", "tier", "benefit", "grant", "decision"); `negated`
+    stands for "no", and for "refused" in a decision.
+    """
+
+    what: str
+    negated: bool
+    name: Name | None = None
+    value: Literal | None = None
+    params: tuple[ParamValue, ...] = ()
+    key: Name | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
+class TestDecl:
+    """An example: a member's short history, an as-of day, and what must come out."""
+
+    __test__ = False  # not a pytest test class
+
+    name: Literal
+    given: tuple[GivenEvent, ...]
+    as_of: Literal
+    expects: tuple[Expectation, ...]
+    span: Span = _span()
+
+
+@attrs.frozen
 class Assumption:
     """A `# assumption: ...` comment, kept with the statement it belongs to.
 
@@ -300,4 +343,5 @@ class Program:
     grants: tuple[GrantDecl, ...]
     decisions: tuple[DecideDecl, ...]
     assumptions: tuple[Assumption, ...]
+    tests: tuple[TestDecl, ...] = ()
     source: str = attrs.field(default="", eq=False, repr=False)

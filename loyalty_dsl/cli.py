@@ -23,9 +23,10 @@ from loyalty_dsl.history import History, HistoryError, read_history
 from loyalty_dsl.ledger_out import LedgerWriter, ledger_format
 from loyalty_dsl.output import FORMATS, atomic_file, write_json, write_outcomes
 from loyalty_dsl.parse import parse_file
-from loyalty_dsl.report import console_text, diff_tables, explanation_tables
+from loyalty_dsl.report import console_text, coverage_table, diff_tables, explanation_tables
 from loyalty_dsl.run import default_as_of
 from loyalty_dsl.run import outcomes as all_outcomes
+from loyalty_dsl.testing import TEST_SUFFIX, DiscoveryError, check_examples, coverage, find_pairs, run_examples
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 _SHOWN_REJECTIONS = 10
@@ -196,7 +197,7 @@ def check(programs: tuple[str, ...], assumptions: bool) -> None:
     for path in programs:
         try:
             parsed = parse_file(path)
-            problems = check_program(parsed)
+            problems = _examples_problems(path, parsed) if path.endswith(TEST_SUFFIX) else check_program(parsed)
             if problems:
                 raise ProgramError(problems, parsed.source)
         except ProgramError as err:
@@ -206,6 +207,9 @@ def check(programs: tuple[str, ...], assumptions: bool) -> None:
         except (OSError, UnicodeDecodeError) as err:
             click.echo(f"loyalty: {path}: cannot read the program ({err})", err=True)
             failed += 1
+            continue
+        if path.endswith(TEST_SUFFIX):
+            click.echo(f"{path}: ok ({len(parsed.tests)} examples)")
             continue
         marks = parsed.assumptions
         click.echo(
@@ -217,6 +221,15 @@ def check(programs: tuple[str, ...], assumptions: bool) -> None:
                 click.echo(f"{a.span.file}:{a.span.line}: assumption ({a.about}): {a.text}")
     if failed:
         _fail(f"{failed} of {len(programs)} program(s) have problems")
+
+
+def _examples_problems(path: str, parsed: Any) -> list[Any]:
+    """An examples file is checked against the program beside it."""
+    try:
+        ((program_path, _),) = find_pairs([path])
+    except DiscoveryError as err:
+        _fail(str(err))
+    return check_examples(parsed, _load(str(program_path)))
 
 
 @main.command(epilog=EXIT_STATUSES)
@@ -309,6 +322,67 @@ def diff(
         tiers = ([t.name for t in a.tiers], [t.name for t in b.tiers])
         sys.stdout.write(console_text(diff_tables(data, *tiers, names=(program_a, program_b))))
     sys.stdout.flush()
+
+
+@main.command(
+    "test", epilog=EXIT_STATUSES.replace("1    --strict and some history lines were rejected", "1    an example failed")
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--coverage",
+    "coverage_of",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="HISTORY",
+    help="Also report, per rule, what it did over this real history (repeatable).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="With --coverage: evaluate at the end of this day.",
+)
+@_guarded
+def test_cmd(paths: tuple[str, ...], coverage_of: tuple[str, ...], as_of: dt.datetime | None) -> None:
+    """Run the examples written beside programs (NAME_test.loy beside NAME.loy).
+
+    PATHS are programs, example files or folders (searched for *_test.loy).
+    A failed example prints what was expected, what came out and the rules
+    involved.
+    """
+    try:
+        pairs = find_pairs(paths)
+    except DiscoveryError as err:
+        _fail(str(err))
+    failed = total = 0
+    for program_path, tests_path in pairs:
+        compiled = _load(str(program_path))
+        try:
+            examples = parse_file(tests_path)
+        except ProgramError as err:
+            click.echo(err.render(), err=True)
+            _fail(f"{tests_path}: the examples do not parse")
+        problems = check_examples(examples, compiled)
+        if problems:
+            click.echo(ProgramError(problems, examples.source).render(), err=True)
+            _fail(f"{tests_path}: {len(problems)} problem(s) in the examples")
+        results = run_examples(compiled, examples.tests)
+        total += len(results)
+        for r in results:
+            if not r.passed:
+                failed += 1
+                click.echo(f"{tests_path}:{r.test.span.line}: FAILED {r.test.name.text}")
+                for f in r.failures:
+                    click.echo(f"    {f}")
+        passed = sum(r.passed for r in results)
+        click.echo(f"{tests_path}: {passed} of {len(results)} examples pass")
+        if coverage_of:
+            hist = _read(coverage_of, compiled)
+            day = (as_of.date() if as_of else None) or default_as_of(hist) or dt.date.today()
+            click.echo(console_text([coverage_table(str(program_path), coverage(compiled, hist, day))]))
+    if failed:
+        _fail(f"{failed} of {total} examples failed", EXIT_REJECTED)
 
 
 if __name__ == "__main__":  # pragma: no cover

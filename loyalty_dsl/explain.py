@@ -71,16 +71,24 @@ def state_at(run: MemberRun, instant: int) -> MemberRun:
     return probe
 
 
-def member_ledger(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> list[dict]:
-    """The ledger alone (for `loyalty run --ledger`)."""
+def ledger_and_reasons(
+    program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ledger, and every event the rules looked at without rewarding it."""
     run = MemberRun(program, member, events, as_of)
     instant = program.status_instant(run.end)
     probe = state_at(run, instant)
     window = probe.window(instant)
     entries: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
     for st in probe.states:
-        entries += _rule_ledger(st, window, probe, instant, [])
-    return entries
+        entries += _rule_ledger(st, window, probe, instant, refused)
+    return entries, refused
+
+
+def member_ledger(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> list[dict]:
+    """The ledger alone (for `loyalty run --ledger`)."""
+    return ledger_and_reasons(program, member, events, as_of)[0]
 
 
 def explain_member(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> Explanation:
@@ -117,26 +125,28 @@ def _rule_ledger(
     rule, cal = st.rule, st.cal
     entries: list[dict[str, Any]] = []
 
-    def refuse(event: Event, reason: str) -> None:
-        not_rewarded.append({"rule": rule.name, "line": rule.line, "reason": reason, "event": event_json(event)})
+    def refuse(event: Event, reason: str, kind: str) -> None:
+        not_rewarded.append(
+            {"rule": rule.name, "line": rule.line, "reason": reason, "kind": kind, "event": event_json(event)}
+        )
 
     for unit in sorted(st.units.values(), key=lambda u: min(c.event.seq for c in u.candidates)):
         for cand in unit.candidates:
             event = cand.event
             if not cand.passing:
-                refuse(event, _condition_failed(st, event, probe, instant))
+                refuse(event, _condition_failed(st, event, probe, instant), "condition")
             elif event is not unit.first:
-                refuse(event, _already_counted(st, unit, cal))
+                refuse(event, _already_counted(st, unit, cal), "counted")
             elif window is not None and unit.month not in window:
-                refuse(event, f"dated {_month(unit.month)}, outside the window ({_months(window)})")
+                refuse(event, f"dated {_month(unit.month)}, outside the window ({_months(window)})", "window")
             elif unit.kept > 0:
                 entries.append(_entry(st, unit, event))
             elif unit.base == 0:
-                refuse(event, "earns 0 points")
+                refuse(event, "earns 0 points", "zero")
             elif unit.value == 0:
-                refuse(event, _first_unpaid(rule.per))
+                refuse(event, _first_unpaid(rule.per), "first")
             else:
-                refuse(event, f"{_cap_words(st, unit.cut_by)} reached: 0 of {unit.value} kept")
+                refuse(event, f"{_cap_words(st, unit.cut_by)} reached: 0 of {unit.value} kept", "capped")
     total = sum(e["points"] for e in entries)
     if rule.window_cap is not None and total > rule.window_cap:
         entries.append(

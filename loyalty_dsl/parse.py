@@ -58,6 +58,7 @@ _STATEMENT_KEYWORDS = {
     "rule",
     "grant",
     "decide",
+    "test",
 }
 _ASSUMPTION = re.compile(r"#\s*assumption\s*:\s*(.*)", re.IGNORECASE)
 
@@ -196,6 +197,8 @@ def _describe(statement: Any) -> str:
         ast.GrantDecl: "grant",
         ast.DecideDecl: "decide",
     }
+    if isinstance(statement, ast.TestDecl):
+        return f"test {statement.name.text}"
     if isinstance(statement, ast.FactDecl):
         return f"fact `{statement.subject} is {statement.fact}`"
     if isinstance(statement, (ast.RollingWindow, ast.LifetimeWindow)):
@@ -411,6 +414,62 @@ class _ToAst(Transformer[Token, Any]):
             self._span(meta),
         )
 
+    # examples (tests written in the language)
+    def instant(self, meta: Any, c: list[Token]) -> ast.Literal:
+        return self._literal_of(c[0], str(c[0]), "date")
+
+    def given_field(self, meta: Any, c: list[Any]) -> ast.ParamValue:
+        return ast.ParamValue(self._name(c[0]), c[1], self._span(meta))
+
+    def given_event(self, meta: Any, c: list[Any]) -> ast.GivenEvent:
+        times, type_, at, *rest = c
+        fields = tuple(f for f in rest if f is not None)
+        count = int(str(times)) if times is not None and str(times).isdigit() else 1
+        return ast.GivenEvent(self._name(type_), self.instant(meta, [at]), fields, count, self._span(meta))
+
+    def expect_points(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        return ast.Expectation("points", False, value=self.number(meta, c), span=self._span(meta))
+
+    def expect_tier(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        return ast.Expectation("tier", False, name=self._name(c[0]), span=self._span(meta))
+
+    def expect_no_tier(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        return ast.Expectation("tier", True, span=self._span(meta))
+
+    def expect_benefit(self, meta: Any, c: list[Any]) -> ast.Expectation:
+        b: ast.TierBenefit = c[0]
+        return ast.Expectation("benefit", False, name=b.name, params=b.params, span=self._span(meta))
+
+    def expect_no_benefit(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        return ast.Expectation("benefit", True, name=self._name(c[0]), span=self._span(meta))
+
+    def expect_grant(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        on = self.instant(meta, [c[1]])
+        return ast.Expectation("grant", False, name=self._name(c[0]), value=on, span=self._span(meta))
+
+    def expect_no_grant(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        return ast.Expectation("grant", True, name=self._name(c[0]), span=self._span(meta))
+
+    def decision_key(self, meta: Any, c: list[Any]) -> tuple[ast.Name, ast.Literal]:
+        return self._name(c[0]), c[1]
+
+    def _decision(self, meta: Any, c: list[Any], refused: bool) -> ast.Expectation:
+        key, value = c[1] if c[1] is not None else (None, None)
+        return ast.Expectation("decision", refused, name=self._name(c[0]), key=key, value=value, span=self._span(meta))
+
+    def expect_granted(self, meta: Any, c: list[Any]) -> ast.Expectation:
+        return self._decision(meta, c, refused=False)
+
+    def expect_refused(self, meta: Any, c: list[Any]) -> ast.Expectation:
+        return self._decision(meta, c, refused=True)
+
+    def test_decl(self, meta: Any, c: list[Any]) -> ast.TestDecl:
+        name, *rest = c
+        given = tuple(x for x in rest if isinstance(x, ast.GivenEvent))
+        as_of = self.instant(meta, [next(x for x in rest if isinstance(x, Token))])
+        expects = tuple(x for x in rest if isinstance(x, ast.Expectation))
+        return ast.TestDecl(self.string(meta, [name]), given, as_of, expects, self._span(meta))
+
     def start(self, meta: Any, c: list[Any]) -> ast.Program:
         settings = {s.kind: s.value for s in c if isinstance(s, _Setting)}
 
@@ -431,5 +490,6 @@ class _ToAst(Transformer[Token, Any]):
             grants=of(ast.GrantDecl),
             decisions=of(ast.DecideDecl),
             assumptions=_assumptions(self.text, self.file, list(c)),
+            tests=of(ast.TestDecl),
             source=self.text,
         )

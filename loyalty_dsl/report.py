@@ -25,7 +25,8 @@ def console_text(renderables: Iterable[Any], width: int | None = None) -> str:
 def _table(title: str, *columns: str) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold", header_style="bold", box=box.SIMPLE_HEAD)
     for c in columns:
-        table.add_column(c, justify="right" if c in ("points", "kept", "earned") else "left", overflow="fold")
+        numeric = c in ("points", "seen", "rewarded", "capped", "unmet", "repeat", "outside")
+        table.add_column(c, justify="right" if numeric else "left", overflow="fold", no_wrap=numeric)
     return table
 
 
@@ -107,3 +108,21 @@ def diff_tables(d: dict[str, Any], tiers_a: list[str], tiers_b: list[str], names
         points.add_row(label, *(str(s[k]) for k in ("members", "total", "mean", "median", "p90", "max")))
     parts.append(points)
     return parts
+
+
+def coverage_table(program: str, counts: dict[str, Any]) -> Table:
+    table = _table(
+        f"Coverage of {program}", "rule", "seen", "rewarded", "capped", "unmet", "repeat", "outside", "finding"
+    )
+    table.columns[0].no_wrap = True
+    table.columns[-1].min_width = 11
+    for rule, c in counts.items():
+        finding = "never fires" if not c["rewarded"] else ""
+        table.add_row(
+            rule, *(str(c[k]) for k in ("looked_at", "rewarded", "capped", "condition", "counted", "window")), finding
+        )
+    table.caption = (
+        "seen: events of the rule's type; unmet: its condition failed; repeat: its key had "
+        "already earned; outside: dated before the window"
+    )
+    return table

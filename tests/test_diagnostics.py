@@ -14,7 +14,7 @@ from loyalty_dsl.parse import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = ROOT / "tests" / "cases" / "broken"
-PROGRAMS = sorted((ROOT / "programs").glob("*.loy"))
+PROGRAMS = sorted(p for p in (ROOT / "programs").glob("*.loy") if not p.stem.endswith("_test"))
 
 
 def diagnose(text: str, file: str) -> str:
