@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import signal
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -28,7 +29,7 @@ from loyalty_dsl.run import default_as_of
 from loyalty_dsl.run import outcomes as all_outcomes
 from loyalty_dsl.testing import TEST_SUFFIX, DiscoveryError, check_examples, coverage, find_pairs, run_examples
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 _SHOWN_REJECTIONS = 10
 
 EXIT_STATUSES = """\b
@@ -36,7 +37,7 @@ Exit status:
   0    success
   1    --strict and some history lines were rejected
   2    a bad program, a bad command line, or a history that cannot be read
-  130  interrupted (Ctrl-C)"""
+  130  interrupted (Ctrl-C); 143: terminated (SIGTERM)"""
 
 
 def _fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
@@ -54,15 +55,29 @@ def _load(path: str) -> CompiledProgram:
         _fail(f"{path}: cannot read the program ({err})")
 
 
+class _Terminated(Exception):
+    """SIGTERM, turned into an exception so that files being written are removed."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated
+
+
 def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     """No traceback for an interrupt or a closed pipe: one line and a documented status."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # SIGTERM (kill, a scheduler stopping the job) cleans up as Ctrl-C does.
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             return fn(*args, **kwargs)
         except KeyboardInterrupt:
             click.echo("loyalty: interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except _Terminated:
+            click.echo("loyalty: interrupted", err=True)
+            sys.exit(EXIT_TERMINATED)
         except BrokenPipeError:
             sys.stderr.close()  # the reader left: say nothing more
             sys.exit(EXIT_OK)
