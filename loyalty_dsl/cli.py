@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 import signal
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,15 +18,14 @@ from loyalty_dsl.check import check as check_program
 from loyalty_dsl.compile import CompiledProgram, load
 from loyalty_dsl.diagnostics import ProgramError, did_you_mean
 from loyalty_dsl.diff import DiffReport, pair_outcomes
-from loyalty_dsl.evaluate import Outcome
 from loyalty_dsl.explain import explain_member
 from loyalty_dsl.history import History, HistoryError, read_history
 from loyalty_dsl.ledger_out import LedgerWriter, ledger_format
 from loyalty_dsl.output import FORMATS, atomic_file, write_json, write_outcomes
 from loyalty_dsl.parse import parse_file
+from loyalty_dsl.progress import progress
 from loyalty_dsl.report import console_text, coverage_table, diff_tables, explanation_tables
-from loyalty_dsl.run import default_as_of
-from loyalty_dsl.run import outcomes as all_outcomes
+from loyalty_dsl.run import Result, default_as_of, default_jobs, results
 from loyalty_dsl.testing import TEST_SUFFIX, DiscoveryError, check_examples, coverage, find_pairs, run_examples
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
@@ -133,6 +132,14 @@ def main() -> None:
     help="Also write every member's ledger (each point and the event that earned it) "
     "as JSON Lines (.jsonl) or Parquet (.parquet).",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes evaluating members at once. Default: every core.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress display (it shows only at a terminal anyway).")
 @_guarded
 def run(
     program: str,
@@ -143,6 +150,8 @@ def run(
     summary: str | None,
     strict: bool,
     ledger: str | None,
+    jobs: int | None,
+    quiet: bool,
 ) -> None:
     """Evaluate PROGRAM over HISTORY files (JSON Lines, CSV or Parquet; - for standard input).
 
@@ -151,38 +160,48 @@ def run(
     of what became of every line is printed on standard error.
     """
     compiled = _load(program)
-    hist = _read(history, compiled)
-    acc = hist.accounting
-    if summary:
-        write_json(summary, acc.to_json())
-    _report(acc.rejections, acc.line())
-    if strict and acc.rejected:
-        _fail(f"--strict: {acc.rejected} line(s) rejected; no outcomes written", EXIT_REJECTED)
-    day = as_of.date() if as_of else None
-    if ledger:
-        try:
-            ledger_fmt = ledger_format(ledger)
-        except ValueError as err:
-            _fail(str(err))
-        with atomic_file(ledger) as handle:
-            writer = LedgerWriter(handle, ledger_fmt)
-            _write(all_outcomes(compiled, hist, day, on_member=writer.add), fmt, output)
-            writer.finish()
-        return
-    _write(all_outcomes(compiled, hist, day), fmt, output)
+    try:
+        ledger_fmt = ledger_format(ledger) if ledger else None
+    except ValueError as err:
+        _fail(str(err))
+    with progress(quiet) as shown:
+        hist = _read(history, compiled, shown.read)
+        acc = hist.accounting
+        if summary:
+            write_json(summary, acc.to_json())
+        _report(acc.rejections, acc.line())
+        if strict and acc.rejected:
+            _fail(f"--strict: {acc.rejected} line(s) rejected; no outcomes written", EXIT_REJECTED)
+        shown.members(len(hist.members))
+        day = as_of.date() if as_of else None
+        evaluated = results(compiled, hist, day, jobs or default_jobs(), ledger is not None, shown.evaluated)
+        with contextlib.ExitStack() as stack:
+            writer = None
+            if ledger and ledger_fmt:
+                writer = LedgerWriter(stack.enter_context(atomic_file(ledger)), ledger_fmt)
+            _write(_outcomes_and_ledgers(evaluated, writer), fmt, output)
+            if writer is not None:
+                writer.finish()
 
 
-def _read(paths: tuple[str, ...], compiled: CompiledProgram) -> History:
+def _outcomes_and_ledgers(evaluated: Iterable[Result], writer: LedgerWriter | None) -> Iterator[dict[str, Any]]:
+    for outcome, entries in evaluated:
+        if writer is not None and entries is not None:
+            writer.add(outcome["member"], entries)
+        yield outcome
+
+
+def _read(paths: tuple[str, ...], compiled: CompiledProgram, shown: Callable[[int], None] | None = None) -> History:
     for path in paths:
         if path != "-" and not Path(path).is_file():
             _fail(f"{path}: no such history file")
     try:
-        return read_history(paths, compiled)
+        return read_history(paths, compiled, progress=shown)
     except HistoryError as err:
         _fail(str(err))
 
 
-def _write(results: Iterable[Outcome], fmt: str, output: str) -> None:
+def _write(results: Iterable[dict[str, Any]], fmt: str, output: str) -> None:
     if output == "-":
         write_outcomes(results, fmt, sys.stdout.buffer)
         sys.stdout.flush()

@@ -99,9 +99,14 @@ def format_of(path: str) -> str:
     return fmt
 
 
-def read_history(paths: Iterable[str], program: CompiledProgram, stdin: BinaryIO | None = None) -> History:
-    """Read several files as one history."""
-    reader = _Reader(program)
+def read_history(
+    paths: Iterable[str],
+    program: CompiledProgram,
+    stdin: BinaryIO | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> History:
+    """Read several files as one history; `progress` hears the lines read so far, now and then."""
+    reader = _Reader(program, progress)
     for path in paths:
         fmt = format_of(path)
         records = _records(path, fmt, stdin)
@@ -201,8 +206,11 @@ def _parquet_records(path: str) -> Iterator[Record]:
 
 
 class _Reader:
-    def __init__(self, program: CompiledProgram) -> None:
+    _EVERY = 65_536  # lines between two progress reports
+
+    def __init__(self, program: CompiledProgram, progress: Callable[[int], None] | None = None) -> None:
         self.program = program
+        self.progress = progress
         self.history = History()
         self.seen_ids: dict[tuple[str, str], tuple[str, int]] = {}
         self.seq = 0
@@ -215,6 +223,8 @@ class _Reader:
         for line, record in records:
             acc.read += 1
             self.seq += 1
+            if self.progress is not None and not acc.read % self._EVERY:
+                self.progress(acc.read)
             try:
                 if isinstance(record, str):
                     raise _Bad(record)

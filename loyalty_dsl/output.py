@@ -14,8 +14,6 @@ from typing import IO, Any
 
 import orjson
 
-from loyalty_dsl.evaluate import Outcome
-
 FORMATS = ("jsonl", "csv", "table")
 _CSV_COLUMNS = ("member", "as_of", "points", "tier", "benefits", "grants", "decisions")
 
@@ -40,12 +38,12 @@ def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
         raise
 
 
-def write_outcomes(outcomes: Iterable[Outcome], fmt: str, out: IO[bytes]) -> int:
-    """Write every outcome in `fmt`; returns how many were written."""
+def write_outcomes(outcomes: Iterable[dict[str, Any]], fmt: str, out: IO[bytes]) -> int:
+    """Write every outcome (as `Outcome.to_json()` gives it) in `fmt`; returns how many."""
     if fmt == "jsonl":
         count = 0
         for o in outcomes:
-            out.write(orjson.dumps(o.to_json()) + b"\n")
+            out.write(orjson.dumps(o) + b"\n")
             count += 1
         return count
     if fmt == "csv":
@@ -53,13 +51,12 @@ def write_outcomes(outcomes: Iterable[Outcome], fmt: str, out: IO[bytes]) -> int
     return _write_table(outcomes, out)
 
 
-def _write_csv(outcomes: Iterable[Outcome], out: IO[bytes]) -> int:
+def _write_csv(outcomes: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
     writer = csv.writer(text)
     writer.writerow(_CSV_COLUMNS)
     count = 0
-    for o in outcomes:
-        j = o.to_json()
+    for j in outcomes:
         writer.writerow(
             [
                 j["member"],
@@ -76,7 +73,7 @@ def _write_csv(outcomes: Iterable[Outcome], out: IO[bytes]) -> int:
     return count
 
 
-def _write_table(outcomes: Iterable[Outcome], out: IO[bytes]) -> int:
+def _write_table(outcomes: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
     """A table for people: one row per member, readable in an 80-column terminal."""
     from rich.console import Console
     from rich.table import Table
@@ -92,8 +89,7 @@ def _write_table(outcomes: Iterable[Outcome], out: IO[bytes]) -> int:
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     count = 0
-    for o in outcomes:
-        j = o.to_json()
+    for j in outcomes:
         granted = sum(1 for d in j["decisions"] if d["granted"])
         table.add_row(
             j["member"],

@@ -132,3 +132,17 @@ def test_unwritable_output_is_one_line_and_status_2(history, tmp_path):
     assert result.exit_code == 2
     assert f"cannot write: {tmp_path / 'missing' / 'out.jsonl'}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_jobs_give_the_same_output_as_one_process(tmp_path):
+    import random
+
+    from tests.oracle.gen import random_history
+
+    history = tmp_path / "h.jsonl"
+    events = random_history(random.Random(9), members=1200, events_per_member=5)  # more than one chunk
+    history.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    one = invoke("run", FOUR, str(history), "--as-of", "2026-12-31", "-j", "1")
+    two = invoke("run", FOUR, str(history), "--as-of", "2026-12-31", "-j", "2")
+    assert one.exit_code == two.exit_code == 0
+    assert one.stdout == two.stdout and len(one.stdout.splitlines()) == 1200
