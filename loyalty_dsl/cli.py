@@ -19,10 +19,12 @@ from loyalty_dsl.compile import CompiledProgram, load
 from loyalty_dsl.diagnostics import ProgramError, did_you_mean
 from loyalty_dsl.diff import DiffReport, pair_outcomes
 from loyalty_dsl.explain import explain_member
+from loyalty_dsl.fmt import format_diff, format_source
 from loyalty_dsl.history import History, HistoryError, read_history
 from loyalty_dsl.ledger_out import LedgerWriter, ledger_format
+from loyalty_dsl.lint import lint as lint_program
 from loyalty_dsl.output import FORMATS, atomic_file, write_json, write_outcomes
-from loyalty_dsl.parse import parse_file
+from loyalty_dsl.parse import parse, parse_file
 from loyalty_dsl.progress import progress
 from loyalty_dsl.report import console_text, coverage_table, diff_tables, explanation_tables
 from loyalty_dsl.run import Result, default_as_of, default_jobs, results
@@ -417,6 +419,75 @@ def test_cmd(paths: tuple[str, ...], coverage_of: tuple[str, ...], as_of: dt.dat
             click.echo(console_text([coverage_table(str(program_path), coverage(compiled, hist, day))]))
     if failed:
         _fail(f"{failed} of {total} examples failed", EXIT_REJECTED)
+
+
+def _source(path: str) -> str:
+    try:
+        return Path(path).read_bytes().decode("utf-8")  # bytes: keep CRLF line ends as they are
+    except (OSError, UnicodeDecodeError) as err:
+        _fail(f"{path}: cannot read the program ({err})")
+
+
+@main.command(
+    epilog=EXIT_STATUSES.replace(
+        "1    --strict and some history lines were rejected", "1    --check and some files are not formatted"
+    )
+)
+@click.argument("programs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--check", is_flag=True, help="Change nothing; list the files that would change and exit 1.")
+@click.option("--diff", "show_diff", is_flag=True, help="Change nothing; print what would change.")
+@_guarded
+def fmt(programs: tuple[str, ...], check: bool, show_diff: bool) -> None:
+    """Lay out PROGRAMS in the one canonical way, comments kept (in place unless --check or --diff)."""
+    changed = 0
+    for path in programs:
+        text = _source(path)
+        try:
+            formatted = format_source(text, path)
+        except ProgramError as err:
+            click.echo(err.render(), err=True)
+            _fail(f"{path}: does not parse; nothing was changed")
+        if formatted == text:
+            continue
+        changed += 1
+        if show_diff:
+            click.echo(format_diff(text, path), nl=False)
+        elif check:
+            click.echo(f"would reformat {path}")
+        else:
+            with atomic_file(path) as handle:
+                handle.write(formatted.encode("utf-8"))
+            click.echo(f"reformatted {path}")
+    if (check or show_diff) and changed:
+        _fail(f"{changed} of {len(programs)} file(s) would change", EXIT_REJECTED)
+
+
+@main.command(
+    epilog=EXIT_STATUSES.replace("1    --strict and some history lines were rejected", "1    lint has findings")
+)
+@click.argument("programs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@_guarded
+def lint(programs: tuple[str, ...]) -> None:
+    """Loyalty-aware warnings on PROGRAMS: unreachable tiers, caps below an earning, impossible conditions..."""
+    findings = 0
+    for path in programs:
+        text = _source(path)
+        try:
+            parsed = parse(text, path)
+            problems = check_program(parsed)
+        except ProgramError as err:
+            click.echo(err.render(), err=True)
+            _fail(f"{path}: does not parse; lint needs a program that does")
+        if problems:
+            click.echo(ProgramError(problems, text).render(), err=True)
+            _fail(f"{path}: {len(problems)} problem(s); fix them before linting")
+        warnings = lint_program(parsed)
+        findings += len(warnings)
+        if warnings:
+            click.echo(ProgramError(warnings, text).render())
+    if findings:
+        _fail(f"{findings} finding(s)", EXIT_REJECTED)
+    click.echo(f"{len(programs)} program(s): no findings")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -146,3 +146,34 @@ def test_jobs_give_the_same_output_as_one_process(tmp_path):
     two = invoke("run", FOUR, str(history), "--as-of", "2026-12-31", "-j", "2")
     assert one.exit_code == two.exit_code == 0
     assert one.stdout == two.stdout and len(one.stdout.splitlines()) == 1200
+
+
+def test_fmt_check_lists_files_and_fmt_rewrites_them(tmp_path):
+    messy = tmp_path / "p.loy"
+    messy.write_text(
+        "window lifetime, continuous\nevent visit   tier T from 1 point:  # top\nrule v: on visit earn 1\n"
+    )
+    check = invoke("fmt", "--check", str(messy))
+    assert check.exit_code == 1 and f"would reformat {messy}" in check.stdout
+    assert invoke("fmt", str(messy)).exit_code == 0
+    once = messy.read_text()
+    assert "# top" in once
+    assert invoke("fmt", "--check", str(messy)).exit_code == 0
+    assert invoke("fmt", str(messy)).exit_code == 0 and messy.read_text() == once
+
+
+def test_shipped_programs_are_formatted():
+    assert invoke("fmt", "--check", FOUR, LEGACY).exit_code == 0
+
+
+def test_lint_exit_statuses(tmp_path):
+    assert invoke("lint", FOUR, LEGACY).exit_code == 0
+    odd = tmp_path / "odd.loy"
+    odd.write_text(
+        "window lifetime, continuous\nevent visit\ntier T from 1 point:\nrule v: on visit earn 5 cap 3 per day\n"
+    )
+    result = invoke("lint", str(odd))
+    assert result.exit_code == 1 and f"{odd}:4:" in result.stdout and "warning[L104]" in result.stdout
+    broken = tmp_path / "broken.loy"
+    broken.write_text("window lifetime, continuous\ntier T from 1 point: nope\n")
+    assert invoke("lint", str(broken)).exit_code == 2
