@@ -130,7 +130,7 @@ def _rule_ledger(
             {"rule": rule.name, "line": rule.line, "reason": reason, "kind": kind, "event": event_json(event)}
         )
 
-    for unit in sorted(st.units.values(), key=lambda u: min(c.event.seq for c in u.candidates)):
+    for unit in sorted(st.units.values(), key=lambda u: min((c.event.at, c.event.seq) for c in u.candidates)):
         for cand in unit.candidates:
             event = cand.event
             if not cand.passing:
@@ -189,7 +189,7 @@ def _condition_failed(st: RuleState, event: Event, probe: MemberRun, instant: in
     _, words = explain(event.fields, {}, probe.facts, instant)
     for fact, field in st.rule.fact_refs:
         witness = probe.witnesses.get((fact, event.fields.get(field)))
-        if witness is not None and witness.at < instant:
+        if witness is not None and witness.at < instant and f" {fact}" in words:  # the fact is the reason
             words += f" ({witness.type} at {iso_instant(witness.at)}, {witness.file}:{witness.line})"
     return words
 

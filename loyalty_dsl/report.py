@@ -44,12 +44,18 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
         ledger.add_row(f"{e['rule']} (line {e['line']})", str(e["points"]), where, e.get("note", ""))
     ledger.add_row("total", str(sum(e["points"] for e in ex["ledger"])), "", "")
     parts.append(ledger)
-    if ex["not_rewarded"]:
+    # Events dated before the window are many and alike: a person gets their count.
+    outside = [n for n in ex["not_rewarded"] if n.get("kind") == "window"]
+    listed = [n for n in ex["not_rewarded"] if n.get("kind") != "window"]
+    if listed:
         why = _table("Not rewarded", "rule", "event", "reason")
-        for n in ex["not_rewarded"]:
+        for n in listed:
             where = _where(n["event"]) if "event" in n else n.get("on", "")
             why.add_row(n["rule"], where, n["reason"])
         parts.append(why)
+    if outside:
+        events = len({(n["event"]["file"], n["event"]["line"]) for n in outside})
+        parts.append(f"{events} events dated before the window earned nothing now (all of them with --format json).")
     if ex["timeline"]:
         timeline = _table("Tier over time", "at", "points", "tier")
         for t in ex["timeline"]:
