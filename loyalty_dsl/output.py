@@ -20,8 +20,16 @@ _CSV_COLUMNS = ("member", "as_of", "points", "tier", "benefits", "grants", "deci
 
 @contextlib.contextmanager
 def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
-    """A file that appears at `path` only once fully written (temporary file + rename)."""
+    """A file that appears at `path` only once fully written (temporary file + rename).
+
+    A target that exists and is not a regular file (/dev/null, a named pipe) is
+    written directly: renaming over it would replace the device or the pipe.
+    """
     target = Path(path)
+    if target.exists() and not target.is_file():
+        with open(target, mode) as direct:
+            yield direct
+        return
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     except OSError as err:  # name the file the user asked for, not the temporary one

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import threading
 from pathlib import Path
 
 import orjson
@@ -177,3 +179,14 @@ def test_lint_exit_statuses(tmp_path):
     broken = tmp_path / "broken.loy"
     broken.write_text("window lifetime, continuous\ntier T from 1 point: nope\n")
     assert invoke("lint", str(broken)).exit_code == 2
+
+
+def test_output_to_a_device_is_written_not_replaced(history, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert invoke("run", FOUR, str(history), "-o", str(fifo)).exit_code == 0
+    reader.join(timeout=30)
+    assert fifo.is_fifo() and len(got[0].splitlines()) == 2
