@@ -15,12 +15,15 @@ _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _UTC = dt.UTC
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
+_ONE_US = dt.timedelta(microseconds=1)
+
+
 def instant_of(value: dt.datetime) -> int:
     """A datetime as an instant; one without an offset is read as UTC."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=_UTC)
-    delta = value - dt.datetime(1970, 1, 1, tzinfo=_UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (value - _EPOCH) // _ONE_US  # exact: timedelta division stays in integers
 
 
 def datetime_of(instant: int) -> dt.datetime:
