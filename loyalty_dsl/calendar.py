@@ -35,12 +35,36 @@ def iso_instant(instant: int) -> str:
     return text.replace("+00:00", "Z")
 
 
+# The Gregorian calendar repeats every 400 years (146,097 days). Shifting by a cycle
+# names days just past 9999-12-31, such as the end of an as-of day 9999-12-31.
+_CYCLE_DAYS, _CYCLE_MONTHS = 146_097, 4_800
+_MAX_DAY = dt.date.max.toordinal()
+
+
 def month_index(d: dt.date) -> int:
     return d.year * 12 + d.month - 1
 
 
+def month_of_ordinal(day: int) -> int:
+    if day > _MAX_DAY:
+        return month_index(dt.date.fromordinal(day - _CYCLE_DAYS)) + _CYCLE_MONTHS
+    return month_index(dt.date.fromordinal(day))
+
+
 def month_date(index: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_ordinal(index: int) -> int:
+    """The ordinal of a month's first day, past year 9999 too."""
+    if index // 12 > 9999:
+        return month_date(index - _CYCLE_MONTHS).toordinal() + _CYCLE_DAYS
+    return month_date(index).toordinal()
+
+
+_LAST_INSTANT = (_MAX_DAY - _EPOCH_ORDINAL) * US_PER_DAY  # 9999-12-31T00:00Z: local days near it need care
+FIRST_INSTANT = (1 - _EPOCH_ORDINAL) * US_PER_DAY  # 0001-01-01T00:00Z
+END_INSTANT = (_MAX_DAY + 1 - _EPOCH_ORDINAL) * US_PER_DAY  # 10000-01-01T00:00Z, excluded
 
 
 class Calendar:
@@ -57,11 +81,15 @@ class Calendar:
         """The calendar day (ordinal) an instant falls on."""
         if self._utc:
             return instant // US_PER_DAY + _EPOCH_ORDINAL
+        if instant >= _LAST_INSTANT:  # past year 9999 (an end of day): 400 years earlier, shifted back
+            return self.day(instant - _CYCLE_DAYS * US_PER_DAY) + _CYCLE_DAYS
+        if instant < FIRST_INSTANT + US_PER_DAY:  # the first day, seen from west of UTC: year 0
+            return self.day(instant + _CYCLE_DAYS * US_PER_DAY) - _CYCLE_DAYS
         return datetime_of(instant).astimezone(self._tz).date().toordinal()
 
     @staticmethod
     def _month_of_day(day: int) -> int:
-        return month_index(dt.date.fromordinal(day))
+        return month_of_ordinal(day)
 
     def month(self, instant: int) -> int:
         return self.month_of_day(self.day(instant))
@@ -81,11 +109,13 @@ class Calendar:
         """The first instant of a calendar day."""
         if self._utc:
             return (day - _EPOCH_ORDINAL) * US_PER_DAY
+        if day > _MAX_DAY:  # past year 9999: the same local time 400 years earlier, shifted back
+            return self.day_start(day - _CYCLE_DAYS) + _CYCLE_DAYS * US_PER_DAY
         local = dt.datetime.combine(dt.date.fromordinal(day), dt.time(0), tzinfo=self._tz)
         return instant_of(local)
 
     def month_start(self, month: int) -> int:
-        return self.day_start(month_date(month).toordinal())
+        return self.day_start(month_ordinal(month))
 
     def recalculation(self, instant: int) -> int:
         """The latest month boundary at or before an instant."""

@@ -23,7 +23,7 @@ from loyalty_dsl.fmt import format_diff, format_source
 from loyalty_dsl.history import History, HistoryError, read_history
 from loyalty_dsl.ledger_out import LedgerWriter, ledger_format
 from loyalty_dsl.lint import lint as lint_program
-from loyalty_dsl.output import FORMATS, atomic_file, write_json, write_outcomes
+from loyalty_dsl.output import FORMATS, atomic_file, json_bytes, write_json, write_outcomes
 from loyalty_dsl.parse import parse, parse_file
 from loyalty_dsl.progress import progress
 from loyalty_dsl.report import console_text, coverage_table, diff_tables, explanation_tables
@@ -306,7 +306,7 @@ def explain(program: str, history: tuple[str, ...], member: str, as_of: dt.datet
     assert day is not None
     data = explain_member(compiled, member, hist.members[member], day).to_json()
     if fmt == "json":
-        sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+        sys.stdout.buffer.write(json_bytes(data, orjson.OPT_INDENT_2) + b"\n")
     else:
         sys.stdout.write(console_text(explanation_tables(data)))
     sys.stdout.flush()
@@ -350,10 +350,10 @@ def diff(
         for change in pair_outcomes(a, ha, b, hb, day):
             report.add(change)
             if changed is not None and change.changed:
-                changed.write(orjson.dumps(change.to_json()) + b"\n")
+                changed.write(json_bytes(change.to_json()) + b"\n")
     data = report.to_json()
     if fmt == "json":
-        sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+        sys.stdout.buffer.write(json_bytes(data, orjson.OPT_INDENT_2) + b"\n")
     else:
         tiers = ([t.name for t in a.tiers], [t.name for t in b.tiers])
         sys.stdout.write(console_text(diff_tables(data, *tiers, names=(program_a, program_b))))

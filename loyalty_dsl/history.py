@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 import attrs
 import orjson
 
-from loyalty_dsl.calendar import instant_of
+from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, instant_of
 from loyalty_dsl.compile import CompiledProgram, FieldSpec
 from loyalty_dsl.events import Event
 
@@ -36,6 +36,8 @@ FORMATS = {
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}$")
 _INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+MAX_INTEGER = 2**53 - 1
+MAX_LINE = 16 * 2**20  # bytes: a longer line is rejected unread, so memory stays bounded
 
 
 class HistoryError(Exception):
@@ -139,8 +141,22 @@ def _closing(handle: BinaryIO, records: Iterator[Record]) -> Iterator[Record]:
         yield from records
 
 
+def _lines(stream: BinaryIO) -> Iterator[bytes | None]:
+    """The stream's lines; None for a line longer than MAX_LINE, which is skipped unread."""
+    while raw := stream.readline(MAX_LINE + 1):
+        if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
+            while (rest := stream.readline(2**20)) and not rest.endswith(b"\n"):
+                pass
+            yield None
+        else:
+            yield raw
+
+
 def _jsonl_records(stream: BinaryIO) -> Iterator[Record]:
-    for number, raw in enumerate(stream, start=1):
+    for number, raw in enumerate(_lines(stream), start=1):
+        if raw is None:
+            yield number, f"line longer than {MAX_LINE // 2**20} MiB"
+            continue
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         if not raw.strip():
@@ -159,7 +175,7 @@ def _json_kind(value: Any) -> str:
 
 def _csv_records(stream: BinaryIO) -> Iterator[Record]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    rows = csv.reader(text)
+    rows = csv.reader(text, strict=True)  # a quote never closed is an error, not the rest of the file
     header: list[str] | None = None
     line = 1
     while True:
@@ -197,9 +213,22 @@ def _parquet_records(path: str) -> Iterator[Record]:
         raise HistoryError(f"{path}: not a readable Parquet file ({err})") from None
     number = 0
     for batch in file.iter_batches(batch_size=65_536):
-        for row in batch.to_pylist():
+        for row in _microseconds(batch).to_pylist():
             number += 1
             yield number, {k: v for k, v in row.items() if v is not None}
+
+
+def _microseconds(batch: Any) -> Any:
+    """Nanosecond timestamps cut to microseconds (instants are microseconds; Python cannot hold ns)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = pa.Table.from_batches([batch])
+    for i, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type) and field.type.unit == "ns":
+            column = pc.cast(table.column(i), pa.timestamp("us", field.type.tz), safe=False)
+            table = table.set_column(i, field.name, column)
+    return table
 
 
 # --- one record -> an event, or the reason it is refused -----------------------------------
@@ -287,7 +316,10 @@ def _instant(value: Any) -> int:
     if value is None:
         raise _Bad("field 'at' is missing")
     if isinstance(value, dt.datetime):
-        return instant_of(value)
+        instant = instant_of(value)
+        if not FIRST_INSTANT <= instant < END_INSTANT:
+            raise _Bad(f"field 'at': {value.isoformat()} is out of range (years 1 to 9999, in UTC)")
+        return instant
     if isinstance(value, dt.date):
         return instant_of(dt.datetime(value.year, value.month, value.day))
     if not isinstance(value, str) or not _INSTANT.match(value.strip()):
@@ -297,13 +329,19 @@ def _instant(value: Any) -> int:
     except ValueError as err:
         raise _Bad(f"field 'at': impossible date or time {_shown(value)} ({err})") from None
     try:
-        return instant_of(parsed)
+        instant = instant_of(parsed)
     except OverflowError:
-        raise _Bad(f"field 'at': {_shown(value)} is out of range") from None
+        instant = END_INSTANT
+    if not FIRST_INSTANT <= instant < END_INSTANT:
+        raise _Bad(f"field 'at': {_shown(value)} is out of range (years 1 to 9999, in UTC)")
+    return instant
 
 
 def _shown(value: Any) -> str:
-    text = orjson.dumps(value, default=str).decode() if not isinstance(value, bytes) else repr(value)
+    try:
+        text = orjson.dumps(value, default=str).decode() if not isinstance(value, bytes) else repr(value)
+    except TypeError:  # an integer beyond 64 bits
+        text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -353,7 +391,9 @@ def _to_integer(value: Any, text_cells: bool) -> int:
     if isinstance(number, float):
         if not number.is_integer():
             raise ValueError("expected a whole number")
-        return int(number)
+        number = int(number)
+    if abs(number) > MAX_INTEGER:  # beyond what every JSON reader keeps exact
+        raise ValueError(f"a whole number out of range (at most {MAX_INTEGER} either way)")
     return number
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any
 
-import orjson
+from loyalty_dsl.output import json_bytes
 
 COLUMNS = (
     "member",
@@ -71,7 +71,7 @@ class LedgerWriter:
     def add(self, member: str, entries: list[dict[str, Any]]) -> None:
         rows = flat_rows(member, entries)
         if self.format == "jsonl":
-            self.handle.write(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+            self.handle.write(b"".join(json_bytes(r) + b"\n" for r in rows))
             return
         self._rows += rows
         if len(self._rows) >= self._BATCH:

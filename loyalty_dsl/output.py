@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -15,6 +16,16 @@ from typing import IO, Any
 import orjson
 
 FORMATS = ("jsonl", "csv", "table")
+
+
+def cell(text: str) -> Any:
+    """A table cell shown as written: no console markup, control characters escaped."""
+    from rich.text import Text
+
+    shown = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
+    return Text(shown)
+
+
 _CSV_COLUMNS = ("member", "as_of", "points", "tier", "benefits", "grants", "decisions")
 
 
@@ -46,12 +57,22 @@ def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
         raise
 
 
+def json_bytes(value: Any, option: int = 0) -> bytes:
+    """JSON, fast; an integer beyond 64 bits (a sum of huge points) falls back to the standard library."""
+    try:
+        return orjson.dumps(value, option=option)
+    except TypeError:
+        indent = 2 if option & orjson.OPT_INDENT_2 else None
+        separators = (",", ": ") if indent else (",", ":")
+        return json.dumps(value, ensure_ascii=False, indent=indent, separators=separators).encode()
+
+
 def write_outcomes(outcomes: Iterable[dict[str, Any]], fmt: str, out: IO[bytes]) -> int:
     """Write every outcome (as `Outcome.to_json()` gives it) in `fmt`; returns how many."""
     if fmt == "jsonl":
         count = 0
         for o in outcomes:
-            out.write(orjson.dumps(o) + b"\n")
+            out.write(json_bytes(o) + b"\n")
             count += 1
         return count
     if fmt == "csv":
@@ -71,9 +92,9 @@ def _write_csv(outcomes: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
                 j["as_of"],
                 j["points"],
                 j["tier"] or "",
-                orjson.dumps(j["benefits"]).decode(),
-                orjson.dumps(j["grants"]).decode(),
-                orjson.dumps(j["decisions"]).decode(),
+                json_bytes(j["benefits"]).decode(),
+                json_bytes(j["grants"]).decode(),
+                json_bytes(j["decisions"]).decode(),
             ]
         )
         count += 1
@@ -100,9 +121,9 @@ def _write_table(outcomes: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
     for j in outcomes:
         granted = sum(1 for d in j["decisions"] if d["granted"])
         table.add_row(
-            j["member"],
+            cell(j["member"]),
             str(j["points"]),
-            j["tier"] or "-",
+            cell(j["tier"] or "-"),
             str(len(j["benefits"])),
             str(len(j["grants"])),
             f"{granted} of {len(j['decisions'])}" if j["decisions"] else "-",
@@ -116,4 +137,4 @@ def _write_table(outcomes: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
 
 def write_json(path: str | Path, value: Any) -> None:
     with atomic_file(path) as handle:
-        handle.write(orjson.dumps(value, option=orjson.OPT_INDENT_2) + b"\n")
+        handle.write(json_bytes(value, orjson.OPT_INDENT_2) + b"\n")

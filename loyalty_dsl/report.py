@@ -11,6 +11,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from loyalty_dsl.output import cell
+
 
 def console_text(renderables: Iterable[Any], width: int | None = None) -> str:
     """Render to plain text at the terminal's width (80 when not a terminal)."""
@@ -18,8 +20,13 @@ def console_text(renderables: Iterable[Any], width: int | None = None) -> str:
     columns = width or shutil.get_terminal_size((80, 24)).columns
     console = Console(file=out, width=columns, no_color=True, highlight=False, soft_wrap=False)
     for r in renderables:
-        console.print(r)
+        console.print(cell(r) if isinstance(r, str) else r)
     return out.getvalue()
+
+
+def _row(table: Table, *values: Any) -> None:
+    """Add a row whose texts (which may come from a history) are shown as written."""
+    table.add_row(*(cell(v) if isinstance(v, str) else v for v in values))
 
 
 def _table(title: str, *columns: str) -> Table:
@@ -41,8 +48,8 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
     ledger = _table("Ledger", "rule", "points", "event", "note")
     for e in ex["ledger"]:
         where = _where(e["event"]) if "event" in e else ""
-        ledger.add_row(f"{e['rule']} (line {e['line']})", str(e["points"]), where, e.get("note", ""))
-    ledger.add_row("total", str(sum(e["points"] for e in ex["ledger"])), "", "")
+        _row(ledger, f"{e['rule']} (line {e['line']})", str(e["points"]), where, e.get("note", ""))
+    _row(ledger, "total", str(sum(e["points"] for e in ex["ledger"])), "", "")
     parts.append(ledger)
     # Events dated before the window are many and alike: a person gets their count.
     outside = [n for n in ex["not_rewarded"] if n.get("kind") == "window"]
@@ -51,7 +58,7 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
         why = _table("Not rewarded", "rule", "event", "reason")
         for n in listed:
             where = _where(n["event"]) if "event" in n else n.get("on", "")
-            why.add_row(n["rule"], where, n["reason"])
+            _row(why, n["rule"], where, n["reason"])
         parts.append(why)
     if outside:
         events = len({(n["event"]["file"], n["event"]["line"]) for n in outside})
@@ -59,7 +66,7 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
     if ex["timeline"]:
         timeline = _table("Tier over time", "at", "points", "tier")
         for t in ex["timeline"]:
-            timeline.add_row(t["at"][:10], str(t["points"]), t["tier"] or "-")
+            _row(timeline, t["at"][:10], str(t["points"]), t["tier"] or "-")
         parts.append(timeline)
     s = ex["standing"]
     lines = []
@@ -74,14 +81,12 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
     if ex["grants"]:
         grants = _table("Grants", "on", "benefit", "reason")
         for g in ex["grants"]:
-            grants.add_row(g["on"], g["benefit"], g["reason"])
+            _row(grants, g["on"], g["benefit"], g["reason"])
         parts.append(grants)
     if ex["decisions"]:
         decisions = _table("Decisions", "at", "benefit", "granted", "reason")
         for d in ex["decisions"]:
-            decisions.add_row(
-                d["at"][:16].replace("T", " "), d["benefit"], "yes" if d["granted"] else "no", d["reason"]
-            )
+            _row(decisions, d["at"][:16].replace("T", " "), d["benefit"], "yes" if d["granted"] else "no", d["reason"])
         parts.append(decisions)
     return parts
 
@@ -107,11 +112,11 @@ def diff_tables(d: dict[str, Any], tiers_a: list[str], tiers_b: list[str], names
     for r in rows:
         row = d["transitions"].get(r, {})
         if row or r != "none":
-            matrix.add_row(r, *[str(row.get(c, 0)) if row.get(c) else "." for c in cols])
+            _row(matrix, r, *[str(row.get(c, 0)) if row.get(c) else "." for c in cols])
     parts.append(matrix)
     points = _table("Points", "", "members", "total", "mean", "median", "p90", "max")
     for label, s in (("A", d["points"]["a"]), ("B", d["points"]["b"])):
-        points.add_row(label, *(str(s[k]) for k in ("members", "total", "mean", "median", "p90", "max")))
+        _row(points, label, *(str(s[k]) for k in ("members", "total", "mean", "median", "p90", "max")))
     parts.append(points)
     return parts
 
@@ -124,8 +129,11 @@ def coverage_table(program: str, counts: dict[str, Any]) -> Table:
     table.columns[-1].min_width = 11
     for rule, c in counts.items():
         finding = "never fires" if not c["rewarded"] else ""
-        table.add_row(
-            rule, *(str(c[k]) for k in ("looked_at", "rewarded", "capped", "condition", "counted", "window")), finding
+        _row(
+            table,
+            rule,
+            *(str(c[k]) for k in ("looked_at", "rewarded", "capped", "condition", "counted", "window")),
+            finding,
         )
     table.caption = (
         "seen: events of the rule's type; unmet: its condition failed; repeat: its key had "
