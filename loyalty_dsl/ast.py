@@ -344,4 +344,5 @@ class Program:
     decisions: tuple[DecideDecl, ...]
     assumptions: tuple[Assumption, ...]
     tests: tuple[TestDecl, ...] = ()
+    repeated: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False)  # a second `program`/`timezone`
     source: str = attrs.field(default="", eq=False, repr=False)

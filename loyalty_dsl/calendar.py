@@ -27,10 +27,18 @@ def instant_of(value: dt.datetime) -> int:
 
 
 def datetime_of(instant: int) -> dt.datetime:
-    return dt.datetime(1970, 1, 1, tzinfo=_UTC) + dt.timedelta(microseconds=instant)
+    return _EPOCH + dt.timedelta(microseconds=instant)
+
+
+def end_of_day(day: dt.date) -> int:
+    """The instant a day ends in UTC (the next day's 00:00): what `--as-of D` means."""
+    return (day.toordinal() + 1 - _EPOCH_ORDINAL) * US_PER_DAY
 
 
 def iso_instant(instant: int) -> str:
+    if instant >= END_INSTANT:  # the end of 9999-12-31: written through the 400-year cycle
+        earlier = iso_instant(instant - _CYCLE_DAYS * US_PER_DAY)
+        return str(int(earlier[:4]) + 400) + earlier[4:]
     text = datetime_of(instant).isoformat()
     return text.replace("+00:00", "Z")
 

@@ -7,6 +7,7 @@ that passed.
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -21,6 +22,7 @@ NUMERIC = frozenset({"integer", "number", "money"})
 PERIODS = ("day", "week", "month", "year")
 CAP_PERIODS = (*PERIODS, "window")
 BUILTIN_FIELDS = ("member", "type", "at", "id")
+MAX_NUMBER = 2**53 - 1
 MONTHS = (
     "January",
     "February",
@@ -300,7 +302,7 @@ def check_rules(p: ast.Program, s: Symbols) -> list[Diagnostic]:
         if rule.on.text not in s.events:
             out.append(_unknown(rule.on, "event", s.events, "E101"))
             continue
-        fields = _fields_of(s, rule.on.text)
+        fields = fields_of(s, rule.on.text)
         if rule.where is not None:
             out += check_condition(rule.where, fields, {}, s, f"a field of `{rule.on.text}`")
         out += _check_earn(rule, fields)
@@ -382,7 +384,7 @@ def check_grants(p: ast.Program, s: Symbols) -> list[Diagnostic]:
         if g.event.text not in s.events:
             out.append(_unknown(g.event, "event", s.events, "E101"))
         elif g.date.text != "anniversary":
-            fields = _fields_of(s, g.event.text)
+            fields = fields_of(s, g.event.text)
             if g.date.text not in fields:
                 out.append(_no_field(g.date, g.event.text, fields))
             elif fields[g.date.text] != "date":
@@ -427,7 +429,7 @@ def check_decisions(p: ast.Program, s: Symbols) -> list[Diagnostic]:
         if d.on.text not in s.events:
             out.append(_unknown(d.on, "event", s.events, "E101"))
             continue
-        fields = _fields_of(s, d.on.text)
+        fields = fields_of(s, d.on.text)
         if d.key is not None and d.key.text not in fields:
             out.append(_no_field(d.key, d.on.text, fields))
         if d.key is not None and d.key.text in ("benefit", "granted", "reason", "at"):
@@ -451,7 +453,8 @@ def check_decisions(p: ast.Program, s: Symbols) -> list[Diagnostic]:
 # --- conditions -------------------------------------------------------------------------
 
 
-def _fields_of(s: Symbols, event: str) -> dict[str, str]:
+def fields_of(s: Symbols, event: str) -> dict[str, str]:
+    """The types of an event's fields, `member` and `id` included: what a condition may name."""
     fields = {name: f.type.text for name, f in s.fields.get(event, {}).items()}
     fields.update(member="text", id="text")
     return fields
@@ -460,7 +463,17 @@ def _fields_of(s: Symbols, event: str) -> dict[str, str]:
 def _literal_fits(lit: ast.Literal, type_name: str) -> bool:
     if type_name in NUMERIC:
         return lit.kind == "number" and (type_name != "integer" or isinstance(lit.value, int))
-    return {"text": "string", "boolean": "boolean", "date": "string"}.get(type_name) == lit.kind
+    if type_name == "date":
+        return lit.kind in ("string", "date") and _is_date(str(lit.value))
+    return {"text": "string", "boolean": "boolean"}.get(type_name) == lit.kind
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
 
 
 def _operand_type(op: ast.Operand, fields: dict[str, str], params: dict[str, str]) -> str | None:
@@ -495,6 +508,9 @@ def check_condition(
                     out.append(unknown(op, known))
                 types.append(_operand_type(op, fields, params))
             a, b = types
+            for op, other in ((c.left, b), (c.right, a)):
+                if other == "date" and isinstance(op, ast.Literal) and not _literal_fits(op, "date"):
+                    out.append(_err(op, "E185", f"{op.text} is not a date", 'write a day as "2026-03-31"'))
             if a and b and not ((a in NUMERIC and b in NUMERIC) or a == b or {a, b} == {"date", "text"}):
                 out.append(_err(c, "E180", f"cannot compare {_a(a)} with {_a(b)}"))
             elif a and b and c.op not in ("==", "!=") and not (a in NUMERIC or "date" in (a, b)):
@@ -546,7 +562,36 @@ def check_condition(
     return out
 
 
+def check_numbers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    """Every number written in the program fits what JSON readers keep exact."""
+    return [
+        _err(lit, "E186", f"{lit.text} is too large (at most {MAX_NUMBER} either way)")
+        for lit in _literals(p)
+        if isinstance(lit.value, (int, float)) and abs(lit.value) > MAX_NUMBER
+    ]
+
+
+def _literals(node: Any) -> Iterator[ast.Literal]:
+    if isinstance(node, ast.Literal):
+        yield node
+    elif isinstance(node, (tuple, list)):
+        for item in node:
+            yield from _literals(item)
+    elif attrs.has(type(node)):
+        for f in attrs.fields(type(node)):
+            if f.name not in ("span", "source"):
+                yield from _literals(getattr(node, f.name))
+
+
+def check_settings_once(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    return [
+        Diagnostic.at(span, "E117", f"`{kind}` is declared more than once", "keep one") for kind, span in p.repeated
+    ]
+
+
 CHECKS: tuple[Callable[[ast.Program, Symbols], list[Diagnostic]], ...] = (
+    check_numbers,
+    check_settings_once,
     check_settings,
     check_unique_names,
     check_events,

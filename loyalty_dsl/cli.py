@@ -171,8 +171,9 @@ def run(
         acc = hist.accounting
         if summary:
             write_json(summary, acc.to_json())
-        _report(acc.rejections, acc.line())
+        _report(acc.rejections)
         if strict and acc.rejected:
+            click.echo(f"loyalty: {acc.line()}", err=True)
             _fail(f"--strict: {acc.rejected} line(s) rejected; no outcomes written", EXIT_REJECTED)
         shown.members(len(hist.members))
         day = as_of.date() if as_of else None
@@ -184,6 +185,7 @@ def run(
             _write(_outcomes_and_ledgers(evaluated, writer), fmt, output)
             if writer is not None:
                 writer.finish()
+    click.echo(f"loyalty: {acc.line()}", err=True)  # the counts close every run (DOMAIN.md §6)
 
 
 def _outcomes_and_ledgers(evaluated: Iterable[Result], writer: LedgerWriter | None) -> Iterator[dict[str, Any]]:
@@ -212,7 +214,7 @@ def _write(results: Iterable[dict[str, Any]], fmt: str, output: str) -> None:
             write_outcomes(results, fmt, handle)
 
 
-def _report(rejections: list[dict[str, Any]], counts: str) -> None:
+def _report(rejections: list[dict[str, Any]]) -> None:
     for r in rejections[:_SHOWN_REJECTIONS]:
         click.echo(f"{r['file']}:{r['line']}: rejected: {r['reason']}", err=True)
     if len(rejections) > _SHOWN_REJECTIONS:
@@ -220,7 +222,6 @@ def _report(rejections: list[dict[str, Any]], counts: str) -> None:
             f"... and {len(rejections) - _SHOWN_REJECTIONS} more rejected line(s) (all of them with --summary)",
             err=True,
         )
-    click.echo(f"loyalty: {counts}", err=True)
 
 
 @main.command(epilog=EXIT_STATUSES)
@@ -343,7 +344,9 @@ def diff(
     ha, hb = _read(history, a), _read(history, b)
     click.echo(f"loyalty: A {ha.accounting.line()}", err=True)
     click.echo(f"loyalty: B {hb.accounting.line()}", err=True)
-    day = (as_of.date() if as_of else None) or default_as_of(ha) or default_as_of(hb) or dt.date.today()
+    day = (as_of.date() if as_of else None) or default_as_of(ha) or default_as_of(hb)
+    if day is None:
+        _fail("the history has no accepted event: nothing to compare")
     report = DiffReport(day)
     with contextlib.ExitStack() as stack:
         changed = stack.enter_context(atomic_file(output)) if output else None
@@ -415,7 +418,9 @@ def test_cmd(paths: tuple[str, ...], coverage_of: tuple[str, ...], as_of: dt.dat
         click.echo(f"{tests_path}: {passed} of {len(results)} examples pass")
         if coverage_of:
             hist = _read(coverage_of, compiled)
-            day = (as_of.date() if as_of else None) or default_as_of(hist) or dt.date.today()
+            day = (as_of.date() if as_of else None) or default_as_of(hist)
+            if day is None:
+                _fail(f"{', '.join(coverage_of)}: no accepted event to measure coverage on")
             click.echo(console_text([coverage_table(str(program_path), coverage(compiled, hist, day))]))
     if failed:
         _fail(f"{failed} of {total} examples failed", EXIT_REJECTED)

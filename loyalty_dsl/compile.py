@@ -7,6 +7,7 @@ Compile once, evaluate many: everything that depends only on the program text
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import attrs
 
 from loyalty_dsl import ast
 from loyalty_dsl.calendar import Calendar
-from loyalty_dsl.check import Symbols, check
+from loyalty_dsl.check import Symbols, check, fields_of
 from loyalty_dsl.conditions import Explained, Predicate, compile_explained, compile_predicate, fact_refs
 from loyalty_dsl.diagnostics import ProgramError
 from loyalty_dsl.parse import parse
@@ -137,7 +138,7 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         facts_by_type=_facts_by_type(p),
         rules=tuple(_rule(r, s) for r in p.rules),
         window_months=int(window.length.value) if isinstance(window, ast.RollingWindow) else None,
-        tiers=tuple(_tier(t) for t in p.tiers),
+        tiers=tuple(_tier(t, s) for t in p.tiers),
         grants=tuple(_grant(g) for g in p.grants),
         decisions=tuple(_decision(d, s) for d in p.decisions),
         source=p,
@@ -164,12 +165,6 @@ def _facts_by_type(p: ast.Program) -> dict[str, tuple[tuple[str, str], ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _types(s: Symbols, event: str) -> dict[str, str]:
-    types = {name: f.type.text for name, f in s.fields.get(event, {}).items()}
-    types.update(member="text", id="text")
-    return types
-
-
 def _rule(r: ast.RuleDecl, s: Symbols) -> CompiledRule:
     amount = r.earn.amount
     caps = sorted(
@@ -181,8 +176,10 @@ def _rule(r: ast.RuleDecl, s: Symbols) -> CompiledRule:
         name=r.name.text,
         line=r.span.line,
         on=r.on.text,
-        predicate=compile_predicate(r.where, _types(s, r.on.text)),
-        explain=compile_explained(r.where, _types(s, r.on.text), {}, name_fields=True) if r.where is not None else None,
+        predicate=compile_predicate(r.where, fields_of(s, r.on.text)),
+        explain=compile_explained(r.where, fields_of(s, r.on.text), {}, name_fields=True)
+        if r.where is not None
+        else None,
         fact_refs=fact_refs(r.where),
         amount=int(amount.value) if isinstance(amount, ast.Literal) else amount.text,
         per=tuple(k.text for k in r.earn.per),
@@ -192,8 +189,14 @@ def _rule(r: ast.RuleDecl, s: Symbols) -> CompiledRule:
     )
 
 
-def _tier(t: ast.TierDecl) -> Tier:
-    benefits = {b.name.text: {pv.name.text: pv.value.value for pv in b.params} for b in t.benefits}
+def _tier(t: ast.TierDecl, s: Symbols) -> Tier:
+    def value(benefit: str, pv: ast.ParamValue) -> Any:
+        declared = {pd.name.text: pd.type.text for pd in s.benefits[benefit].params}
+        if declared.get(pv.name.text) == "date":  # compared with date fields, so a date
+            return dt.date.fromisoformat(str(pv.value.value))
+        return pv.value.value
+
+    benefits = {b.name.text: {pv.name.text: value(b.name.text, pv) for pv in b.params} for b in t.benefits}
     return Tier(t.name.text, int(t.threshold.value), benefits)
 
 
@@ -213,7 +216,7 @@ def _grant(g: ast.GrantDecl) -> CompiledGrant:
 def _decision(d: ast.DecideDecl, s: Symbols) -> CompiledDecision:
     benefit = s.benefits[d.benefit.text]
     params = {pd.name.text: pd.type.text for pd in benefit.params}
-    test = compile_explained(d.when, _types(s, d.on.text), params) if d.when is not None else None
+    test = compile_explained(d.when, fields_of(s, d.on.text), params) if d.when is not None else None
     return CompiledDecision(d.benefit.text, d.span.line, d.on.text, d.key.text if d.key else None, test)
 
 

@@ -94,7 +94,7 @@ def compile_predicate(cond: ast.Condition | None, types: dict[str, str]) -> Pred
 
         return fact_test
     if isinstance(cond, ast.MemberOf):
-        values = frozenset(v.value for v in cond.values)
+        values = frozenset(_coerce(v, types.get(cond.field.text)) for v in cond.values)
         field, negated = cond.field.text, cond.negated
         return lambda f, facts, b: (f.get(field) in values) != negated
     assert isinstance(cond, ast.FieldTest)
@@ -109,7 +109,8 @@ def render_value(value: Any, type_name: str | None) -> str:
     if value is None:
         return "nothing"
     if type_name == "money" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{value:.2f}"
+        cents = f"{value:.2f}"
+        return cents if float(cents) == value else repr(float(value))  # never round a figure compared
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -150,8 +151,8 @@ def compile_explained(
         return negate
     if isinstance(cond, ast.Compare):
         fn, op = _OPS[cond.op], cond.op
-        lget = _explained_operand(cond.left, fields, params, name_fields)
-        rget = _explained_operand(cond.right, fields, params, name_fields)
+        lget = _explained_operand(cond.left, cond.right, fields, params, name_fields)
+        rget = _explained_operand(cond.right, cond.left, fields, params, name_fields)
 
         def compare(f: dict[str, Any], p: dict[str, Any], facts: Facts, b: int) -> tuple[bool, str]:
             (lv, lw), (rv, rw) = lget(f, p), rget(f, p)
@@ -170,11 +171,15 @@ def compile_explained(
     return simple
 
 
+def _type_of(op: ast.Operand, fields: dict[str, str], params: dict[str, str]) -> str | None:
+    return (fields.get(op.text) or params.get(op.text)) if isinstance(op, ast.Name) else None
+
+
 def _explained_operand(
-    op: ast.Operand, fields: dict[str, str], params: dict[str, str], name_fields: bool
+    op: ast.Operand, other: ast.Operand, fields: dict[str, str], params: dict[str, str], name_fields: bool
 ) -> Callable[[dict[str, Any], dict[str, Any]], tuple[Any, str]]:
     if isinstance(op, ast.Literal):
-        value = op.value
+        value = _coerce(op, _type_of(other, fields, params))
         return lambda f, p: (value, op.text)
     name = op.text
     if name in fields:

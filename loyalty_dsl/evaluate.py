@@ -14,8 +14,8 @@ from typing import Any
 
 import attrs
 
-from loyalty_dsl.calendar import Calendar, iso_instant
-from loyalty_dsl.compile import CompiledProgram, Tier
+from loyalty_dsl.calendar import Calendar, end_of_day, iso_instant
+from loyalty_dsl.compile import CompiledGrant, CompiledProgram, Tier
 from loyalty_dsl.conditions import Facts, render_value
 from loyalty_dsl.events import Event
 from loyalty_dsl.grants import candidate_days
@@ -36,6 +36,15 @@ class Status:
 class Grant:
     benefit: str
     on: dt.date
+
+
+@attrs.frozen
+class GrantVerdict:
+    benefit: str
+    line: int
+    on: dt.date
+    granted: bool
+    reason: str
 
 
 @attrs.frozen
@@ -96,7 +105,7 @@ class MemberRun:
         self.member = member
         self.cal: Calendar = program.calendar
         self.as_of = as_of
-        self.end = self.cal.day_start(as_of.toordinal() + 1)  # "--as-of D": the end of day D
+        self.end = end_of_day(as_of)  # "--as-of D": D+1 00:00 UTC, whatever the program's time zone
         # Only what happened before the evaluation instant counts.
         self.events = [e for e in events if e.at < self.end]
         self.facts: Facts = {fact: {} for facts in program.facts_by_type.values() for fact, _ in facts}
@@ -107,22 +116,22 @@ class MemberRun:
         self.statuses: dict[int, Status] = {}
         self.witnesses: dict[tuple[str, Any], Event] = {}  # (fact, value) -> the event that made it true
         self.extra_instants = extra_instants  # more statuses to keep (a timeline)
+        self.grant_days: dict[CompiledGrant, list[int]] = {}  # filled by run(): the days each grant may fall on
 
     def run(self) -> Outcome:
         p = self.program
-        grant_days = {g: candidate_days(g, self.events, self.cal, self.as_of.toordinal()) for g in p.grants}
-        self.grant_days = grant_days
+        self.grant_days = {g: candidate_days(g, self.events, self.cal, self.as_of.toordinal()) for g in p.grants}
         decided_types = {d.on for d in p.decisions}
         wanted = {p.status_instant(self.end)}
         wanted.update(p.status_instant(e.at) for e in self.events if e.type in decided_types)
-        wanted.update(p.status_instant(self.cal.day_start(d)) for days in grant_days.values() for d in days)
+        wanted.update(p.status_instant(self.cal.day_start(d)) for days in self.grant_days.values() for d in days)
         wanted.update(p.status_instant(t) for t in self.extra_instants if t <= self.end)
         self._apply_events(sorted(wanted))
         return Outcome(
             member=self.member,
             as_of=self.as_of,
             status=self.statuses[p.status_instant(self.end)],
-            grants=self._grants(grant_days),
+            grants=self._grants(),
             decisions=self._decisions(),
         )
 
@@ -173,20 +182,30 @@ class MemberRun:
 
     # --- grants and decisions --------------------------------------------------------------
 
-    def _grants(self, grant_days: dict[Any, list[int]]) -> tuple[Grant, ...]:
+    def grant_verdicts(self) -> list[GrantVerdict]:
+        """Every day a grant could fall on, and whether it did and why (grants and explain read it)."""
         out = []
-        for grant, days in grant_days.items():
-            years: set[int] = set()
+        for grant, days in self.grant_days.items():
+            given: dict[int, dt.date] = {}  # year -> the day given, for "at most once a year"
             for day in sorted(days):
-                tier = self.status_at(self.cal.day_start(day)).tier
                 date = dt.date.fromordinal(day)
-                if tier is None or grant.benefit not in tier.benefits:
-                    continue
-                if grant.once_a_year and date.year in years:
-                    continue
-                years.add(date.year)
-                out.append(Grant(grant.benefit, date))
-        return tuple(sorted(out, key=lambda g: (g.on, g.benefit)))
+                status = self.status_at(self.cal.day_start(day))
+                tier = status.tier
+                if tier is None:
+                    granted, reason = False, f"no tier at {status.points} points on {date.isoformat()}"
+                elif grant.benefit not in tier.benefits:
+                    granted, reason = False, f"{tier.name} has no {grant.benefit} on {date.isoformat()}"
+                elif grant.once_a_year and date.year in given:
+                    granted, reason = False, f"already given on {given[date.year].isoformat()} (once a year)"
+                else:
+                    given[date.year] = date
+                    granted, reason = True, f"{tier.name} ({status.points} points) has {grant.benefit}"
+                out.append(GrantVerdict(grant.benefit, grant.line, date, granted, reason))
+        return out
+
+    def _grants(self) -> tuple[Grant, ...]:
+        granted = (Grant(v.benefit, v.on) for v in self.grant_verdicts() if v.granted)
+        return tuple(sorted(granted, key=lambda g: (g.on, g.benefit)))
 
     def _decisions(self) -> tuple[Decision, ...]:
         by_type: dict[str, list[Any]] = {}

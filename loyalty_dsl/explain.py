@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from loyalty_dsl.calendar import Calendar, datetime_of, iso_instant, month_date
+from loyalty_dsl.calendar import Calendar, end_of_day, iso_instant, month_date
 from loyalty_dsl.check import PERIODS
 from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.evaluate import MemberRun, Outcome, Status
@@ -61,9 +61,9 @@ class Explanation:
         }
 
 
-def state_at(run: MemberRun, instant: int) -> MemberRun:
+def state_at(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date, instant: int) -> MemberRun:
     """A fresh evaluation of the events before `instant`, settled: the state a status counted."""
-    probe = MemberRun(run.program, run.member, [e for e in run.events if e.at < instant], run.as_of)
+    probe = MemberRun(program, member, [e for e in events if e.at < instant], as_of)
     for event in probe.events:
         probe.apply(event)
     for st in probe.states:
@@ -73,17 +73,17 @@ def state_at(run: MemberRun, instant: int) -> MemberRun:
 
 def ledger_and_reasons(
     program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The ledger, and every event the rules looked at without rewarding it."""
-    run = MemberRun(program, member, events, as_of)
-    instant = program.status_instant(run.end)
-    probe = state_at(run, instant)
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], MemberRun]:
+    """The ledger, every event the rules looked at without rewarding it (in time order), and the state."""
+    instant = program.status_instant(end_of_day(as_of))
+    probe = state_at(program, member, events, as_of, instant)
     window = probe.window(instant)
     entries: list[dict[str, Any]] = []
-    refused: list[dict[str, Any]] = []
+    refused: list[tuple[int, int, dict[str, Any]]] = []
     for st in probe.states:
         entries += _rule_ledger(st, window, probe, instant, refused)
-    return entries, refused
+    refused.sort(key=lambda r: (r[0], r[1]))
+    return entries, [r[2] for r in refused], probe
 
 
 def member_ledger(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> list[dict]:
@@ -92,26 +92,28 @@ def member_ledger(program: CompiledProgram, member: str, events: Sequence[Event]
 
 
 def explain_member(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> Explanation:
-    cal = program.calendar
     first = min((e.at for e in events), default=None)
     run = MemberRun(program, member, events, as_of, extra_instants=_timeline_instants(program, events, first, as_of))
     outcome = run.run()
-    instant = program.status_instant(run.end)
-    probe = state_at(run, instant)
-    window = probe.window(instant)
-    ledger: list[dict[str, Any]] = []
-    not_rewarded: list[dict[str, Any]] = []
-    for st in probe.states:
-        ledger += _rule_ledger(st, window, probe, instant, not_rewarded)
-    not_rewarded.sort(key=lambda x: (x["event"]["at"], x["event"]["line"]) if "event" in x else ("", 0))
-    grants, refused = _grant_reasons(run)
-    not_rewarded += refused
+    ledger, not_rewarded, probe = ledger_and_reasons(program, member, events, as_of)
+    verdicts = run.grant_verdicts()
+    grants = [
+        {"benefit": v.benefit, "on": v.on.isoformat(), "line": v.line, "reason": v.reason}
+        for v in sorted(verdicts, key=lambda v: (v.on, v.benefit))
+        if v.granted
+    ]
+    not_rewarded += [
+        {"rule": f"grant {v.benefit}", "line": v.line, "on": v.on.isoformat(), "reason": v.reason}
+        for v in verdicts
+        if not v.granted
+    ]
+    window = probe.window(program.status_instant(run.end))
     return Explanation(
         outcome=outcome,
         ledger=ledger,
         not_rewarded=not_rewarded,
         timeline=_timeline(run),
-        standing=_standing(run, probe, outcome.status, window, cal),
+        standing=_standing(run, probe, outcome.status, window, program.calendar),
         grants=grants,
     )
 
@@ -120,15 +122,18 @@ def explain_member(program: CompiledProgram, member: str, events: Sequence[Event
 
 
 def _rule_ledger(
-    st: RuleState, window: range | None, probe: MemberRun, instant: int, not_rewarded: list[dict[str, Any]]
+    st: RuleState,
+    window: range | None,
+    probe: MemberRun,
+    instant: int,
+    not_rewarded: list[tuple[int, int, dict[str, Any]]],
 ) -> list[dict[str, Any]]:
     rule, cal = st.rule, st.cal
     entries: list[dict[str, Any]] = []
 
     def refuse(event: Event, reason: str, kind: str) -> None:
-        not_rewarded.append(
-            {"rule": rule.name, "line": rule.line, "reason": reason, "kind": kind, "event": event_json(event)}
-        )
+        entry = {"rule": rule.name, "line": rule.line, "reason": reason, "kind": kind, "event": event_json(event)}
+        not_rewarded.append((event.at, event.seq, entry))
 
     for unit in sorted(st.units.values(), key=lambda u: min((c.event.at, c.event.seq) for c in u.candidates)):
         for cand in unit.candidates:
@@ -237,43 +242,13 @@ def _months(window: range) -> str:
 # --- grants, timeline, standing ---------------------------------------------------------------
 
 
-def _grant_reasons(run: MemberRun) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    given: list[dict[str, Any]] = []
-    refused: list[dict[str, Any]] = []
-    for grant, days in run.grant_days.items():
-        years: dict[int, dt.date] = {}
-        for day in sorted(days):
-            date = dt.date.fromordinal(day)
-            status = run.status_at(run.cal.day_start(day))
-            tier = status.tier
-            base = {"rule": f"grant {grant.benefit}", "line": grant.line, "on": date.isoformat()}
-            if tier is None:
-                refused.append(base | {"reason": f"no tier at {status.points} points on {date.isoformat()}"})
-            elif grant.benefit not in tier.benefits:
-                refused.append(base | {"reason": f"{tier.name} has no {grant.benefit} on {date.isoformat()}"})
-            elif grant.once_a_year and date.year in years:
-                refused.append(base | {"reason": f"already given on {years[date.year].isoformat()} (once a year)"})
-            else:
-                years[date.year] = date
-                given.append(
-                    {
-                        "benefit": grant.benefit,
-                        "on": date.isoformat(),
-                        "line": grant.line,
-                        "reason": f"{tier.name} ({status.points} points) has {grant.benefit}",
-                    }
-                )
-    given.sort(key=lambda g: (g["on"], g["benefit"]))
-    return given, refused
-
-
 def _timeline_instants(
     program: CompiledProgram, events: Sequence[Event], first: int | None, as_of: dt.date
 ) -> list[int]:
     if first is None:
         return []
     cal = program.calendar
-    end = cal.day_start(as_of.toordinal() + 1)
+    end = end_of_day(as_of)
     if program.window_months is None:
         return sorted({e.at for e in events if e.at < end})
     months = range(cal.month(first) + 1, cal.month(end) + 1)
@@ -284,13 +259,11 @@ def _timeline(run: MemberRun) -> list[dict[str, Any]]:
     """Every recalculation (rolling window), or every change of level (continuous)."""
     out: list[dict[str, Any]] = []
     continuous = run.program.window_months is None
-    last: str | None = "<none yet>"
     for instant in sorted(run.statuses):
         status = run.statuses[instant]
         tier = status.tier.name if status.tier else None
-        if continuous and tier == last:
-            continue
-        last = tier
+        if continuous and out and out[-1]["tier"] == tier:
+            continue  # a continuous program lists changes of level only
         out.append({"at": iso_instant(instant), "points": status.points, "tier": tier})
     return out
 
@@ -306,8 +279,8 @@ def _standing(run: MemberRun, probe: MemberRun, status: Status, window: range | 
         standing["next_recalculation"] = None  # continuous: points never leave
         return standing
     leaving = sum(st.month_kept.get(window.start, 0) for st in probe.states)
-    next_at = cal.month_start(window.stop + 1)
-    standing["next_recalculation"] = datetime_of(next_at).date().isoformat()
+    next_day = dt.date.fromordinal(cal.day(cal.month_start(window.stop + 1))) if window.stop // 12 < 9999 else None
+    standing["next_recalculation"] = next_day.isoformat() if next_day else None
     standing["points_leaving_window"] = leaving
     if status.tier is not None:
         standing["points_to_keep_tier"] = max(0, status.tier.threshold - (status.points - leaving))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import decimal
 import io
 import math
 import re
@@ -34,9 +35,13 @@ FORMATS = {
     ".pq": "parquet",
 }
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}$")
-_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+# ISO-8601 as exports write it: a date, or a date and time ("T", "t" or a space between),
+# seconds with any fraction ("." or ","), and "Z" or an offset (+05, +0530, +05:30).
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?)?$")
+_FRACTION = re.compile(r"([.,])(\d{6})\d+")  # Python keeps microseconds: further digits are cut
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 MAX_INTEGER = 2**53 - 1
+_CSV_NUMBER = re.compile(r"\s*-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?\s*$")
 MAX_LINE = 16 * 2**20  # bytes: a longer line is rejected unread, so memory stays bounded
 
 
@@ -241,7 +246,7 @@ class _Reader:
         self.program = program
         self.progress = progress
         self.history = History()
-        self.seen_ids: dict[tuple[str, str], tuple[str, int]] = {}
+        self.seen_ids: dict[tuple[str, str], tuple[int, str, int]] = {}  # (member, id) -> (seq, file, line)
         self.seq = 0
         self.converters = {
             t: tuple((spec, _CONVERT[spec.type]) for spec in specs) for t, specs in program.schema.items()
@@ -271,8 +276,9 @@ class _Reader:
         fields = _fields(record, converters, text_cells) if converters is not None else None
         acc, history = self.history.accounting, self.history
         if event_id is not None:
-            first = self.seen_ids.setdefault((member, event_id), (file, line))
-            if first != (file, line):
+            # By input position, not (file, line): the same file given twice repeats every id.
+            first = self.seen_ids.setdefault((member, event_id), (self.seq, file, line))
+            if first[0] != self.seq:
                 acc.duplicate += 1
                 acc.duplicates.append(
                     {
@@ -280,7 +286,7 @@ class _Reader:
                         "line": line,
                         "member": member,
                         "id": event_id,
-                        "first": {"file": first[0], "line": first[1]},
+                        "first": {"file": first[1], "line": first[2]},
                     }
                 )
                 return
@@ -324,8 +330,9 @@ def _instant(value: Any) -> int:
         return instant_of(dt.datetime(value.year, value.month, value.day))
     if not isinstance(value, str) or not _INSTANT.match(value.strip()):
         raise _Bad(f"field 'at': expected an ISO-8601 instant such as 2026-03-01T10:00:00Z, got {_shown(value)}")
+    text = _FRACTION.sub(r"\1\2", value.strip()).replace("z", "Z")
     try:
-        parsed = dt.datetime.fromisoformat(value.strip())
+        parsed = dt.datetime.fromisoformat(text)
     except ValueError as err:
         raise _Bad(f"field 'at': impossible date or time {_shown(value)} ({err})") from None
     try:
@@ -373,13 +380,12 @@ def _to_text(value: Any, text_cells: bool) -> str:
 
 def _to_number(value: Any, text_cells: bool) -> float | int:
     if isinstance(value, str) and text_cells:
-        try:
-            value = float(value) if any(c in value for c in ".eEnN") else int(value)
-        except ValueError:
-            raise ValueError("expected a number") from None
+        if not _CSV_NUMBER.match(value):  # as JSON writes numbers: no "1_000", no non-ASCII digits
+            raise ValueError("expected a number")
+        value = float(value) if any(c in value for c in ".eE") else int(value)
+    if isinstance(value, decimal.Decimal):  # a Parquet decimal column
+        value = float(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        if type(value).__name__ == "Decimal":
-            return float(value)
         raise TypeError("expected a number")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("expected a finite number")

@@ -471,7 +471,14 @@ class _ToAst(Transformer[Token, Any]):
         return ast.TestDecl(self.string(meta, [name]), given, as_of, expects, self._span(meta))
 
     def start(self, meta: Any, c: list[Any]) -> ast.Program:
-        settings = {s.kind: s.value for s in c if isinstance(s, _Setting)}
+        found = [s for s in c if isinstance(s, _Setting)]
+        settings = {s.kind: s.value for s in reversed(found)}  # the first one counts
+        seen: set[str] = set()
+        repeated = []
+        for setting in found:
+            if setting.kind in seen:
+                repeated.append((setting.kind, setting.span))
+            seen.add(setting.kind)
 
         def of(kind: type | tuple[type, ...]) -> tuple[Any, ...]:
             return tuple(s for s in c if isinstance(s, kind))
@@ -491,5 +498,6 @@ class _ToAst(Transformer[Token, Any]):
             decisions=of(ast.DecideDecl),
             assumptions=_assumptions(self.text, self.file, list(c)),
             tests=of(ast.TestDecl),
+            repeated=tuple(repeated),
             source=self.text,
         )

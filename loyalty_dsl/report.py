@@ -38,7 +38,7 @@ def _table(title: str, *columns: str) -> Table:
 
 
 def _where(event: dict[str, Any]) -> str:
-    return f"{event['type']} {event['at'][:16].replace('T', ' ')} ({event['file'].rsplit('/', 1)[-1]}:{event['line']})"
+    return f"{event['type']} {event['at'][:16].replace('T', ' ')} ({event['file']}:{event['line']})"
 
 
 def explanation_tables(ex: dict[str, Any]) -> list[Any]:

@@ -28,7 +28,9 @@ from loyalty_dsl.compile import CompiledRule
 from loyalty_dsl.conditions import Facts
 from loyalty_dsl.events import Event
 
-_ALWAYS = 1 << 62  # rules test facts as they stand: every fact so far is older than the status instant
+# Rules test facts as they stand. That is right because MemberRun settles every status
+# before it applies the events at or after it: each fact known so far is older.
+_ALWAYS = 1 << 62
 
 
 class Candidate:

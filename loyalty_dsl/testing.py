@@ -224,7 +224,7 @@ def coverage(program: CompiledProgram, history: History, as_of: dt.date) -> dict
 
     counts: dict[str, Counter[str]] = {r.name: Counter() for r in program.rules}
     for member in history.member_ids():
-        ledger, refused = ledger_and_reasons(program, member, history.members[member], as_of)
+        ledger, refused, _ = ledger_and_reasons(program, member, history.members[member], as_of)
         for entry in ledger:
             if "event" in entry:
                 counts[entry["rule"]]["rewarded"] += 1

@@ -25,8 +25,8 @@ NUMBER = re.compile(r'"[^"\n]*"|(?<![\w.])(\d+(?:\.\d+)?)(?![\w.])')
 
 # Mutants that no history can tell apart from the program, with the reason.
 EQUIVALENT = {
-    # Legacy points come in steps: an order gives 10 + 5 for its day, feedback needs a confirmed
-    # order, so no member ever has 1 to 14 points; A1 from 2 (or up to 15) behaves the same.
+    # Legacy points come in steps of 2 (feedback), 10 (an order) and 5 (its day): no member ever
+    # has exactly 1 point, so A1 from 2 behaves as A1 from 1.
     ("legacy_a0_a4", "tier A1 from 1 point:", "2"),
     # Shopping is capped at 5 a day: earning 6 an order keeps 5 a day all the same.
     ("four_tier", "earn 5", "6"),
