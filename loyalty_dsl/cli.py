@@ -41,6 +41,11 @@ Exit status:
   130  interrupted (Ctrl-C); 143: terminated (SIGTERM)"""
 
 
+def as_of_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--as-of YYYY-MM-DD`, the same for every command that evaluates."""
+    return click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD", help=help)
+
+
 def _fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
     click.echo(f"loyalty: {message}", err=True)
     sys.exit(status)
@@ -99,13 +104,7 @@ def main() -> None:
 @main.command(epilog=EXIT_STATUSES)
 @click.argument("program", type=click.Path(exists=True, dir_okay=False))
 @click.argument("history", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
-    help="Evaluate at the end of this day. Default: the day of the latest accepted event.",
-)
+@as_of_option("Evaluate at the end of this day. Default: the day of the latest accepted event.")
 @click.option(
     "--format",
     "fmt",
@@ -273,13 +272,7 @@ def _examples_problems(path: str, parsed: Any) -> list[Any]:
 @click.argument("program", type=click.Path(exists=True, dir_okay=False))
 @click.argument("history", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--member", "member", required=True, help="The member to explain.")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
-    help="Explain the status at the end of this day. Default: the day of the latest accepted event.",
-)
+@as_of_option("Explain the status at the end of this day. Default: the day of the latest accepted event.")
 @click.option(
     "--format",
     "fmt",
@@ -317,13 +310,7 @@ def explain(program: str, history: tuple[str, ...], member: str, as_of: dt.datet
 @click.argument("program_a", type=click.Path(exists=True, dir_okay=False))
 @click.argument("program_b", type=click.Path(exists=True, dir_okay=False))
 @click.argument("history", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
-    help="Compare at the end of this day. Default: the day of the latest accepted event.",
-)
+@as_of_option("Compare at the end of this day. Default: the day of the latest accepted event.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False), help="Write every member whose outcome changes, as JSON Lines."
@@ -375,13 +362,7 @@ def diff(
     metavar="HISTORY",
     help="Also report, per rule, what it did over this real history (repeatable).",
 )
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
-    help="With --coverage: evaluate at the end of this day.",
-)
+@as_of_option("With --coverage: evaluate at the end of this day.")
 @_guarded
 def test_cmd(paths: tuple[str, ...], coverage_of: tuple[str, ...], as_of: dt.datetime | None) -> None:
     """Run the examples written beside programs (NAME_test.loy beside NAME.loy).
