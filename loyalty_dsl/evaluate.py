@@ -69,6 +69,15 @@ class Outcome:
     def tier(self) -> str | None:
         return self.status.tier.name if self.status.tier else None
 
+    @property
+    def points(self) -> int:
+        return self.status.points
+
+    @property
+    def benefits(self) -> dict[str, dict[str, Any]]:
+        """Each benefit in force with its parameters."""
+        return dict(self.status.tier.benefits) if self.status.tier else {}
+
     def to_json(self) -> dict[str, Any]:
         tier = self.status.tier
         decisions = []

@@ -123,6 +123,24 @@ def read_history(
     return reader.history
 
 
+def read_records(records: Iterable[dict[str, Any]] | Any, program: CompiledProgram, name: str = "<events>") -> History:
+    """Events held in memory, as dicts (JSON's types) or a pyarrow Table (a Parquet file's),
+    read and accounted exactly as a file would be; `line` is the 1-based position."""
+    reader = _Reader(program)
+    if hasattr(records, "to_batches"):  # a pyarrow Table
+        rows: Iterable[Any] = (row for batch in records.to_batches() for row in _microseconds(batch).to_pylist())
+        numbered = ((n, {k: v for k, v in row.items() if v is not None}) for n, row in enumerate(rows, start=1))
+    else:
+        numbered = (
+            (n, r if isinstance(r, dict) else f"expected an object, got {type(r).__name__}")
+            for n, r in enumerate(records, start=1)
+        )
+    reader.consume(name, numbered, text_cells=False)
+    for events in reader.history.members.values():
+        events.sort(key=lambda e: e.at)
+    return reader.history
+
+
 # --- formats -> (line, record | reason) ------------------------------------------------
 
 Record = tuple[int, "dict[str, Any] | str"]
