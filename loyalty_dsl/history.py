@@ -127,6 +127,7 @@ def read_records(records: Iterable[dict[str, Any]] | Any, program: CompiledProgr
     """Events held in memory, as dicts (JSON's types) or a pyarrow Table (a Parquet file's),
     read and accounted exactly as a file would be; `line` is the 1-based position."""
     reader = _Reader(program)
+    numbered: Iterable[Record]
     if hasattr(records, "to_batches"):  # a pyarrow Table
         rows: Iterable[Any] = (row for batch in records.to_batches() for row in _microseconds(batch).to_pylist())
         numbered = ((n, {k: v for k, v in row.items() if v is not None}) for n, row in enumerate(rows, start=1))
