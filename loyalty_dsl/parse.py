@@ -69,8 +69,41 @@ def parse(text: str, file: str = "<program>") -> ast.Program:
         tree = _PARSER.parse(text)
     except lark.exceptions.UnexpectedInput as err:
         raise ProgramError([_syntax_diagnostic(err, text, file)], text) from None
+    too_deep = _too_deep(tree)
+    if too_deep is not None:
+        raise ProgramError([too_deep.diagnostic(file, text)], text)
     program: ast.Program = _ToAst(file, text).transform(tree)
     return program
+
+
+MAX_DEPTH = 200  # levels of nesting in one statement: far beyond any real condition
+
+
+class _Deep:
+    def __init__(self, meta: Any) -> None:
+        self.meta = meta
+
+    def diagnostic(self, file: str, text: str) -> Diagnostic:
+        line, col = getattr(self.meta, "line", 1), getattr(self.meta, "column", 1)
+        message = f"this condition nests more than {MAX_DEPTH} levels deep"
+        return Diagnostic(file, line, col, col + 1, "E002", message, "split it into simpler rules")
+
+
+def _too_deep(tree: lark.Tree) -> _Deep | None:
+    """The first subtree nested deeper than MAX_DEPTH, found without recursion.
+
+    Later stages walk the tree recursively; a hostile program ("not not not ...",
+    thousands of `and`) must stop here with a message, not in a RecursionError.
+    """
+    stack: list[tuple[lark.Tree, int, Any]] = [(tree, 0, tree.meta)]
+    while stack:
+        node, depth, statement = stack.pop()
+        if depth > MAX_DEPTH:
+            return _Deep(statement)  # reported where its statement starts
+        for child in node.children:
+            if isinstance(child, lark.Tree):
+                stack.append((child, depth + 1, child.meta if depth == 0 else statement))
+    return None
 
 
 def parse_file(path: str | Path) -> ast.Program:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from loyalty_dsl.check import check
 from loyalty_dsl.parse import parse
 
 ROOT = Path(__file__).resolve().parent.parent
+# Bounded in CI; `LOYALTY_FUZZ_EXAMPLES=20000 pytest tests/test_diagnostics.py` runs longer on demand.
+FUZZ_EXAMPLES = int(os.environ.get("LOYALTY_FUZZ_EXAMPLES", "300"))
 BROKEN = ROOT / "tests" / "cases" / "broken"
 PROGRAMS = sorted(p for p in (ROOT / "programs").glob("*.loy") if not p.stem.endswith("_test"))
 
@@ -113,7 +116,7 @@ def _mutations() -> st.SearchStrategy[str]:
     )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.lists(st.sampled_from(_WORDS)).map(" ".join), _mutations(), st.text(max_size=200)))
 def test_any_text_gives_a_program_or_placed_errors(text):
     try:
@@ -126,3 +129,20 @@ def test_any_text_gives_a_program_or_placed_errors(text):
             assert d.col >= 1 and d.end_col > d.col, d
             assert d.file == "fuzz.loy"
         assert err.render()
+
+
+@pytest.mark.parametrize(
+    "condition", ["not " * 3000 + "a = 1", " and ".join(["a = 1"] * 3000), " or ".join(["a = 1"] * 3000)]
+)
+def test_a_hostile_nesting_is_an_error_not_a_crash(condition):
+    head = "window lifetime, continuous\nevent e with a: integer\ntier T from 0 points:\n"
+    text = head + f"rule r: on e where {condition} earn 1\n"
+    with pytest.raises(ProgramError) as err:
+        compile_text(text, "deep.loy")
+    (d,) = err.value.diagnostics
+    assert (d.code, d.line, d.col) == ("E002", 4, 1)
+
+
+def test_deep_parentheses_are_fine():
+    text = "window lifetime, continuous\nevent e with a: integer\ntier T from 0 points:\n"
+    compile_text(text + "rule r: on e where " + "(" * 500 + "a = 1" + ")" * 500 + " earn 1\n")
