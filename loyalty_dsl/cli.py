@@ -20,7 +20,7 @@ from loyalty_dsl.diagnostics import ProgramError, did_you_mean
 from loyalty_dsl.diff import DiffReport, pair_outcomes
 from loyalty_dsl.explain import explain_member
 from loyalty_dsl.fmt import format_diff, format_source
-from loyalty_dsl.history import History, HistoryError, read_history
+from loyalty_dsl.history import Accounting, History, HistoryError, expand_paths, read_history
 from loyalty_dsl.ledger_out import LedgerWriter, ledger_format
 from loyalty_dsl.lint import lint as lint_program
 from loyalty_dsl.output import FORMATS, atomic_file, json_bytes, write_json, write_outcomes
@@ -140,6 +140,24 @@ def main() -> None:
     default=None,
     help="Processes evaluating members at once. Default: every core.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: this machine's cores; dask: a Dask cluster (pip install 'loyalty-dsl[dask]').",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="With --engine dask: the scheduler to use (tcp://host:8786). Default: a local cluster.",
+)
+@click.option(
+    "--partitions",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --engine dask: member partitions. Default: twice the workers.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display (it shows only at a terminal anyway).")
 @_guarded
 def run(
@@ -153,38 +171,75 @@ def run(
     ledger: str | None,
     jobs: int | None,
     quiet: bool,
+    engine: str,
+    scheduler: str | None,
+    partitions: int | None,
 ) -> None:
     """Evaluate PROGRAM over HISTORY files (JSON Lines, CSV or Parquet; - for standard input).
 
-    Several files are one history. Outcomes are ordered by member id. Bad lines
-    are rejected with file, line and reason and the rest is evaluated; a count
-    of what became of every line is printed on standard error.
+    Several files are one history; a folder stands for the history files in it
+    (a partitioned dataset). Outcomes are ordered by member id. Bad lines are
+    rejected with file, line and reason and the rest is evaluated; a count of
+    what became of every line is printed on standard error.
     """
     compiled = _load(program)
     try:
         ledger_fmt = ledger_format(ledger) if ledger else None
     except ValueError as err:
         _fail(str(err))
-    with progress(quiet) as shown:
-        hist = _read(history, compiled, shown.read)
-        acc = hist.accounting
+    day = as_of.date() if as_of else None
+    with contextlib.ExitStack() as context:
+        shown = context.enter_context(progress(quiet or engine == "dask"))
+        if engine == "dask":
+            acc, evaluated = _on_dask(context, program, history, day, jobs, scheduler, partitions, ledger is not None)
+        else:
+            hist = _read(history, compiled, shown.read)
+            acc = hist.accounting
+            shown.members(len(hist.members))
+            evaluated = results(compiled, hist, day, jobs or default_jobs(), ledger is not None, shown.evaluated)
         if summary:
             write_json(summary, acc.to_json())
         _report(acc.rejections)
         if strict and acc.rejected:
             click.echo(f"loyalty: {acc.line()}", err=True)
             _fail(f"--strict: {acc.rejected} line(s) rejected; no outcomes written", EXIT_REJECTED)
-        shown.members(len(hist.members))
-        day = as_of.date() if as_of else None
-        evaluated = results(compiled, hist, day, jobs or default_jobs(), ledger is not None, shown.evaluated)
-        with contextlib.ExitStack() as stack:
-            writer = None
-            if ledger and ledger_fmt:
-                writer = LedgerWriter(stack.enter_context(atomic_file(ledger)), ledger_fmt)
-            _write(_outcomes_and_ledgers(evaluated, writer), fmt, output)
-            if writer is not None:
-                writer.finish()
+        writer = None
+        if ledger and ledger_fmt:
+            writer = LedgerWriter(context.enter_context(atomic_file(ledger)), ledger_fmt)
+        _write(_outcomes_and_ledgers(evaluated, writer), fmt, output)
+        if writer is not None:
+            writer.finish()
     click.echo(f"loyalty: {acc.line()}", err=True)  # the counts close every run (DOMAIN.md §6)
+
+
+def _on_dask(
+    context: contextlib.ExitStack,
+    program: str,
+    history: tuple[str, ...],
+    day: dt.date | None,
+    jobs: int | None,
+    scheduler: str | None,
+    partitions: int | None,
+    ledger: bool,
+) -> tuple[Accounting, Iterator[Result]]:
+    """Read and evaluate on a Dask cluster (a local one unless --scheduler names one)."""
+    if "-" in history:
+        _fail("--engine dask reads files the workers can see, not standard input")
+    history = _files(history)
+    try:
+        from loyalty_dsl.distributed import client_for, run_on_cluster
+    except ImportError:
+        _fail('--engine dask needs Dask: pip install "loyalty-dsl[dask]"')
+    workers = jobs or default_jobs()
+    client = context.enter_context(client_for(scheduler, workers))
+    paths = [str(Path(p).resolve()) for p in history]  # workers may run elsewhere: no relative paths
+    names = dict(zip(paths, history, strict=True))
+    acc, evaluated = run_on_cluster(client, _source(program), program, paths, day, partitions or 2 * workers, ledger)
+    for entry in (*acc.rejections, *acc.duplicates):  # show the files as they were named
+        entry["file"] = names.get(entry["file"], entry["file"])
+        if "first" in entry:
+            entry["first"]["file"] = names.get(entry["first"]["file"], entry["first"]["file"])
+    return acc, evaluated
 
 
 def _outcomes_and_ledgers(evaluated: Iterable[Result], writer: LedgerWriter | None) -> Iterator[dict[str, Any]]:
@@ -194,7 +249,19 @@ def _outcomes_and_ledgers(evaluated: Iterable[Result], writer: LedgerWriter | No
         yield outcome
 
 
+def _files(paths: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        files = tuple(expand_paths(paths))
+    except HistoryError as err:
+        _fail(str(err))
+    for path in files:
+        if path != "-" and not Path(path).is_file():
+            _fail(f"{path}: no such history file")
+    return files
+
+
 def _read(paths: tuple[str, ...], compiled: CompiledProgram, shown: Callable[[int], None] | None = None) -> History:
+    paths = _files(paths)
     for path in paths:
         if path != "-" and not Path(path).is_file():
             _fail(f"{path}: no such history file")

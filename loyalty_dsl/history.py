@@ -15,6 +15,7 @@ import io
 import math
 import re
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -64,6 +65,22 @@ class Accounting:
     rejected: int = 0
     rejections: list[dict[str, Any]] = attrs.field(factory=list)
     duplicates: list[dict[str, Any]] = attrs.field(factory=list)
+    # Input positions of the lines above, so that partitions read apart merge back in order.
+    rejection_seqs: list[int] = attrs.field(factory=list, repr=False)
+    duplicate_seqs: list[int] = attrs.field(factory=list, repr=False)
+
+    @classmethod
+    def merged(cls, parts: Iterable[Accounting]) -> Accounting:
+        """The accounting of one history read as several partitions, as if read whole."""
+        parts = list(parts)
+        out = cls(
+            *(sum(getattr(p, name) for p in parts) for name in ("read", "applied", "ignored", "duplicate", "rejected"))
+        )
+        rejections = sorted((s, r) for p in parts for s, r in zip(p.rejection_seqs, p.rejections, strict=True))
+        duplicates = sorted((s, d) for p in parts for s, d in zip(p.duplicate_seqs, p.duplicates, strict=True))
+        out.rejection_seqs, out.rejections = [s for s, _ in rejections], [r for _, r in rejections]
+        out.duplicate_seqs, out.duplicates = [s for s, _ in duplicates], [d for _, d in duplicates]
+        return out
 
     def counts(self) -> dict[str, int]:
         return {
@@ -97,6 +114,21 @@ class History:
         return sorted(self.members)
 
 
+def expand_paths(paths: Iterable[str]) -> list[str]:
+    """Files as given; a folder stands for its history files (a partitioned dataset), sorted."""
+    out: list[str] = []
+    for path in paths:
+        folder = Path(path)
+        if path != "-" and folder.is_dir():
+            found = sorted(str(p) for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in FORMATS)
+            if not found:
+                raise HistoryError(f"{path}: no history files in this folder")
+            out += found
+        else:
+            out.append(path)
+    return out
+
+
 def format_of(path: str) -> str:
     if path == "-":
         return "jsonl"
@@ -106,14 +138,30 @@ def format_of(path: str) -> str:
     return fmt
 
 
+def partition_of(record: dict[str, Any] | str, partitions: int) -> int:
+    """The partition a line belongs to: its member's, by a hash stable across processes.
+
+    A line without a usable member (not JSON, no member) belongs to partition 0, so that
+    every line is read and accounted by exactly one partition.
+    """
+    member = record.get("member") if isinstance(record, dict) else None
+    if not isinstance(member, str) or not member.strip():
+        return 0
+    return zlib.crc32(member.encode("utf-8", "surrogatepass")) % partitions
+
+
 def read_history(
     paths: Iterable[str],
     program: CompiledProgram,
     stdin: BinaryIO | None = None,
     progress: Callable[[int], None] | None = None,
+    partition: tuple[int, int] | None = None,
 ) -> History:
-    """Read several files as one history; `progress` hears the lines read so far, now and then."""
-    reader = _Reader(program, progress)
+    """Read several files as one history; `progress` hears the lines read so far, now and then.
+
+    With `partition=(k, n)`, keep and account only the members of partition k of n.
+    """
+    reader = _Reader(program, progress, partition)
     for path in paths:
         fmt = format_of(path)
         records = _records(path, fmt, stdin)
@@ -261,9 +309,15 @@ def _microseconds(batch: Any) -> Any:
 class _Reader:
     _EVERY = 65_536  # lines between two progress reports
 
-    def __init__(self, program: CompiledProgram, progress: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        program: CompiledProgram,
+        progress: Callable[[int], None] | None = None,
+        partition: tuple[int, int] | None = None,
+    ) -> None:
         self.program = program
         self.progress = progress
+        self.partition = partition  # (k, n): keep only the lines of partition k of n
         self.history = History()
         self.seen_ids: dict[tuple[str, str], tuple[int, str, int]] = {}  # (member, id) -> (seq, file, line)
         self.seq = 0
@@ -274,8 +328,10 @@ class _Reader:
     def consume(self, file: str, records: Iterable[Record], text_cells: bool) -> None:
         acc = self.history.accounting
         for line, record in records:
+            self.seq += 1  # counted by every partition alike: positions stay global
+            if self.partition is not None and partition_of(record, self.partition[1]) != self.partition[0]:
+                continue
             acc.read += 1
-            self.seq += 1
             if self.progress is not None and not acc.read % self._EVERY:
                 self.progress(acc.read)
             try:
@@ -285,6 +341,7 @@ class _Reader:
             except _Bad as bad:
                 acc.rejected += 1
                 acc.rejections.append({"file": file, "line": line, "reason": str(bad)})
+                acc.rejection_seqs.append(self.seq)
 
     def _accept(self, file: str, line: int, record: dict[str, Any], text_cells: bool) -> None:
         member = _required_text(record, "member")
@@ -299,6 +356,7 @@ class _Reader:
             first = self.seen_ids.setdefault((member, event_id), (self.seq, file, line))
             if first[0] != self.seq:
                 acc.duplicate += 1
+                acc.duplicate_seqs.append(self.seq)
                 acc.duplicates.append(
                     {
                         "file": file,
