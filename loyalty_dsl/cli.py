@@ -13,14 +13,14 @@ from typing import Any, NoReturn
 import click
 import orjson
 
-from loyalty_dsl import __version__
+from loyalty_dsl import __version__, parallel
 from loyalty_dsl.check import check as check_program
 from loyalty_dsl.compile import CompiledProgram, load
 from loyalty_dsl.diagnostics import ProgramError, did_you_mean
 from loyalty_dsl.diff import DiffReport, pair_outcomes
 from loyalty_dsl.explain import explain_member
 from loyalty_dsl.fmt import format_diff, format_source
-from loyalty_dsl.history import Accounting, History, HistoryError, expand_paths, read_history
+from loyalty_dsl.history import Accounting, History, HistoryError, expand_paths, format_of, read_history
 from loyalty_dsl.ledger_out import LedgerWriter, ledger_format
 from loyalty_dsl.lint import lint as lint_program
 from loyalty_dsl.output import FORMATS, atomic_file, json_bytes, write_json, write_outcomes
@@ -192,11 +192,19 @@ def run(
         shown = context.enter_context(progress(quiet or engine == "dask"))
         if engine == "dask":
             acc, evaluated = _on_dask(context, program, history, day, jobs, scheduler, partitions, ledger is not None)
+        elif (jobs or default_jobs()) > 1 and "-" not in history and parallel.available():
+            files = _files(history)
+            try:
+                for path in files:
+                    format_of(path)
+                acc, evaluated = parallel.run_partitioned(compiled, files, day, jobs or default_jobs(), bool(ledger))
+            except HistoryError as err:
+                _fail(str(err))
         else:
             hist = _read(history, compiled, shown.read)
             acc = hist.accounting
             shown.members(len(hist.members))
-            evaluated = results(compiled, hist, day, jobs or default_jobs(), ledger is not None, shown.evaluated)
+            evaluated = results(compiled, hist, day, ledger is not None, shown.evaluated)
         if summary:
             write_json(summary, acc.to_json())
         _report(acc.rejections)

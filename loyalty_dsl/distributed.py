@@ -37,7 +37,7 @@ def _summary(history: History) -> tuple[Accounting, int | None]:
 
 
 def _evaluate_partition(text: str, file: str, history: History, as_of: dt.date, ledger: bool) -> list[Result]:
-    return list(results(_program(text, file), history, as_of, jobs=1, ledger=ledger))
+    return list(results(_program(text, file), history, as_of, ledger=ledger))
 
 
 @contextmanager

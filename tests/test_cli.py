@@ -190,3 +190,40 @@ def test_output_to_a_device_is_written_not_replaced(history, tmp_path):
     assert invoke("run", FOUR, str(history), "-o", str(fifo)).exit_code == 0
     reader.join(timeout=30)
     assert fifo.is_fifo() and len(got[0].splitlines()) == 2
+
+
+def test_parallel_run_reports_a_bad_file_in_one_line(tmp_path, history):
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not parquet at all")
+    result = invoke("run", FOUR, str(history), str(broken), "-j", "2")
+    assert result.exit_code == 2 and "not a readable Parquet file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_parallel_run_with_ledger_and_summary_matches_one_process(tmp_path):
+    import random
+
+    from tests.oracle.gen import random_history
+
+    history = tmp_path / "h.jsonl"
+    events = random_history(random.Random(4), members=30, events_per_member=20)
+    history.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events) + b'{"bad": \n')
+    outs = {}
+    for jobs in ("1", "2"):
+        files = [tmp_path / f"{jobs}-{name}" for name in ("out.jsonl", "ledger.jsonl", "summary.json")]
+        result = invoke(
+            "run",
+            LEGACY,
+            str(history),
+            "-j",
+            jobs,
+            "-o",
+            str(files[0]),
+            "--ledger",
+            str(files[1]),
+            "--summary",
+            str(files[2]),
+        )
+        assert result.exit_code == 0
+        outs[jobs] = ([f.read_bytes() for f in files], result.stderr)
+    assert outs["1"] == outs["2"]

@@ -1,0 +1,115 @@
+"""The local engine on several cores: member partitions read and evaluated by forked processes.
+
+Reading is most of a run's time and is Python work, so it is split too: each
+worker reads every file but parses only the lines of its own members (as the
+Dask engine does). The parent merges the accounting, fixes the as-of day, and
+merges the workers' outcomes back into member order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import heapq
+import multiprocessing
+import os
+import signal
+import traceback
+from collections.abc import Iterator, Sequence
+from multiprocessing.connection import Connection
+from typing import Any
+
+from loyalty_dsl.calendar import datetime_of
+from loyalty_dsl.compile import CompiledProgram
+from loyalty_dsl.history import Accounting, HistoryError, read_history
+from loyalty_dsl.run import Result, results
+
+_BATCH = 256  # outcomes per message from a worker
+
+
+def available() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def run_partitioned(
+    program: CompiledProgram, paths: Sequence[str], as_of: dt.date | None, jobs: int, ledger: bool
+) -> tuple[Accounting, Iterator[Result]]:
+    """The whole history's accounting, and every member's outcome in member order."""
+    context = multiprocessing.get_context("fork")  # workers share the compiled program, closures and all
+    workers: list[tuple[Any, Connection]] = []
+    for k in range(jobs):
+        parent_end, child_end = context.Pipe()
+        process = context.Process(target=_worker, args=(program, list(paths), k, jobs, ledger, child_end), daemon=True)
+        process.start()
+        child_end.close()
+        workers.append((process, parent_end))
+    try:
+        summaries = [_receive(conn) for _, conn in workers]
+    except BaseException:
+        _stop(workers)
+        raise
+    accounting = Accounting.merged(acc for acc, _ in summaries)
+    latest = max((t for _, t in summaries if t is not None), default=None)
+    day = as_of or (datetime_of(latest).date() if latest is not None else None)
+    for _, conn in workers:
+        conn.send(day)
+    return accounting, _merged(workers)
+
+
+def _merged(workers: list[tuple[Any, Connection]]) -> Iterator[Result]:
+    try:
+        yield from heapq.merge(*(_stream(conn) for _, conn in workers), key=lambda r: r[0]["member"])
+    finally:
+        _stop(workers)
+
+
+def _stream(conn: Connection) -> Iterator[Result]:
+    while (batch := _receive(conn)) is not None:
+        yield from batch
+
+
+def _receive(conn: Connection) -> Any:
+    kind, payload = conn.recv()
+    if kind == "error":
+        raise HistoryError(payload)
+    if kind == "crash":
+        raise RuntimeError(f"a worker failed:\n{payload}")
+    return payload
+
+
+def _stop(workers: list[tuple[Any, Connection]]) -> None:
+    for process, conn in workers:
+        conn.close()
+        if process.is_alive():
+            process.terminate()
+        process.join()
+
+
+def _worker(program: CompiledProgram, paths: list[str], k: int, n: int, ledger: bool, conn: Connection) -> None:
+    # The parent answers Ctrl-C and SIGTERM (and stops the workers): a worker just stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(BrokenPipeError, EOFError, ConnectionError):
+        try:
+            _serve(program, paths, k, n, ledger, conn)
+        except HistoryError as err:
+            conn.send(("error", str(err)))
+        except Exception:  # a bug: the parent says so, with the worker's traceback
+            conn.send(("crash", traceback.format_exc()))
+    os._exit(0)  # no cleanup of what the parent owns (its files, its atexit hooks)
+
+
+def _serve(program: CompiledProgram, paths: list[str], k: int, n: int, ledger: bool, conn: Connection) -> None:
+    history = read_history(paths, program, partition=(k, n))
+    conn.send(("ok", (history.accounting, history.latest)))
+    day = conn.recv()
+    if day is not None:
+        batch: list[Result] = []
+        for result in results(program, history, day, ledger=ledger):
+            batch.append(result)
+            if len(batch) >= _BATCH:
+                conn.send(("ok", batch))
+                batch = []
+        if batch:
+            conn.send(("ok", batch))
+    conn.send(("ok", None))
