@@ -197,7 +197,9 @@ def run(
             try:
                 for path in files:
                     format_of(path)
-                acc, evaluated = parallel.run_partitioned(compiled, files, day, jobs or default_jobs(), bool(ledger))
+                acc, evaluated = parallel.run_partitioned(
+                    compiled, files, day, jobs or default_jobs(), bool(ledger), shown
+                )
             except HistoryError as err:
                 _fail(str(err))
         else:

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import heapq
 import multiprocessing
 import os
 import signal
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
 from loyalty_dsl.calendar import datetime_of
 from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.history import Accounting, HistoryError, read_history
+from loyalty_dsl.progress import Progress
 from loyalty_dsl.run import Result, results
 
 _BATCH = 256  # outcomes per message from a worker
@@ -31,8 +33,26 @@ def available() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+class _Shown:
+    """Progress heard from the workers: lines read per worker, members evaluated in all."""
+
+    def __init__(self, progress: Progress | None, workers: int) -> None:
+        self.progress = progress
+        self.read = [0] * workers
+
+    def lines(self, worker: int, lines: int) -> None:
+        self.read[worker] = lines
+        if self.progress is not None:
+            self.progress.read(sum(self.read))
+
+
 def run_partitioned(
-    program: CompiledProgram, paths: Sequence[str], as_of: dt.date | None, jobs: int, ledger: bool
+    program: CompiledProgram,
+    paths: Sequence[str],
+    as_of: dt.date | None,
+    jobs: int,
+    ledger: bool,
+    progress: Progress | None = None,
 ) -> tuple[Accounting, Iterator[Result]]:
     """The whole history's accounting, and every member's outcome in member order."""
     context = multiprocessing.get_context("fork")  # workers share the compiled program, closures and all
@@ -43,22 +63,30 @@ def run_partitioned(
         process.start()
         child_end.close()
         workers.append((process, parent_end))
+    shown = _Shown(progress, jobs)
     try:
-        summaries = [_receive(conn) for _, conn in workers]
+        summaries = [_receive(conn, functools.partial(shown.lines, k)) for k, (_, conn) in enumerate(workers)]
     except BaseException:
         _stop(workers)
         raise
-    accounting = Accounting.merged(acc for acc, _ in summaries)
-    latest = max((t for _, t in summaries if t is not None), default=None)
+    accounting = Accounting.merged(acc for acc, _, _ in summaries)
+    latest = max((t for _, t, _ in summaries if t is not None), default=None)
     day = as_of or (datetime_of(latest).date() if latest is not None else None)
+    if progress is not None:
+        progress.members(sum(members for _, _, members in summaries))
     for _, conn in workers:
         conn.send(day)
-    return accounting, _merged(workers)
+    return accounting, _merged(workers, progress)
 
 
-def _merged(workers: list[tuple[Any, Connection]]) -> Iterator[Result]:
+def _merged(workers: list[tuple[Any, Connection]], progress: Progress | None) -> Iterator[Result]:
     try:
-        yield from heapq.merge(*(_stream(conn) for _, conn in workers), key=lambda r: r[0]["member"])
+        for i, result in enumerate(
+            heapq.merge(*(_stream(conn) for _, conn in workers), key=lambda r: r[0]["member"]), start=1
+        ):
+            yield result
+            if progress is not None and not i % _BATCH:
+                progress.evaluated(_BATCH)
     finally:
         _stop(workers)
 
@@ -68,13 +96,18 @@ def _stream(conn: Connection) -> Iterator[Result]:
         yield from batch
 
 
-def _receive(conn: Connection) -> Any:
-    kind, payload = conn.recv()
-    if kind == "error":
-        raise HistoryError(payload)
-    if kind == "crash":
-        raise RuntimeError(f"a worker failed:\n{payload}")
-    return payload
+def _receive(conn: Connection, on_lines: Callable[[int], None] | None = None) -> Any:
+    while True:
+        kind, payload = conn.recv()
+        if kind == "read":  # a worker's lines read so far
+            if on_lines is not None:
+                on_lines(payload)
+            continue
+        if kind == "error":
+            raise HistoryError(payload)
+        if kind == "crash":
+            raise RuntimeError(f"a worker failed:\n{payload}")
+        return payload
 
 
 def _stop(workers: list[tuple[Any, Connection]]) -> None:
@@ -100,8 +133,8 @@ def _worker(program: CompiledProgram, paths: list[str], k: int, n: int, ledger: 
 
 
 def _serve(program: CompiledProgram, paths: list[str], k: int, n: int, ledger: bool, conn: Connection) -> None:
-    history = read_history(paths, program, partition=(k, n))
-    conn.send(("ok", (history.accounting, history.latest)))
+    history = read_history(paths, program, partition=(k, n), progress=lambda lines: conn.send(("read", lines)))
+    conn.send(("ok", (history.accounting, history.latest, len(history.members))))
     day = conn.recv()
     if day is not None:
         batch: list[Result] = []
