@@ -144,10 +144,16 @@ def partition_of(record: dict[str, Any] | str, partitions: int) -> int:
     A line without a usable member (not JSON, no member) belongs to partition 0, so that
     every line is read and accounted by exactly one partition.
     """
-    member = record.get("member") if isinstance(record, dict) else None
+    return _partition_of_member(record.get("member") if isinstance(record, dict) else None, partitions)
+
+
+def _partition_of_member(member: Any, partitions: int) -> int:
     if not isinstance(member, str) or not member.strip():
         return 0
     return zlib.crc32(member.encode("utf-8", "surrogatepass")) % partitions
+
+
+SKIPPED = "\0skipped"  # a row another partition owns (Parquet only: told apart before it is converted)
 
 
 def read_history(
@@ -164,7 +170,7 @@ def read_history(
     reader = _Reader(program, progress, partition)
     for path in paths:
         fmt = format_of(path)
-        records = _records(path, fmt, stdin)
+        records = _records(path, fmt, stdin, partition)
         reader.consume(path if path != "-" else "<stdin>", records, text_cells=(fmt == "csv"))
     for events in reader.history.members.values():
         events.sort(key=lambda e: e.at)  # stable: same-instant events keep their input order
@@ -195,9 +201,9 @@ def read_records(records: Iterable[dict[str, Any]] | Any, program: CompiledProgr
 Record = tuple[int, "dict[str, Any] | str"]
 
 
-def _records(path: str, fmt: str, stdin: BinaryIO | None) -> Iterator[Record]:
+def _records(path: str, fmt: str, stdin: BinaryIO | None, partition: tuple[int, int] | None = None) -> Iterator[Record]:
     if fmt == "parquet":
-        return _parquet_records(path)
+        return _parquet_records(path, partition)
     if path == "-":
         stream = stdin if stdin is not None else sys.stdin.buffer
         return _jsonl_records(stream) if fmt == "jsonl" else _csv_records(stream)
@@ -276,7 +282,7 @@ def _csv_records(stream: BinaryIO) -> Iterator[Record]:
         yield start, {k: v for k, v in zip(header, row, strict=True) if v != ""}
 
 
-def _parquet_records(path: str) -> Iterator[Record]:
+def _parquet_records(path: str, partition: tuple[int, int] | None = None) -> Iterator[Record]:
     import pyarrow.parquet as pq  # imported here: only Parquet runs pay for it
 
     try:
@@ -285,9 +291,22 @@ def _parquet_records(path: str) -> Iterator[Record]:
         raise HistoryError(f"{path}: not a readable Parquet file ({err})") from None
     number = 0
     for batch in file.iter_batches(batch_size=65_536):
-        for row in _microseconds(batch).to_pylist():
+        table = _microseconds(batch)
+        if partition is None or "member" not in table.column_names:
+            for row in table.to_pylist():
+                number += 1
+                yield number, {k: v for k, v in row.items() if v is not None}
+            continue
+        # Only this partition's rows become Python dicts: the others are just counted.
+        k, n = partition
+        owned = [_partition_of_member(m, n) == k for m in table.column("member").to_pylist()]
+        rows = iter(table.filter(owned).to_pylist())
+        for mine in owned:
             number += 1
-            yield number, {k: v for k, v in row.items() if v is not None}
+            if mine:
+                yield number, {key: v for key, v in next(rows).items() if v is not None}
+            else:
+                yield number, SKIPPED
 
 
 def _microseconds(batch: Any) -> Any:
@@ -329,7 +348,9 @@ class _Reader:
         acc = self.history.accounting
         for line, record in records:
             self.seq += 1  # counted by every partition alike: positions stay global
-            if self.partition is not None and partition_of(record, self.partition[1]) != self.partition[0]:
+            if record is SKIPPED or (
+                self.partition is not None and partition_of(record, self.partition[1]) != self.partition[0]
+            ):
                 continue
             acc.read += 1
             if self.progress is not None and not acc.read % self._EVERY:
