@@ -62,7 +62,7 @@ class Compare:
 
 @attrs.frozen
 class FactTest:
-    """`order is voided` / `order is not voided`: a fact about a field's value."""
+    """`basket is cancelled` / `basket is not cancelled`: a fact about a field's value."""
 
     field: Name
     fact: Name
@@ -134,7 +134,7 @@ class EventDecl:
 
 @attrs.frozen
 class FactDecl:
-    """`an order is voided by order_returned or order_fraud`."""
+    """`a basket is cancelled by purchase_cancelled or chargeback`."""
 
     subject: Name
     fact: Name
@@ -270,7 +270,7 @@ class DecideDecl:
 
 @attrs.frozen
 class GivenEvent:
-    """`order_confirmed at 2026-03-03T10:00:00Z with order "o1", amount 10`: one event of an example."""
+    """`purchase at 2026-03-03T10:00:00Z with basket "b1", total 10`: one event of an example."""
 
     type: Name
     at: Literal
@@ -281,7 +281,7 @@ class GivenEvent:
 
 @attrs.frozen
 class Expectation:
-    """`expect points 6`, `expect tier Silver`, `expect no tier`, `expect benefit B (p 5)`,
+    """`expect points 6`, `expect tier Star`, `expect no tier`, `expect benefit B (p 5)`,
     `expect no benefit B`, `expect grant B on D`, `expect no grant B`,
     `expect decision B [for KEY VALUE] granted|refused`.
 
@@ -315,7 +315,7 @@ class TestDecl:
 class Assumption:
     """A `# assumption: ...` comment, kept with the statement it belongs to.
 
-    `about` names that statement ("rule visit", "tier Platinum"): the one on
+    `about` names that statement ("rule visits", "tier Star"): the one on
     the comment's line, else the next one below it.
     """
 

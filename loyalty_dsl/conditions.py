@@ -5,7 +5,7 @@ evaluation runs no `if op == ...` chains. Two forms:
 
 - predicates for rules: `(fields, facts, before) -> bool`, fast;
 - explained tests for decisions: `(fields, params, facts, before) -> (bool, words)`,
-  where the words say what was compared ("80.00 <= limit 100").
+  where the words say what was compared ("80.00 <= up_to 100").
 
 `facts` maps a fact name to {value: instant it became true}; a fact holds for
 a value when it became true before `before`.
@@ -125,7 +125,7 @@ def compile_explained(
 ) -> Explained:
     """A condition that also says, in the program's words, why it holds or fails.
 
-    Decisions show a field by its value ("80.00 <= limit 100"); rule ledgers name
+    Decisions show a field by its value ("80.00 <= up_to 100"); rule ledgers name
     it too (`name_fields`: "amount 1.99 < 2.00").
     """
     if isinstance(cond, (ast.And, ast.Or)):

@@ -385,7 +385,7 @@ def lint_benefits(p: ast.Program, s: Symbols) -> list[Diagnostic]:
 def lint_field_types(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     """L107: one field name with two types, such as `order: text` and `order: integer`.
 
-    Facts match values across events (an order is voided by another event of
+    Facts match values across events (a basket is cancelled by another event of
     the same order), so the same name with another type is almost always a slip.
     Fact subjects with different types are already check's E131.
     """

@@ -3,7 +3,7 @@
 The steps a ledger must show are kept apart:
 
 - a *candidate* is an event of the rule's type, with whether its condition holds
-  (re-tested only when a fact it looks up becomes true, e.g. its order is voided);
+  (re-tested only when a fact it looks up becomes true, e.g. its basket is cancelled);
 - a *unit* is what earns: one event, or one distinct `per` key (a day, an order,
   a category of a day); it earns from its earliest passing event, which also
   dates it, so a later event of the same key never earns again;
