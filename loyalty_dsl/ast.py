@@ -334,6 +334,8 @@ class Program:
     file: str
     title: str | None
     timezone: Literal | None
+    week_start: Name | None
+    year_start: Name | None
     events: tuple[EventDecl, ...]
     facts: tuple[FactDecl, ...]
     windows: tuple[Window, ...]

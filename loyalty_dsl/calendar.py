@@ -78,8 +78,11 @@ END_INSTANT = (_MAX_DAY + 1 - _EPOCH_ORDINAL) * US_PER_DAY  # 10000-01-01T00:00Z
 class Calendar:
     """Days and months as a program's time zone sees them (UTC by default)."""
 
-    def __init__(self, timezone: str = "UTC") -> None:
+    def __init__(self, timezone: str = "UTC", week_start: int = 0, year_start: int = 1) -> None:
+        """`week_start`: 0 for Monday (ISO weeks) to 6 for Sunday; `year_start`: the month a year opens."""
         self.name = timezone
+        self.week_start = week_start
+        self.year_start = year_start
         self._utc = timezone in ("UTC", "Etc/UTC")
         self._tz = _UTC if self._utc else zoneinfo.ZoneInfo(timezone)
         # Caches are per calendar, so a calendar never shares state with another.
@@ -103,15 +106,21 @@ class Calendar:
         return self.month_of_day(self.day(instant))
 
     def period(self, name: str, instant: int) -> int:
-        """The index of the day, week (ISO, from Monday), month or year of an instant."""
+        """The index of the day, week, month, quarter or year of an instant.
+
+        Weeks start on the program's first day of the week (Monday unless declared);
+        quarters and years start in the program's first month (January unless declared).
+        """
         day = self.day(instant)
         if name == "day":
             return day
         if name == "week":
-            return (day - 1) // 7  # ordinal 1 (0001-01-01) is a Monday
+            return (day - 1 - self.week_start) // 7  # ordinal 1 (0001-01-01) is a Monday
+        month = self.month_of_day(day)
         if name == "month":
-            return self.month_of_day(day)
-        return self.month_of_day(day) // 12  # year
+            return month
+        shifted = month - (self.year_start - 1)  # months counted from the program's year start
+        return shifted // 3 if name == "quarter" else shifted // 12
 
     def day_start(self, day: int) -> int:
         """The first instant of a calendar day."""

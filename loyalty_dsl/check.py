@@ -19,7 +19,8 @@ from loyalty_dsl.diagnostics import Diagnostic, did_you_mean
 
 FIELD_TYPES = ("text", "integer", "number", "money", "date", "boolean")
 NUMERIC = frozenset({"integer", "number", "money"})
-PERIODS = ("day", "week", "month", "year")
+PERIODS = ("day", "week", "month", "quarter", "year")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 CAP_PERIODS = (*PERIODS, "window")
 BUILTIN_FIELDS = ("member", "type", "at", "id")
 MAX_NUMBER = 2**53 - 1
@@ -38,7 +39,15 @@ MONTHS = (
     "December",
 )
 # Caps on several periods must nest, so that one chronological pass can apply them.
-_NESTED_PERIODS = {("day", "week"), ("day", "month"), ("day", "year"), ("month", "year"), ("week", "year")}
+_NESTED_PERIODS = {
+    ("day", "week"),
+    ("day", "month"),
+    ("day", "quarter"),
+    ("day", "year"),
+    ("month", "quarter"),
+    ("month", "year"),
+    ("quarter", "year"),
+}
 
 
 @attrs.frozen
@@ -130,6 +139,10 @@ def check_settings(p: ast.Program, s: Symbols) -> list[Diagnostic]:
                     'use an IANA name such as "UTC" or "Europe/Paris"',
                 )
             )
+    if p.week_start is not None and p.week_start.text not in WEEKDAYS:
+        out.append(_unknown(p.week_start, "day of the week", WEEKDAYS, "E118"))
+    if p.year_start is not None and p.year_start.text not in MONTHS:
+        out.append(_unknown(p.year_start, "month", MONTHS, "E119"))
     if not p.windows:
         out.append(
             Diagnostic(

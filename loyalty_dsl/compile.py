@@ -16,7 +16,7 @@ import attrs
 
 from loyalty_dsl import ast
 from loyalty_dsl.calendar import Calendar
-from loyalty_dsl.check import Symbols, check, fields_of
+from loyalty_dsl.check import MONTHS, WEEKDAYS, Symbols, check, fields_of
 from loyalty_dsl.conditions import Explained, Predicate, compile_explained, compile_predicate, fact_refs
 from loyalty_dsl.diagnostics import ProgramError
 from loyalty_dsl.parse import parse
@@ -79,7 +79,7 @@ class CompiledDecision:
     test: Explained | None
 
 
-_PERIOD_ORDER = {"day": 0, "week": 1, "month": 2, "year": 3}
+_PERIOD_ORDER = {"day": 0, "week": 1, "month": 2, "quarter": 3, "year": 4}
 
 
 @attrs.frozen
@@ -133,7 +133,11 @@ def compile_program(p: ast.Program) -> CompiledProgram:
     return CompiledProgram(
         file=p.file,
         title=p.title,
-        calendar=Calendar(str(p.timezone.value) if p.timezone else "UTC"),
+        calendar=Calendar(
+            str(p.timezone.value) if p.timezone else "UTC",
+            week_start=WEEKDAYS.index(p.week_start.text) if p.week_start else 0,
+            year_start=MONTHS.index(p.year_start.text) + 1 if p.year_start else 1,
+        ),
         schema={e.name.text: tuple(_field_spec(f) for f in e.fields) for e in p.events},
         facts_by_type=_facts_by_type(p),
         rules=tuple(_rule(r, s) for r in p.rules),

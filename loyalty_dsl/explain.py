@@ -22,7 +22,14 @@ from loyalty_dsl.evaluate import MemberRun, Outcome, Status
 from loyalty_dsl.events import Event
 from loyalty_dsl.rules import RuleState, Unit
 
-_PERIOD_WORD = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly", "window": "window"}
+_PERIOD_WORD = {
+    "day": "daily",
+    "week": "weekly",
+    "month": "monthly",
+    "quarter": "quarterly",
+    "year": "yearly",
+    "window": "window",
+}
 
 
 def event_json(e: Event) -> dict[str, Any]:
@@ -225,10 +232,11 @@ def _key_value(key: str, value: Any, cal: Calendar, event: Event) -> str:
     if key == "day":
         return day.isoformat()
     if key == "week":
-        return f"week of {(day - dt.timedelta(days=day.weekday())).isoformat()}"
+        return f"week of {(day - dt.timedelta(days=(day.weekday() - cal.week_start) % 7)).isoformat()}"
     if key == "month":
         return day.strftime("%Y-%m")
-    return str(day.year)
+    first = month_date(cal.period(key, event.at) * (3 if key == "quarter" else 12) + cal.year_start - 1)
+    return f"{key} from {first.isoformat()}"
 
 
 def _month(index: int) -> str:

@@ -26,6 +26,7 @@ from typing import Protocol, TypeVar
 import attrs
 
 from loyalty_dsl import ast
+from loyalty_dsl.diagnostics import Diagnostic, ProgramError
 from loyalty_dsl.parse import parse
 
 WIDTH = 100
@@ -59,7 +60,16 @@ def format_source(text: str, file: str = "<program>") -> str:
     statements.sort(key=lambda s: s.start)
     tail = _attach_comments(tokens, statements)
     lines = _render(statements, tail)
-    return "\n".join(lines) + "\n" if lines else ""
+    formatted = "\n".join(lines) + "\n" if lines else ""
+    # Layout only: a formatter that changed what the program says would be a bug, never a result.
+    # (An assumption may move to its own line and so belong to the next statement: only its text counts.)
+    again = parse(formatted, file)
+    if attrs.evolve(again, assumptions=()) != attrs.evolve(program, assumptions=()) or sorted(
+        a.text for a in again.assumptions
+    ) != sorted(a.text for a in program.assumptions):
+        message = "fmt would change what the program says; nothing was changed"
+        raise ProgramError([Diagnostic(file, 1, 1, 2, "E900", message, "please report this program")], text)
+    return formatted
 
 
 def needs_formatting(text: str, file: str = "<program>") -> bool:
@@ -216,11 +226,19 @@ def _settings(source: _Source) -> list[_Statement]:
     The AST keeps only the last of each, and the title unescaped and without a
     place, so every one is printed as written, where it was written.
     """
-    return [
-        _Statement("setting", [_Piece(f"{tok.text} {source.code[i + 1].text}", tok.start)])
-        for i, tok in enumerate(source.code)
+    code = source.code
+    settings = [
+        _Statement("setting", [_Piece(f"{tok.text} {code[i + 1].text}", tok.start)])
+        for i, tok in enumerate(code)
         if tok.text in ("program", "timezone")
     ]
+    # `week starts on Sunday`, `year starts in April`: "week" and "year" open a statement only here.
+    settings += [
+        _Statement("setting", [_Piece(" ".join(t.text for t in code[i : i + 4]), tok.start)])
+        for i, tok in enumerate(code)
+        if tok.text in ("week", "year") and i + 3 < len(code) and code[i + 1].text == "starts"
+    ]
+    return settings
 
 
 Item = TypeVar("Item", ast.FieldDecl, ast.ParamDecl)

@@ -204,6 +204,8 @@ def _most_periods(period: str, months: int) -> int:
         return months
     if period == "year":
         return (months + 10) // 12 + 1  # starting in December
+    if period == "quarter":
+        return (months + 1) // 3 + 1  # starting in a quarter's last month
     days = _most_days(months)
     if period == "day":
         return days

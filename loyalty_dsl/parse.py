@@ -49,6 +49,8 @@ _TERMINAL_WORDS = {
 _STATEMENT_KEYWORDS = {
     "program",
     "timezone",
+    "week",
+    "year",
     "event",
     "a",
     "an",
@@ -242,9 +244,9 @@ def _describe(statement: Any) -> str:
 
 
 class _Setting:
-    """`program "..."` or `timezone "..."`: kept until the Program is assembled."""
+    """`program`, `timezone`, `week starts on`, `year starts in`: kept until the Program is assembled."""
 
-    def __init__(self, kind: str, value: ast.Literal, span: Span) -> None:
+    def __init__(self, kind: str, value: ast.Literal | ast.Name, span: Span) -> None:
         self.kind, self.value, self.span = kind, value, span
 
 
@@ -325,6 +327,12 @@ class _ToAst(Transformer[Token, Any]):
 
     def timezone_decl(self, meta: Any, c: list[Any]) -> _Setting:
         return _Setting("timezone", self.string(meta, c), self._span(meta))
+
+    def week_decl(self, meta: Any, c: list[Token]) -> _Setting:
+        return _Setting("week", self._name(c[0]), self._span(meta))
+
+    def year_decl(self, meta: Any, c: list[Token]) -> _Setting:
+        return _Setting("year", self._name(c[0]), self._span(meta))
 
     def optional(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
         return ("optional", True)
@@ -505,7 +513,7 @@ class _ToAst(Transformer[Token, Any]):
 
     def start(self, meta: Any, c: list[Any]) -> ast.Program:
         found = [s for s in c if isinstance(s, _Setting)]
-        settings = {s.kind: s.value for s in reversed(found)}  # the first one counts
+        settings: dict[str, Any] = {s.kind: s.value for s in reversed(found)}  # the first one counts
         seen: set[str] = set()
         repeated = []
         for setting in found:
@@ -521,6 +529,8 @@ class _ToAst(Transformer[Token, Any]):
             file=self.file,
             title=str(title.value) if title is not None else None,
             timezone=settings.get("timezone"),
+            week_start=settings.get("week"),
+            year_start=settings.get("year"),
             events=of(ast.EventDecl),
             facts=of(ast.FactDecl),
             windows=of((ast.RollingWindow, ast.LifetimeWindow)),
