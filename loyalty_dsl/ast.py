@@ -199,12 +199,24 @@ class TierDecl:
 
 
 @attrs.frozen
+class Threshold:
+    """`with at least 4` (events), `... 3 distinct day` (values), `... 100 in amount` (a sum)."""
+
+    kind: str  # "count", "distinct" or "sum"
+    amount: Literal
+    key: Name | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
 class Earn:
-    """`earn 5`, `earn points`, `earn 1 per category per day beyond the first`."""
+    """`earn 5`, `earn points`, `earn 1 per category per day beyond the first`,
+    `earn 10 per month with at least 4`."""
 
     amount: Literal | Name
     per: tuple[Name, ...]
     beyond_first: bool
+    threshold: Threshold | None = None
     span: Span = _span()
 
 

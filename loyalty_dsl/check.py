@@ -350,6 +350,7 @@ def _check_earn(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:
                     f"`{key.text}` is neither a period ({', '.join(PERIODS)}) nor a field of `{rule.on.text}`",
                 )
             )
+    out += _check_threshold(rule, fields)
     if rule.earn.beyond_first and not rule.earn.per:
         out.append(
             _err(
@@ -359,6 +360,40 @@ def _check_earn(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:
                 "e.g. `earn 1 per category per day beyond the first`",
             )
         )
+    return out
+
+
+def _check_threshold(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:
+    t = rule.earn.threshold
+    if t is None:
+        return []
+    out = []
+    if not rule.earn.per:
+        out.append(
+            _err(
+                t,
+                "E158",
+                "a threshold counts within a group: add `per ...`",
+                "e.g. `earn 10 per month with at least 4`",
+            )
+        )
+    if t.kind != "sum" and (not _is_whole(t.amount) or int(t.amount.value) < 1):
+        out.append(_err(t.amount, "E159", "a threshold counts a whole number, 1 or more"))
+    if t.key is not None and t.kind == "distinct" and t.key.text not in PERIODS and t.key.text not in fields:
+        out.append(
+            _unknown(
+                t.key,
+                "key",
+                [*PERIODS, *fields],
+                "E152",
+                f"`{t.key.text}` is neither a period nor a field of `{rule.on.text}`",
+            )
+        )
+    if t.key is not None and t.kind == "sum":
+        if t.key.text not in fields:
+            out.append(_no_field(t.key, rule.on.text, fields))
+        elif fields[t.key.text] not in NUMERIC:
+            out.append(_err(t.key, "E151", f"`{t.key.text}` is {_a(fields[t.key.text])}; a sum needs numbers"))
     return out
 
 

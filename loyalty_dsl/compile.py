@@ -46,6 +46,7 @@ class CompiledRule:
     beyond_first: bool
     caps: tuple[tuple[int, str], ...]  # (points, period), finest period first
     window_cap: int | None
+    threshold: tuple[str, float, str | None] | None = None  # (count|distinct|sum, how many, key)
 
     def points_of(self, fields: dict[str, Any]) -> int:
         return self.amount if isinstance(self.amount, int) else int(fields.get(self.amount) or 0)
@@ -190,7 +191,15 @@ def _rule(r: ast.RuleDecl, s: Symbols) -> CompiledRule:
         beyond_first=r.earn.beyond_first,
         caps=tuple(caps),
         window_cap=window_cap,
+        threshold=_threshold(r.earn.threshold),
     )
+
+
+def _threshold(t: ast.Threshold | None) -> tuple[str, float, str | None] | None:
+    if t is None:
+        return None
+    assert isinstance(t.amount.value, (int, float))
+    return t.kind, t.amount.value, t.key.text if t.key is not None else None
 
 
 def _tier(t: ast.TierDecl, s: Symbols) -> Tier:

@@ -147,6 +147,10 @@ def _rule_ledger(
             event = cand.event
             if not cand.passing:
                 refuse(event, _condition_failed(st, event, probe, instant), "condition")
+            elif (
+                event is not unit.first and rule.threshold and (unit.first is None or (event.at, event.seq) < unit.time)
+            ):
+                refuse(event, _toward_threshold(st, unit), "threshold")
             elif event is not unit.first:
                 refuse(event, _already_counted(st, unit, cal), "counted")
             elif window is not None and unit.month not in window:
@@ -204,6 +208,19 @@ def _condition_failed(st: RuleState, event: Event, probe: MemberRun, instant: in
         if witness is not None and witness.at < instant and f" {fact}" in words:  # the fact is the reason
             words += f" ({witness.type} at {iso_instant(witness.at)}, {witness.file}:{witness.line})"
     return words
+
+
+def _toward_threshold(st: RuleState, unit: Unit) -> str:
+    assert st.rule.threshold is not None
+    kind, need, key = st.rule.threshold
+    what = {"count": "events", "distinct": f"distinct {key}", "sum": f"in {key}"}[kind]
+    shown = int(need) if float(need).is_integer() else need
+    first = unit.first
+    if first is None:
+        return f"counts toward {shown} {what} per {_key_words(st.rule.per)}, not reached"
+    return (
+        f"counted toward {shown} {what}, reached by {first.type} at {iso_instant(first.at)} ({first.file}:{first.line})"
+    )
 
 
 def _already_counted(st: RuleState, unit: Unit, cal: Calendar) -> str:

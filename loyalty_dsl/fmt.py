@@ -315,7 +315,12 @@ def _earn(earn: ast.Earn, source: _Source) -> str:
     if any(tok.text == "once" for tok in source.within(earn.span)):  # the AST drops `once`: it only reads well
         text += " once"
     text += "".join(f" per {k.text}" for k in earn.per)
-    return text + (" beyond the first" if earn.beyond_first else "")
+    text += " beyond the first" if earn.beyond_first else ""
+    t = earn.threshold
+    if t is not None:
+        text += f" with at least {t.amount.text}"
+        text += {"count": "", "distinct": f" distinct {t.key}", "sum": f" in {t.key}"}[t.kind]
+    return text
 
 
 def _grant(g: ast.GrantDecl, source: _Source) -> _Statement:

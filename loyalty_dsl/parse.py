@@ -397,9 +397,19 @@ class _ToAst(Transformer[Token, Any]):
 
     def earn(self, meta: Any, c: list[Any]) -> ast.Earn:
         amount, _once, *rest = c
-        beyond_first = bool(rest and rest[-1] is True)
+        beyond_first = any(x is True for x in rest)
         per = tuple(x for x in rest if isinstance(x, ast.Name))
-        return ast.Earn(amount, per, beyond_first, self._span(meta))
+        threshold = next((x for x in rest if isinstance(x, ast.Threshold)), None)
+        return ast.Earn(amount, per, beyond_first, threshold, self._span(meta))
+
+    def count_threshold(self, meta: Any, c: list[Token]) -> ast.Threshold:
+        return ast.Threshold("count", self.number(meta, [c[0]]), None, self._span(meta))
+
+    def distinct_threshold(self, meta: Any, c: list[Token]) -> ast.Threshold:
+        return ast.Threshold("distinct", self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+
+    def sum_threshold(self, meta: Any, c: list[Token]) -> ast.Threshold:
+        return ast.Threshold("sum", self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
 
     def cap(self, meta: Any, c: list[Token]) -> ast.Cap:
         return ast.Cap(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))

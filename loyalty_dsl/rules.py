@@ -111,6 +111,30 @@ class RuleState:
                 cand.passing = now
                 self._touch(cand.unit)
 
+    def earning_event(self, unit: Unit) -> Event | None:
+        """The event that makes a unit earn: its first passing one, or the one that reaches the threshold."""
+        threshold = self.rule.threshold
+        if threshold is None:
+            return next((c.event for c in unit.candidates if c.passing), None)
+        kind, need, key = threshold
+        seen: set[Any] = set()
+        total: float = 0
+        for cand in unit.candidates:  # in time order
+            if not cand.passing:
+                continue
+            event = cand.event
+            if kind == "count":
+                total += 1
+            elif kind == "distinct":
+                assert key is not None
+                seen.add(self.cal.period(key, event.at) if key in PERIODS else event.fields.get(key))
+                total = len(seen)
+            else:
+                total += event.fields.get(key or "") or 0
+            if total >= need:
+                return event
+        return None
+
     def _unit_key(self, event: Event) -> Any:
         if not self._period_keys:
             return event.seq
@@ -133,7 +157,7 @@ class RuleState:
         groups_touched: set[Any] = set()
         for unit in dirty:
             unit.dirty = False
-            first = next((c.event for c in unit.candidates if c.passing), None)
+            first = self.earning_event(unit)
             if first is unit.first:
                 continue
             if unit.first is not None:
