@@ -324,6 +324,25 @@ class TestDecl:
 
 
 @attrs.frozen
+class Expiry:
+    """`points expire after 12 months` (kind "after") / `points expire at the end of the year` ("end")."""
+
+    kind: str
+    amount: Literal | None
+    unit: Name
+    span: Span = _span()
+
+
+@attrs.frozen
+class Redemption:
+    """`redeem points by redeemed with points`: the event that spends points, and its field."""
+
+    event: Name
+    field: Name
+    span: Span = _span()
+
+
+@attrs.frozen
 class Assumption:
     """A `# assumption: ...` comment, kept with the statement it belongs to.
 
@@ -358,5 +377,7 @@ class Program:
     decisions: tuple[DecideDecl, ...]
     assumptions: tuple[Assumption, ...]
     tests: tuple[TestDecl, ...] = ()
+    expiries: tuple[Expiry, ...] = ()
+    redemptions: tuple[Redemption, ...] = ()
     repeated: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False)  # a second `program`/`timezone`
     source: str = attrs.field(default="", eq=False, repr=False)

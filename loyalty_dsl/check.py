@@ -24,6 +24,7 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 CAP_PERIODS = (*PERIODS, "window")
 BUILTIN_FIELDS = ("member", "type", "at", "id")
 MAX_NUMBER = 2**53 - 1
+EXPIRY_UNITS = ("day", "days", "month", "months")
 MONTHS = (
     "January",
     "February",
@@ -631,6 +632,29 @@ def _literals(node: Any) -> Iterator[ast.Literal]:
                 yield from _literals(getattr(node, f.name))
 
 
+def check_balance(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    """`points expire ...` and `redeem points by ...`: once each, with units and fields that exist."""
+    out: list[Diagnostic] = []
+    for extra in (*p.expiries[1:], *p.redemptions[1:]):
+        out.append(_err(extra, "E117", "points expire or are redeemed in one way only", "keep one statement"))
+    for e in p.expiries[:1]:
+        if e.kind == "after":
+            if e.amount is None or not _is_whole(e.amount) or int(e.amount.value) < 1:
+                out.append(_err(e.amount or e, "E165", "points expire after a whole number of days or months"))
+            if e.unit.text not in EXPIRY_UNITS:
+                out.append(_unknown(e.unit, "unit", EXPIRY_UNITS, "E166"))
+        elif e.unit.text not in ("month", "quarter", "year"):
+            out.append(_unknown(e.unit, "period", ("month", "quarter", "year"), "E166"))
+    for r in p.redemptions[:1]:
+        if r.event.text not in s.events:
+            out.append(_unknown(r.event, "event", s.events, "E101"))
+        elif r.field.text not in s.fields[r.event.text]:
+            out.append(_no_field(r.field, r.event.text, s.fields[r.event.text]))
+        elif s.fields[r.event.text][r.field.text].type.text != "integer":
+            out.append(_err(r.field, "E167", f"`{r.field.text}` must be an integer field: it counts points"))
+    return out
+
+
 def check_settings_once(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     return [
         Diagnostic.at(span, "E117", f"`{kind}` is declared more than once", "keep one") for kind, span in p.repeated
@@ -648,6 +672,7 @@ CHECKS: tuple[Callable[[ast.Program, Symbols], list[Diagnostic]], ...] = (
     check_rules,
     check_grants,
     check_decisions,
+    check_balance,
 )
 
 

@@ -98,6 +98,8 @@ class CompiledProgram:
     grants: tuple[CompiledGrant, ...]
     decisions: tuple[CompiledDecision, ...]
     source: ast.Program = attrs.field(repr=False)
+    expiry: tuple[str, int, str] | None = None  # ("after", 12, "months") or ("end", 0, "year")
+    redemption: tuple[str, str] | None = None  # (event type, field of points)
     _thresholds: list[int] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -147,6 +149,8 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         grants=tuple(_grant(g) for g in p.grants),
         decisions=tuple(_decision(d, s) for d in p.decisions),
         source=p,
+        expiry=_expiry(p.expiries[0]) if p.expiries else None,
+        redemption=(p.redemptions[0].event.text, p.redemptions[0].field.text) if p.redemptions else None,
     )
 
 
@@ -193,6 +197,11 @@ def _rule(r: ast.RuleDecl, s: Symbols) -> CompiledRule:
         window_cap=window_cap,
         threshold=_threshold(r.earn.threshold),
     )
+
+
+def _expiry(e: ast.Expiry) -> tuple[str, int, str]:
+    unit = e.unit.text.rstrip("s")  # days -> day, months -> month
+    return e.kind, int(e.amount.value) if e.amount is not None else 0, unit
 
 
 def _threshold(t: ast.Threshold | None) -> tuple[str, float, str | None] | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from loyalty_dsl.balance import Balance, member_balance
 from loyalty_dsl.calendar import Calendar, end_of_day, iso_instant
 from loyalty_dsl.compile import CompiledGrant, CompiledProgram, Tier
 from loyalty_dsl.conditions import Facts, render_value
@@ -64,6 +65,7 @@ class Outcome:
     status: Status
     grants: tuple[Grant, ...]
     decisions: tuple[Decision, ...]
+    balance: Balance | None = None  # when the program keeps spendable points
 
     @property
     def tier(self) -> str | None:
@@ -96,6 +98,7 @@ class Outcome:
             "grants": [{"benefit": g.benefit, "on": g.on.isoformat()} for g in self.grants],
             "decisions": decisions,
             "points_by_rule": self.status.by_rule,
+            **(self.balance.to_json() if self.balance is not None else {}),
         }
 
 
@@ -142,7 +145,13 @@ class MemberRun:
             status=self.statuses[p.status_instant(self.end)],
             grants=self._grants(),
             decisions=self._decisions(),
+            balance=self._balance() if p.expiry is not None or p.redemption is not None else None,
         )
+
+    def _balance(self) -> Balance:
+        for st in self.states:  # every event before the end is applied: bring the units up to it
+            st.settle()
+        return member_balance(self.program, self.states, self.events, self.end)
 
     # --- the pass over the events ---------------------------------------------------
 

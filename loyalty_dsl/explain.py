@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from loyalty_dsl.balance import NEVER
 from loyalty_dsl.calendar import Calendar, end_of_day, iso_instant, month_date
 from loyalty_dsl.check import PERIODS
 from loyalty_dsl.compile import CompiledProgram
@@ -53,7 +54,26 @@ class Explanation:
 
     def to_json(self) -> dict[str, Any]:
         o = self.outcome.to_json()
-        return {
+        balance = self.outcome.balance
+        lots = (
+            {}
+            if balance is None
+            else {
+                "balance": balance.balance,
+                "lots": [
+                    {
+                        "rule": lot.rule,
+                        "earned": iso_instant(lot.earned),
+                        "points": lot.points,
+                        "left": lot.left,
+                        "expires": iso_instant(lot.expires) if lot.expires != NEVER else None,
+                    }
+                    for lot in balance.lots
+                ],
+                "redemptions": o["redemptions"],
+            }
+        )
+        return lots | {
             "member": o["member"],
             "as_of": o["as_of"],
             "points": o["points"],

@@ -61,6 +61,8 @@ _STATEMENT_KEYWORDS = {
     "grant",
     "decide",
     "test",
+    "points",
+    "redeem",
 }
 _ASSUMPTION = re.compile(r"#\s*assumption\s*:\s*(.*)", re.IGNORECASE)
 
@@ -234,6 +236,10 @@ def _describe(statement: Any) -> str:
     }
     if isinstance(statement, ast.TestDecl):
         return f"test {statement.name.text}"
+    if isinstance(statement, ast.Expiry):
+        return "points expire"
+    if isinstance(statement, ast.Redemption):
+        return "redeem points"
     if isinstance(statement, ast.FactDecl):
         return f"fact `{statement.subject} is {statement.fact}`"
     if isinstance(statement, (ast.RollingWindow, ast.LifetimeWindow)):
@@ -521,6 +527,15 @@ class _ToAst(Transformer[Token, Any]):
         expects = tuple(x for x in rest if isinstance(x, ast.Expectation))
         return ast.TestDecl(self.string(meta, [name]), given, as_of, expects, self._span(meta))
 
+    def expire_after(self, meta: Any, c: list[Token]) -> ast.Expiry:
+        return ast.Expiry("after", self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+
+    def expire_at_end(self, meta: Any, c: list[Token]) -> ast.Expiry:
+        return ast.Expiry("end", None, self._name(c[0]), self._span(meta))
+
+    def redeem_decl(self, meta: Any, c: list[Token]) -> ast.Redemption:
+        return ast.Redemption(self._name(c[0]), self._name(c[1]), self._span(meta))
+
     def start(self, meta: Any, c: list[Any]) -> ast.Program:
         found = [s for s in c if isinstance(s, _Setting)]
         settings: dict[str, Any] = {s.kind: s.value for s in reversed(found)}  # the first one counts
@@ -552,5 +567,7 @@ class _ToAst(Transformer[Token, Any]):
             assumptions=_assumptions(self.text, self.file, list(c)),
             tests=of(ast.TestDecl),
             repeated=tuple(repeated),
+            expiries=of(ast.Expiry),
+            redemptions=of(ast.Redemption),
             source=self.text,
         )

@@ -78,6 +78,18 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
             f"window: {s['points_to_keep_tier']} new points keep {ex['tier']}."
         )
     parts.append("Standing: " + (" ".join(lines) if lines else "at the top tier."))
+    if "lots" in ex:
+        lots = _table(f"Lots (balance {ex['balance']})", "earned", "rule", "points", "left", "expires")
+        for lot in ex["lots"]:
+            _row(
+                lots,
+                lot["earned"][:10],
+                lot["rule"],
+                str(lot["points"]),
+                str(lot["left"]),
+                (lot["expires"] or "never")[:10],
+            )
+        parts.append(lots)
     if ex["grants"]:
         grants = _table("Grants", "on", "benefit", "reason")
         for g in ex["grants"]:
