@@ -228,12 +228,24 @@ class Cap:
 
 
 @attrs.frozen
+class During:
+    """A campaign: `during 2026-11-01 to 2026-11-30`, `during 11 November`, `during November`."""
+
+    kind: str  # "dates", "day" or "month"
+    first: Literal | None = None  # dates: the first and last day; day: the day of the month
+    last: Literal | None = None
+    month: Name | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
 class RuleDecl:
     name: Name
     on: Name
     where: Condition | None
     earn: Earn
     caps: tuple[Cap, ...]
+    during: During | None = None
     span: Span = _span()
 
 

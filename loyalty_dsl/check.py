@@ -319,6 +319,7 @@ def check_rules(p: ast.Program, s: Symbols) -> list[Diagnostic]:
         fields = fields_of(s, rule.on.text)
         if rule.where is not None:
             out += check_condition(rule.where, fields, {}, s, f"a field of `{rule.on.text}`")
+        out += _check_during(rule.during)
         out += _check_earn(rule, fields)
         out += _check_caps(rule)
     return out
@@ -362,6 +363,29 @@ def _check_earn(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:
             )
         )
     return out
+
+
+def _check_during(d: ast.During | None) -> list[Diagnostic]:
+    if d is None:
+        return []
+    if d.kind == "dates":
+        assert d.first is not None and d.last is not None
+        bad = [x for x in (d.first, d.last) if not _is_date(str(x.value))]
+        if bad:
+            return [_err(x, "E168", f"{x.text} is not a day", "write a day as 2026-11-01") for x in bad]
+        if str(d.first.value) > str(d.last.value):
+            return [_err(d, "E169", "a campaign ends on or after the day it starts")]
+        return []
+    assert d.month is not None
+    if d.month.text not in MONTHS:
+        return [_unknown(d.month, "month", MONTHS, "E119")]
+    if d.kind == "day":
+        assert d.first is not None
+        try:
+            dt.date(2000, MONTHS.index(d.month.text) + 1, int(d.first.value))  # 2000: 29 February exists
+        except (ValueError, TypeError):
+            return [_err(d, "E168", f"{d.first.text} {d.month.text} is not a day")]
+    return []
 
 
 def _check_threshold(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:

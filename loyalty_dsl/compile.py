@@ -47,6 +47,7 @@ class CompiledRule:
     caps: tuple[tuple[int, str], ...]  # (points, period), finest period first
     window_cap: int | None
     threshold: tuple[str, float, str | None] | None = None  # (count|distinct|sum, how many, key)
+    during: Callable[[dt.date], bool] | None = None  # a campaign: the local days the rule applies on
 
     def points_of(self, fields: dict[str, Any]) -> int:
         return self.amount if isinstance(self.amount, int) else int(fields.get(self.amount) or 0)
@@ -196,7 +197,24 @@ def _rule(r: ast.RuleDecl, s: Symbols) -> CompiledRule:
         caps=tuple(caps),
         window_cap=window_cap,
         threshold=_threshold(r.earn.threshold),
+        during=_during(r.during),
     )
+
+
+def _during(d: ast.During | None) -> Callable[[dt.date], bool] | None:
+    if d is None:
+        return None
+    if d.kind == "dates":
+        assert d.first is not None and d.last is not None
+        first, last = dt.date.fromisoformat(str(d.first.value)), dt.date.fromisoformat(str(d.last.value))
+        return lambda day: first <= day <= last
+    assert d.month is not None
+    month = MONTHS.index(d.month.text) + 1
+    if d.kind == "month":
+        return lambda day: day.month == month
+    assert d.first is not None
+    of_month = int(d.first.value)
+    return lambda day: day.month == month and day.day == of_month
 
 
 def _expiry(e: ast.Expiry) -> tuple[str, int, str]:

@@ -304,10 +304,23 @@ def _rule(r: ast.RuleDecl, source: _Source) -> _Statement:
     pieces = [
         _Piece(f"rule {r.name.text}:", _start(r)),
         _Piece(on, source.before(_start(r.on)).start, INDENT),  # the `on` keyword
-        _Piece(_earn(r.earn, source), _start(r.earn), INDENT),
     ]
+    if r.during is not None:
+        pieces.append(_Piece(_during(r.during), _start(r.during), INDENT))
+    pieces.append(_Piece(_earn(r.earn, source), _start(r.earn), INDENT))
     pieces += [_Piece(f"cap {c.amount.text} per {c.period.text}", _start(c), INDENT) for c in r.caps]
     return _Statement("rule", pieces)
+
+
+def _during(d: ast.During) -> str:
+    if d.kind == "dates":
+        assert d.first is not None and d.last is not None
+        return f"during {d.first.text} to {d.last.text}"
+    if d.kind == "day":
+        assert d.first is not None and d.month is not None
+        return f"during {d.first.text} {d.month.text}"
+    assert d.month is not None
+    return f"during {d.month.text}"
 
 
 def _earn(earn: ast.Earn, source: _Source) -> str:

@@ -426,8 +426,17 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Cap(self.number(meta, [c[0]]), ast.Name("window", word), span)
 
     def rule_decl(self, meta: Any, c: list[Any]) -> ast.RuleDecl:
-        name, on, where, earn, *caps = c
-        return ast.RuleDecl(self._name(name), self._name(on), where, earn, tuple(caps), self._span(meta))
+        name, on, where, during, earn, *caps = c
+        return ast.RuleDecl(self._name(name), self._name(on), where, earn, tuple(caps), during, self._span(meta))
+
+    def during_dates(self, meta: Any, c: list[Token]) -> ast.During:
+        return ast.During("dates", self.instant(meta, [c[0]]), self.instant(meta, [c[1]]), None, self._span(meta))
+
+    def during_day(self, meta: Any, c: list[Token]) -> ast.During:
+        return ast.During("day", self.number(meta, [c[0]]), None, self._name(c[1]), self._span(meta))
+
+    def during_month(self, meta: Any, c: list[Token]) -> ast.During:
+        return ast.During("month", None, None, self._name(c[0]), self._span(meta))
 
     def notice(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
         return ("notice", ast.Notice(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta)))

@@ -18,6 +18,7 @@ the groups that changed since the last status.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -91,6 +92,8 @@ class RuleState:
 
     def add(self, event: Event, facts: Facts) -> None:
         rule = self.rule
+        if rule.during is not None and not rule.during(dt.date.fromordinal(self.cal.day(event.at))):
+            return  # outside the campaign: the rule does not apply to it
         key = self._unit_key(event)
         unit = self.units.get(key)
         if unit is None:
