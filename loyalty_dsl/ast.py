@@ -122,6 +122,7 @@ class FieldDecl:
     optional: bool = False
     default: Literal | None = None
     at_least: Literal | None = None
+    currency: Name | None = None  # `amount: money in currency`: the field that names the amount's currency
     span: Span = _span()
 
 
@@ -355,6 +356,15 @@ class Redemption:
 
 
 @attrs.frozen
+class Rate:
+    """`rate EUR 1.08`: one EUR is worth 1.08 of the program's currency."""
+
+    currency: Name
+    value: Literal
+    span: Span = _span()
+
+
+@attrs.frozen
 class Assumption:
     """A `# assumption: ...` comment, kept with the statement it belongs to.
 
@@ -389,6 +399,8 @@ class Program:
     decisions: tuple[DecideDecl, ...]
     assumptions: tuple[Assumption, ...]
     tests: tuple[TestDecl, ...] = ()
+    currency: Name | None = None
+    rates: tuple[Rate, ...] = ()
     expiries: tuple[Expiry, ...] = ()
     redemptions: tuple[Redemption, ...] = ()
     repeated: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False)  # a second `program`/`timezone`

@@ -215,10 +215,44 @@ def check_events(p: ast.Program, s: Symbols) -> list[Diagnostic]:
                 continue
             if f.default is not None and not _literal_fits(f.default, f.type.text):
                 out.append(_err(f.default, "E122", f"the default of `{f.name.text}` must be {_a(f.type.text)}"))
+            if f.currency is not None:
+                out += _check_currency_field(e, f, p)
             if f.at_least is not None and f.type.text not in NUMERIC:
                 out.append(
                     _err(f.at_least, "E123", f"`at least` needs a number field; `{f.name.text}` is {_a(f.type.text)}")
                 )
+    return out
+
+
+def _check_currency_field(e: ast.EventDecl, f: ast.FieldDecl, p: ast.Program) -> list[Diagnostic]:
+    assert f.currency is not None
+    out = []
+    if f.type.text not in ("money", "number"):
+        out.append(_err(f.currency, "E170", f"only an amount has a currency; `{f.name.text}` is {_a(f.type.text)}"))
+    others = {g.name.text: g for g in e.fields}
+    named = others.get(f.currency.text)
+    if named is None:
+        out.append(_no_field(f.currency, e.name.text, others))
+    elif named.type.text != "text":
+        out.append(_err(f.currency, "E171", f"`{f.currency.text}` names a currency: it must be text"))
+    if p.currency is None:
+        out.append(
+            _err(
+                f.currency, "E172", "amounts in several currencies need the program's own", "declare it: `currency USD`"
+            )
+        )
+    return out
+
+
+def check_rates(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    out = list(_duplicates((r.currency for r in p.rates), "rate"))
+    for r in p.rates:
+        if not isinstance(r.value.value, (int, float)) or r.value.value <= 0:
+            out.append(_err(r.value, "E173", "a rate is a number above 0"))
+        if p.currency is None:
+            out.append(_err(r, "E172", "rates need the program's currency", "declare it: `currency USD`"))
+        elif r.currency.text == p.currency.text:
+            out.append(_err(r.currency, "E174", f"{r.currency.text} is the program's own currency"))
     return out
 
 
@@ -697,6 +731,7 @@ CHECKS: tuple[Callable[[ast.Program, Symbols], list[Diagnostic]], ...] = (
     check_grants,
     check_decisions,
     check_balance,
+    check_rates,
 )
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
+import math
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
+import attrs
 import click
 import orjson
 
@@ -141,6 +144,12 @@ def main() -> None:
     help="Processes evaluating members at once. Default: every core.",
 )
 @click.option(
+    "--rates",
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="CSV",
+    help="Exchange rates (columns currency,rate) to add to or replace the program's `rate` lines.",
+)
+@click.option(
     "--engine",
     type=click.Choice(["local", "dask"]),
     default="local",
@@ -174,6 +183,7 @@ def run(
     engine: str,
     scheduler: str | None,
     partitions: int | None,
+    rates: str | None,
 ) -> None:
     """Evaluate PROGRAM over HISTORY files (JSON Lines, CSV or Parquet; - for standard input).
 
@@ -183,6 +193,8 @@ def run(
     what became of every line is printed on standard error.
     """
     compiled = _load(program)
+    if rates:
+        compiled = attrs.evolve(compiled, rates={**compiled.rates, **_rates(rates, compiled)})
     try:
         ledger_fmt = ledger_format(ledger) if ledger else None
     except ValueError as err:
@@ -191,7 +203,9 @@ def run(
     with contextlib.ExitStack() as context:
         shown = context.enter_context(progress(quiet or engine == "dask"))
         if engine == "dask":
-            acc, evaluated = _on_dask(context, program, history, day, jobs, scheduler, partitions, ledger is not None)
+            acc, evaluated = _on_dask(
+                context, program, history, day, jobs, scheduler, partitions, ledger is not None, compiled.rates
+            )
         elif (jobs or default_jobs()) > 1 and "-" not in history and parallel.available():
             files = _files(history)
             try:
@@ -222,6 +236,26 @@ def run(
     click.echo(f"loyalty: {acc.line()}", err=True)  # the counts close every run (DOMAIN.md §6)
 
 
+def _rates(path: str, compiled: CompiledProgram) -> dict[str, float]:
+    """`currency,rate` rows: how much of the program's currency one unit of each is worth."""
+    if compiled.currency is None:
+        _fail(f"{path}: the program declares no currency, so it takes no rates")
+    found: dict[str, float] = {}
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            for number, row in enumerate(csv.DictReader(handle), start=2):
+                try:
+                    rate = float(row["rate"])
+                    if not math.isfinite(rate) or rate <= 0:
+                        raise ValueError
+                    found[row["currency"].strip()] = rate
+                except (KeyError, ValueError, TypeError, AttributeError):
+                    _fail(f"{path}:{number}: expected columns currency,rate with a rate above 0")
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        _fail(f"{path}: cannot read the rates ({err})")
+    return found
+
+
 def _on_dask(
     context: contextlib.ExitStack,
     program: str,
@@ -231,6 +265,7 @@ def _on_dask(
     scheduler: str | None,
     partitions: int | None,
     ledger: bool,
+    rates: dict[str, float],
 ) -> tuple[Accounting, Iterator[Result]]:
     """Read and evaluate on a Dask cluster (a local one unless --scheduler names one)."""
     if "-" in history:
@@ -244,7 +279,9 @@ def _on_dask(
     client = context.enter_context(client_for(scheduler, workers))
     paths = [str(Path(p).resolve()) for p in history]  # workers may run elsewhere: no relative paths
     names = dict(zip(paths, history, strict=True))
-    acc, evaluated = run_on_cluster(client, _source(program), program, paths, day, partitions or 2 * workers, ledger)
+    acc, evaluated = run_on_cluster(
+        client, _source(program), program, paths, day, partitions or 2 * workers, ledger, rates
+    )
     for entry in (*acc.rejections, *acc.duplicates):  # show the files as they were named
         entry["file"] = names.get(entry["file"], entry["file"])
         if "first" in entry:

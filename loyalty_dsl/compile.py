@@ -31,6 +31,7 @@ class FieldSpec:
     optional: bool
     default: Any
     at_least: int | float | None
+    currency: str | None = None  # the field naming this amount's currency
 
 
 @attrs.frozen
@@ -101,6 +102,8 @@ class CompiledProgram:
     source: ast.Program = attrs.field(repr=False)
     expiry: tuple[str, int, str] | None = None  # ("after", 12, "months") or ("end", 0, "year")
     redemption: tuple[str, str] | None = None  # (event type, field of points)
+    currency: str | None = None  # the program's currency
+    rates: dict[str, float] = attrs.field(factory=dict)  # currency -> value in the program's currency
     _thresholds: list[int] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -152,6 +155,8 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         source=p,
         expiry=_expiry(p.expiries[0]) if p.expiries else None,
         redemption=(p.redemptions[0].event.text, p.redemptions[0].field.text) if p.redemptions else None,
+        currency=p.currency.text if p.currency is not None else None,
+        rates={r.currency.text: float(r.value.value) for r in p.rates},
     )
 
 
@@ -164,6 +169,7 @@ def _field_spec(f: ast.FieldDecl) -> FieldSpec:
         f.optional or f.default is not None,
         f.default.value if f.default is not None else None,
         at_least,
+        f.currency.text if f.currency is not None else None,
     )
 
 

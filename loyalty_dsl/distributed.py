@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
+import attrs
+
 from loyalty_dsl.calendar import datetime_of
 from loyalty_dsl.compile import CompiledProgram, compile_text
 from loyalty_dsl.history import Accounting, History, read_history
@@ -23,13 +25,16 @@ from loyalty_dsl.run import Result, results
 
 
 @lru_cache(maxsize=8)
-def _program(text: str, file: str) -> CompiledProgram:
+def _program(text: str, file: str, rates: tuple[tuple[str, float], ...] = ()) -> CompiledProgram:
     """Compiled once per worker process: compiled programs hold closures, which do not travel."""
-    return compile_text(text, file)
+    program = compile_text(text, file)
+    return attrs.evolve(program, rates=dict(rates)) if rates else program
 
 
-def _read_partition(text: str, file: str, paths: Sequence[str], k: int, n: int) -> History:
-    return read_history(paths, _program(text, file), partition=(k, n))
+def _read_partition(
+    text: str, file: str, rates: tuple[tuple[str, float], ...], paths: Sequence[str], k: int, n: int
+) -> History:
+    return read_history(paths, _program(text, file, rates), partition=(k, n))
 
 
 def _summary(history: History) -> tuple[Accounting, int | None]:
@@ -64,10 +69,12 @@ def run_on_cluster(
     as_of: dt.date | None,
     partitions: int,
     ledger: bool = False,
+    rates: dict[str, float] | None = None,
 ) -> tuple[Accounting, Iterator[Result]]:
     """The accounting of the whole history, and every member's outcome in member order."""
+    given = tuple(sorted((rates or {}).items()))
     histories = [
-        client.submit(_read_partition, program_text, program_file, list(paths), k, partitions, pure=False)
+        client.submit(_read_partition, program_text, program_file, given, list(paths), k, partitions, pure=False)
         for k in range(partitions)
     ]
     summaries = client.gather([client.submit(_summary, h) for h in histories])

@@ -230,7 +230,7 @@ def _settings(source: _Source) -> list[_Statement]:
     settings = [
         _Statement("setting", [_Piece(f"{tok.text} {code[i + 1].text}", tok.start)])
         for i, tok in enumerate(code)
-        if tok.text in ("program", "timezone")
+        if tok.text in ("program", "timezone") or _opens_currency(code, i)
     ]
     # `week starts on Sunday`, `year starts in April`: "week" and "year" open a statement only here.
     settings += [
@@ -239,6 +239,13 @@ def _settings(source: _Source) -> list[_Statement]:
         if tok.text in ("week", "year") and i + 3 < len(code) and code[i + 1].text == "starts"
     ]
     return settings
+
+
+def _opens_currency(code: Sequence[_Token], i: int) -> bool:
+    """`currency USD` as a statement; not a field named currency, nor `amount: money in currency`."""
+    if code[i].text != "currency" or i + 1 >= len(code) or code[i + 1].text in (":", ","):
+        return False
+    return i == 0 or code[i - 1].text not in ("in", ",", "with", ":")
 
 
 Item = TypeVar("Item", ast.FieldDecl, ast.ParamDecl)
@@ -252,6 +259,8 @@ def _listed(items: Sequence[Item], render: Callable[[Item], str]) -> list[_Piece
 
 def _field(f: ast.FieldDecl) -> str:
     text = f"{f.name.text}: {f.type.text}"
+    if f.currency is not None:
+        text += f" in {f.currency.text}"
     if f.optional:
         text += " optional"
     if f.default is not None:

@@ -340,6 +340,11 @@ class _Reader:
         self.history = History()
         self.seen_ids: dict[tuple[str, str], tuple[int, str, int]] = {}  # (member, id) -> (seq, file, line)
         self.seq = 0
+        self.priced = {
+            t: tuple(f for f in specs if f.currency)
+            for t, specs in program.schema.items()
+            if any(f.currency for f in specs)
+        }
         self.converters = {
             t: tuple((spec, _CONVERT[spec.type]) for spec in specs) for t, specs in program.schema.items()
         }
@@ -364,6 +369,22 @@ class _Reader:
                 acc.rejections.append({"file": file, "line": line, "reason": str(bad)})
                 acc.rejection_seqs.append(self.seq)
 
+    def _convert_amounts(self, fields: dict[str, Any], specs: tuple[FieldSpec, ...]) -> None:
+        """Amounts in another currency, in the program's: the one currency conditions compare."""
+        program = self.program
+        for spec in specs:
+            assert spec.currency is not None
+            value, currency = fields.get(spec.name), fields.get(spec.currency)
+            if value is None or currency is None or currency == program.currency:
+                continue
+            rate = program.rates.get(currency)
+            if rate is None:
+                raise _Bad(
+                    f"field '{spec.currency}': no rate for {_shown(currency)} "
+                    f"(amounts are counted in {program.currency})"
+                )
+            fields[spec.name] = value * rate
+
     def _accept(self, file: str, line: int, record: dict[str, Any], text_cells: bool) -> None:
         member = _required_text(record, "member")
         type_ = _required_text(record, "type")
@@ -371,6 +392,8 @@ class _Reader:
         event_id = _event_id(record.get("id"))
         converters = self.converters.get(type_)
         fields = _fields(record, converters, text_cells) if converters is not None else None
+        if fields is not None and type_ in self.priced:
+            self._convert_amounts(fields, self.priced[type_])
         acc, history = self.history.accounting, self.history
         if event_id is not None:
             # By input position, not (file, line): the same file given twice repeats every id.

@@ -63,6 +63,8 @@ _STATEMENT_KEYWORDS = {
     "test",
     "points",
     "redeem",
+    "currency",
+    "rate",
 }
 _ASSUMPTION = re.compile(r"#\s*assumption\s*:\s*(.*)", re.IGNORECASE)
 
@@ -240,6 +242,8 @@ def _describe(statement: Any) -> str:
         return "points expire"
     if isinstance(statement, ast.Redemption):
         return "redeem points"
+    if isinstance(statement, ast.Rate):
+        return f"rate {statement.currency}"
     if isinstance(statement, ast.FactDecl):
         return f"fact `{statement.subject} is {statement.fact}`"
     if isinstance(statement, (ast.RollingWindow, ast.LifetimeWindow)):
@@ -340,6 +344,15 @@ class _ToAst(Transformer[Token, Any]):
     def year_decl(self, meta: Any, c: list[Token]) -> _Setting:
         return _Setting("year", self._name(c[0]), self._span(meta))
 
+    def currency_field(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return ("currency", self._name(c[0]))
+
+    def currency_decl(self, meta: Any, c: list[Token]) -> _Setting:
+        return _Setting("currency", self._name(c[0]), self._span(meta))
+
+    def rate_decl(self, meta: Any, c: list[Token]) -> ast.Rate:
+        return ast.Rate(self._name(c[0]), self.number(meta, [c[1]]), self._span(meta))
+
     def optional(self, meta: Any, c: list[Any]) -> tuple[str, Any]:
         return ("optional", True)
 
@@ -357,6 +370,7 @@ class _ToAst(Transformer[Token, Any]):
             bool(options.get("optional")),
             options.get("default"),
             options.get("at_least"),
+            options.get("currency"),
             self._span(meta),
         )
 
@@ -576,6 +590,8 @@ class _ToAst(Transformer[Token, Any]):
             assumptions=_assumptions(self.text, self.file, list(c)),
             tests=of(ast.TestDecl),
             repeated=tuple(repeated),
+            currency=settings.get("currency"),
+            rates=of(ast.Rate),
             expiries=of(ast.Expiry),
             redemptions=of(ast.Redemption),
             source=self.text,
