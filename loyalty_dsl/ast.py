@@ -365,6 +365,16 @@ class Rate:
 
 
 @attrs.frozen
+class Retention:
+    """How a tier outlives the points: `grace` (N months below), `one_level`, `guarantee` (until a period's end)."""
+
+    kind: str
+    amount: Literal | None = None
+    unit: Name | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
 class Assumption:
     """A `# assumption: ...` comment, kept with the statement it belongs to.
 
@@ -401,6 +411,7 @@ class Program:
     tests: tuple[TestDecl, ...] = ()
     currency: Name | None = None
     rates: tuple[Rate, ...] = ()
+    retention: tuple[Retention, ...] = ()
     expiries: tuple[Expiry, ...] = ()
     redemptions: tuple[Redemption, ...] = ()
     repeated: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False)  # a second `program`/`timezone`

@@ -244,6 +244,25 @@ def _check_currency_field(e: ast.EventDecl, f: ast.FieldDecl, p: ast.Program) ->
     return out
 
 
+def check_retention(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    out = []
+    seen: set[str] = set()
+    for r in p.retention:
+        if r.kind in seen:
+            out.append(_err(r, "E117", "this tier retention is declared twice", "keep one"))
+        seen.add(r.kind)
+        if p.windows and not isinstance(p.windows[0], ast.RollingWindow):
+            out.append(_err(r, "E175", "tiers are kept or dropped at recalculations: this needs a rolling window"))
+        if r.kind == "grace":
+            if r.amount is None or not _is_whole(r.amount) or int(r.amount.value) < 1:
+                out.append(_err(r.amount or r, "E176", "a grace period is a whole number of months, 1 or more"))
+            if r.unit is not None and r.unit.text not in ("month", "months"):
+                out.append(_unknown(r.unit, "unit", ("months",), "E176"))
+        if r.kind == "guarantee" and r.unit is not None and r.unit.text not in ("month", "quarter", "year"):
+            out.append(_unknown(r.unit, "period", ("month", "quarter", "year"), "E176"))
+    return out
+
+
 def check_rates(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     out = list(_duplicates((r.currency for r in p.rates), "rate"))
     for r in p.rates:
@@ -732,6 +751,7 @@ CHECKS: tuple[Callable[[ast.Program, Symbols], list[Diagnostic]], ...] = (
     check_decisions,
     check_balance,
     check_rates,
+    check_retention,
 )
 
 

@@ -62,6 +62,15 @@ class Tier:
 
 
 @attrs.frozen
+class Retention:
+    """How long a tier outlives its points: months of grace, one level at a time, a guarantee."""
+
+    grace_months: int = 0
+    one_level: bool = False
+    guarantee: str | None = None  # "month", "quarter" or "year": until the end of the next one
+
+
+@attrs.frozen
 class CompiledGrant:
     benefit: str
     line: int
@@ -103,6 +112,7 @@ class CompiledProgram:
     expiry: tuple[str, int, str] | None = None  # ("after", 12, "months") or ("end", 0, "year")
     redemption: tuple[str, str] | None = None  # (event type, field of points)
     currency: str | None = None  # the program's currency
+    retention: Retention | None = None
     rates: dict[str, float] = attrs.field(factory=dict)  # currency -> value in the program's currency
     _thresholds: list[int] = attrs.field(init=False, repr=False)
 
@@ -157,6 +167,7 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         redemption=(p.redemptions[0].event.text, p.redemptions[0].field.text) if p.redemptions else None,
         currency=p.currency.text if p.currency is not None else None,
         rates={r.currency.text: float(r.value.value) for r in p.rates},
+        retention=_retention(p.retention),
     )
 
 
@@ -221,6 +232,19 @@ def _during(d: ast.During | None) -> Callable[[dt.date], bool] | None:
     assert d.first is not None
     of_month = int(d.first.value)
     return lambda day: day.month == month and day.day == of_month
+
+
+def _retention(found: tuple[ast.Retention, ...]) -> Retention | None:
+    if not found:
+        return None
+    kinds = {r.kind: r for r in found}
+    grace = kinds.get("grace")
+    guarantee = kinds.get("guarantee")
+    return Retention(
+        grace_months=int(grace.amount.value) if grace is not None and grace.amount is not None else 0,
+        one_level="one_level" in kinds,
+        guarantee=guarantee.unit.text if guarantee is not None and guarantee.unit is not None else None,
+    )
 
 
 def _expiry(e: ast.Expiry) -> tuple[str, int, str]:

@@ -16,7 +16,7 @@ import attrs
 
 from loyalty_dsl.balance import Balance, member_balance
 from loyalty_dsl.calendar import Calendar, end_of_day, iso_instant
-from loyalty_dsl.compile import CompiledGrant, CompiledProgram, Tier
+from loyalty_dsl.compile import CompiledGrant, CompiledProgram, Retention, Tier
 from loyalty_dsl.conditions import Facts, render_value
 from loyalty_dsl.events import Event
 from loyalty_dsl.grants import candidate_days
@@ -31,6 +31,7 @@ class Status:
     points: int
     by_rule: dict[str, int]
     tier: Tier | None
+    points_tier: Tier | None = None  # the tier the points alone give, where retention kept another
 
 
 @attrs.frozen
@@ -66,6 +67,7 @@ class Outcome:
     grants: tuple[Grant, ...]
     decisions: tuple[Decision, ...]
     balance: Balance | None = None  # when the program keeps spendable points
+    retained: bool = False  # the program keeps tiers beyond their points (tier_by_points is shown)
 
     @property
     def tier(self) -> str | None:
@@ -99,6 +101,11 @@ class Outcome:
             "decisions": decisions,
             "points_by_rule": self.status.by_rule,
             **(self.balance.to_json() if self.balance is not None else {}),
+            **(
+                {"tier_by_points": self.status.points_tier.name if self.status.points_tier else None}
+                if self.retained
+                else {}
+            ),
         }
 
 
@@ -138,7 +145,12 @@ class MemberRun:
         wanted.update(p.status_instant(e.at) for e in self.events if e.type in decided_types)
         wanted.update(p.status_instant(self.cal.day_start(d)) for days in self.grant_days.values() for d in days)
         wanted.update(p.status_instant(t) for t in self.extra_instants if t <= self.end)
+        if p.retention is not None and self.events:  # a tier kept depends on every recalculation before
+            first, last = self.cal.month(self.events[0].at) + 1, self.cal.month(p.status_instant(self.end))
+            wanted.update(self.cal.month_start(m) for m in range(first, last + 1))
         self._apply_events(sorted(wanted))
+        if p.retention is not None:
+            self._retain(p.retention)
         return Outcome(
             member=self.member,
             as_of=self.as_of,
@@ -146,7 +158,35 @@ class MemberRun:
             grants=self._grants(),
             decisions=self._decisions(),
             balance=self._balance() if p.expiry is not None or p.redemption is not None else None,
+            retained=p.retention is not None,
         )
+
+    def _retain(self, retention: Retention) -> None:
+        """Tiers through the recalculations: kept in grace or guarantee, dropped one level at a time."""
+        tiers = self.program.tiers
+        rank = {t.name: i for i, t in enumerate(tiers)}
+        kept, below, until = -1, 0, None
+        for instant in sorted(self.statuses):
+            status = self.statuses[instant]
+            by_points = rank[status.tier.name] if status.tier else -1
+            if by_points > kept and retention.guarantee is not None:
+                until = self._end_of_next(retention.guarantee, instant)
+            if by_points >= kept:
+                kept, below = by_points, 0
+            elif until is None or instant >= until:
+                below += 1
+                if below > retention.grace_months:
+                    kept = max(by_points, kept - 1) if retention.one_level else by_points
+            tier = tiers[kept] if kept >= 0 else None
+            self.statuses[instant] = attrs.evolve(status, tier=tier, points_tier=status.tier)
+
+    def _end_of_next(self, period: str, instant: int) -> int:
+        """The first instant after the period following the one holding `instant`."""
+        cal = self.cal
+        index = cal.period(period, instant)
+        size = {"month": 1, "quarter": 3, "year": 12}[period]
+        offset = 0 if period == "month" else cal.year_start - 1
+        return cal.month_start((index + 2) * size + offset)
 
     def _balance(self) -> Balance:
         for st in self.states:  # every event before the end is applied: bring the units up to it

@@ -65,6 +65,8 @@ _STATEMENT_KEYWORDS = {
     "redeem",
     "currency",
     "rate",
+    "keep",
+    "drop",
 }
 _ASSUMPTION = re.compile(r"#\s*assumption\s*:\s*(.*)", re.IGNORECASE)
 
@@ -244,6 +246,8 @@ def _describe(statement: Any) -> str:
         return "redeem points"
     if isinstance(statement, ast.Rate):
         return f"rate {statement.currency}"
+    if isinstance(statement, ast.Retention):
+        return "tier retention"
     if isinstance(statement, ast.FactDecl):
         return f"fact `{statement.subject} is {statement.fact}`"
     if isinstance(statement, (ast.RollingWindow, ast.LifetimeWindow)):
@@ -559,6 +563,15 @@ class _ToAst(Transformer[Token, Any]):
     def redeem_decl(self, meta: Any, c: list[Token]) -> ast.Redemption:
         return ast.Redemption(self._name(c[0]), self._name(c[1]), self._span(meta))
 
+    def grace(self, meta: Any, c: list[Token]) -> ast.Retention:
+        return ast.Retention("grace", self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+
+    def one_level(self, meta: Any, c: list[Token]) -> ast.Retention:
+        return ast.Retention("one_level", None, None, self._span(meta))
+
+    def guarantee(self, meta: Any, c: list[Token]) -> ast.Retention:
+        return ast.Retention("guarantee", None, self._name(c[0]), self._span(meta))
+
     def start(self, meta: Any, c: list[Any]) -> ast.Program:
         found = [s for s in c if isinstance(s, _Setting)]
         settings: dict[str, Any] = {s.kind: s.value for s in reversed(found)}  # the first one counts
@@ -592,6 +605,7 @@ class _ToAst(Transformer[Token, Any]):
             repeated=tuple(repeated),
             currency=settings.get("currency"),
             rates=of(ast.Rate),
+            retention=of(ast.Retention),
             expiries=of(ast.Expiry),
             redemptions=of(ast.Redemption),
             source=self.text,
