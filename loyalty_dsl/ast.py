@@ -240,6 +240,15 @@ class During:
 
 
 @attrs.frozen
+class Vesting:
+    """`vesting after 15 days`: points pending until then."""
+
+    amount: Literal
+    unit: Name
+    span: Span = _span()
+
+
+@attrs.frozen
 class RuleDecl:
     name: Name
     on: Name
@@ -247,6 +256,7 @@ class RuleDecl:
     earn: Earn
     caps: tuple[Cap, ...]
     during: During | None = None
+    vesting: Vesting | None = None
     span: Span = _span()
 
 

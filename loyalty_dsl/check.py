@@ -373,6 +373,12 @@ def check_rules(p: ast.Program, s: Symbols) -> list[Diagnostic]:
         if rule.where is not None:
             out += check_condition(rule.where, fields, {}, s, f"a field of `{rule.on.text}`")
         out += _check_during(rule.during)
+        if rule.vesting is not None:
+            v = rule.vesting
+            if not _is_whole(v.amount) or int(v.amount.value) < 1:
+                out.append(_err(v.amount, "E177", "points vest after a whole number of days, 1 or more"))
+            if v.unit.text not in ("day", "days"):
+                out.append(_unknown(v.unit, "unit", ("days",), "E177"))
         out += _check_earn(rule, fields)
         out += _check_caps(rule)
     return out

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from loyalty_dsl import ast
-from loyalty_dsl.calendar import Calendar
+from loyalty_dsl.calendar import US_PER_DAY, Calendar
 from loyalty_dsl.check import MONTHS, WEEKDAYS, Symbols, check, fields_of
 from loyalty_dsl.conditions import Explained, Predicate, compile_explained, compile_predicate, fact_refs
 from loyalty_dsl.diagnostics import ProgramError
@@ -49,6 +49,7 @@ class CompiledRule:
     window_cap: int | None
     threshold: tuple[str, float, str | None] | None = None  # (count|distinct|sum, how many, key)
     during: Callable[[dt.date], bool] | None = None  # a campaign: the local days the rule applies on
+    vesting: int = 0  # microseconds an earning stays pending
 
     def points_of(self, fields: dict[str, Any]) -> int:
         return self.amount if isinstance(self.amount, int) else int(fields.get(self.amount) or 0)
@@ -215,6 +216,7 @@ def _rule(r: ast.RuleDecl, s: Symbols) -> CompiledRule:
         window_cap=window_cap,
         threshold=_threshold(r.earn.threshold),
         during=_during(r.during),
+        vesting=int(r.vesting.amount.value) * US_PER_DAY if r.vesting is not None else 0,
     )
 
 

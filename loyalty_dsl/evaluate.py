@@ -68,6 +68,7 @@ class Outcome:
     decisions: tuple[Decision, ...]
     balance: Balance | None = None  # when the program keeps spendable points
     retained: bool = False  # the program keeps tiers beyond their points (tier_by_points is shown)
+    pending: int | None = None  # points earned and not vested yet, when the program has vesting rules
 
     @property
     def tier(self) -> str | None:
@@ -106,6 +107,7 @@ class Outcome:
                 if self.retained
                 else {}
             ),
+            **({"pending_points": self.pending} if self.pending is not None else {}),
         }
 
 
@@ -159,7 +161,22 @@ class MemberRun:
             decisions=self._decisions(),
             balance=self._balance() if p.expiry is not None or p.redemption is not None else None,
             retained=p.retention is not None,
+            pending=self._pending() if any(r.vesting for r in p.rules) else None,
         )
+
+    def _pending(self) -> int:
+        """Points of events that pass their rule but have not vested by the end (before caps)."""
+        total = 0
+        for st in self.states:
+            vesting = st.rule.vesting
+            if not vesting:
+                continue
+            st.settle(self.end)
+            for unit in st.units.values():
+                waiting = [c.event for c in unit.candidates if c.passing and c.event.at + vesting > self.end]
+                if unit.first is None and waiting:
+                    total += st.rule.points_of(waiting[0].fields)
+        return total
 
     def _retain(self, retention: Retention) -> None:
         """Tiers through the recalculations: kept in grace or guarantee, dropped one level at a time."""
@@ -190,7 +207,7 @@ class MemberRun:
 
     def _balance(self) -> Balance:
         for st in self.states:  # every event before the end is applied: bring the units up to it
-            st.settle()
+            st.settle(self.end)
         return member_balance(self.program, self.states, self.events, self.end)
 
     # --- the pass over the events ---------------------------------------------------
@@ -230,7 +247,7 @@ class MemberRun:
         window = self.window(instant)
         by_rule = {}
         for st in self.states:
-            st.settle()
+            st.settle(instant)
             by_rule[st.rule.name] = st.points(window)
         points = sum(by_rule.values())
         self.statuses[instant] = Status(instant, points, by_rule, self.program.tier_for(points))

@@ -94,7 +94,7 @@ def state_at(program: CompiledProgram, member: str, events: Sequence[Event], as_
     for event in probe.events:
         probe.apply(event)
     for st in probe.states:
-        st.settle()
+        st.settle(instant)
     return probe
 
 
@@ -167,6 +167,8 @@ def _rule_ledger(
             event = cand.event
             if not cand.passing:
                 refuse(event, _condition_failed(st, event, probe, instant), "condition")
+            elif rule.vesting and event.at + rule.vesting > instant:
+                refuse(event, f"pending until {iso_instant(event.at + rule.vesting)} (vesting)", "pending")
             elif (
                 event is not unit.first and rule.threshold and (unit.first is None or (event.at, event.seq) < unit.time)
             ):

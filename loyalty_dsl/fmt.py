@@ -318,6 +318,9 @@ def _rule(r: ast.RuleDecl, source: _Source) -> _Statement:
         pieces.append(_Piece(_during(r.during), _start(r.during), INDENT))
     pieces.append(_Piece(_earn(r.earn, source), _start(r.earn), INDENT))
     pieces += [_Piece(f"cap {c.amount.text} per {c.period.text}", _start(c), INDENT) for c in r.caps]
+    if r.vesting is not None:
+        vesting = f"vesting after {r.vesting.amount.text} {r.vesting.unit.text}"
+        pieces.append(_Piece(vesting, _start(r.vesting), INDENT))
     return _Statement("rule", pieces)
 
 

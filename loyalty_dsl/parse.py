@@ -444,8 +444,13 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Cap(self.number(meta, [c[0]]), ast.Name("window", word), span)
 
     def rule_decl(self, meta: Any, c: list[Any]) -> ast.RuleDecl:
-        name, on, where, during, earn, *caps = c
-        return ast.RuleDecl(self._name(name), self._name(on), where, earn, tuple(caps), during, self._span(meta))
+        name, on, where, during, earn, *rest = c
+        caps = tuple(x for x in rest if isinstance(x, ast.Cap))
+        vesting = next((x for x in rest if isinstance(x, ast.Vesting)), None)
+        return ast.RuleDecl(self._name(name), self._name(on), where, earn, caps, during, vesting, self._span(meta))
+
+    def vesting(self, meta: Any, c: list[Token]) -> ast.Vesting:
+        return ast.Vesting(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
 
     def during_dates(self, meta: Any, c: list[Token]) -> ast.During:
         return ast.During("dates", self.instant(meta, [c[0]]), self.instant(meta, [c[1]]), None, self._span(meta))

@@ -19,6 +19,7 @@ the groups that changed since the last status.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -85,6 +86,8 @@ class RuleState:
         self.groups: dict[Any, list[Unit]] = defaultdict(list)
         self.month_kept: dict[int, int] = defaultdict(int)
         self.total = 0
+        self.now = _ALWAYS  # the instant of the status being settled (vesting reads it)
+        self.pending: list[tuple[int, int, Unit]] = []  # (vests at, seq, unit): a heap
         self._coarsest = rule.caps[-1][1] if rule.caps else None
         self._period_keys = tuple((k, k in PERIODS) for k in rule.per)
 
@@ -98,18 +101,20 @@ class RuleState:
         unit = self.units.get(key)
         if unit is None:
             unit = self.units[key] = Unit(key)
-        cand = Candidate(event, rule.predicate(event.fields, facts, _ALWAYS), unit)
+        cand = Candidate(event, rule.predicate(event.fields, facts, self._until(event)), unit)
         unit.candidates.append(cand)
         for fact, field in rule.fact_refs:
             value = event.fields.get(field)
             if value not in facts.get(fact, ()):
                 self.waiting.setdefault((fact, value), []).append(cand)
+        if rule.vesting:
+            heapq.heappush(self.pending, (event.at + rule.vesting, event.seq, unit))
         if cand.passing:
             self._touch(unit)
 
     def fact_established(self, fact: str, value: Any, facts: Facts) -> None:
         for cand in self.waiting.pop((fact, value), ()):
-            now = self.rule.predicate(cand.event.fields, facts, _ALWAYS)
+            now = self.rule.predicate(cand.event.fields, facts, self._until(cand.event))
             if now != cand.passing:
                 cand.passing = now
                 self._touch(cand.unit)
@@ -117,6 +122,9 @@ class RuleState:
     def earning_event(self, unit: Unit) -> Event | None:
         """The event that makes a unit earn: its first passing one, or the one that reaches the threshold."""
         threshold = self.rule.threshold
+        vesting, now = self.rule.vesting, self.now
+        if vesting:  # only points vested by now earn
+            return next((c.event for c in unit.candidates if c.passing and c.event.at + vesting <= now), None)
         if threshold is None:
             return next((c.event for c in unit.candidates if c.passing), None)
         kind, need, key = threshold
@@ -152,7 +160,15 @@ class RuleState:
 
     # --- settling: bring units, ranks and caps up to date ------------------------------------
 
-    def settle(self) -> None:
+    def _until(self, event: Event) -> int:
+        """Facts count for a candidate until its points vest (a later return does not take them back)."""
+        return event.at + self.rule.vesting if self.rule.vesting else _ALWAYS
+
+    def settle(self, now: int = _ALWAYS) -> None:
+        """Bring units, ranks and caps up to date with the events applied, as at instant `now`."""
+        self.now = now
+        while self.pending and self.pending[0][0] <= now:  # points vested since the last status
+            self._touch(heapq.heappop(self.pending)[2])
         if not self.dirty:
             return
         dirty, self.dirty = self.dirty, []
@@ -175,8 +191,8 @@ class RuleState:
 
     def _attach(self, unit: Unit, first: Event, outer_touched: set[Any], groups_touched: set[Any]) -> None:
         rule = self.rule
-        unit.time = (first.at, first.seq)
-        unit.month = self.cal.month(first.at)
+        unit.time = (first.at + rule.vesting, first.seq)  # vested points count from when they vest
+        unit.month = self.cal.month(unit.time[0])
         unit.base = rule.points_of(first.fields)
         unit.value = 0 if rule.beyond_first else unit.base
         if rule.beyond_first:
