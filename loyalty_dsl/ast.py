@@ -385,6 +385,21 @@ class Retention:
 
 
 @attrs.frozen
+class Multiplier:
+    """`multiply RULE by N` during days (`during`), for tiers (`tiers`), or in the month of a member's
+    date (`field` of the `which` (latest/first) `event`)."""
+
+    rule: Name
+    factor: Literal
+    during: During | None = None
+    tiers: tuple[Name, ...] = ()
+    field: Name | None = None
+    which: str | None = None
+    event: Name | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
 class Assumption:
     """A `# assumption: ...` comment, kept with the statement it belongs to.
 
@@ -422,6 +437,7 @@ class Program:
     currency: Name | None = None
     rates: tuple[Rate, ...] = ()
     retention: tuple[Retention, ...] = ()
+    multipliers: tuple[Multiplier, ...] = ()
     expiries: tuple[Expiry, ...] = ()
     redemptions: tuple[Redemption, ...] = ()
     repeated: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False)  # a second `program`/`timezone`

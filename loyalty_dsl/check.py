@@ -263,6 +263,33 @@ def check_retention(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     return out
 
 
+def check_multipliers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    rules = {r.name.text for r in p.rules}
+    tiers = {t.name.text for t in p.tiers}
+    for m in p.multipliers:
+        if m.rule.text not in rules:
+            out.append(_unknown(m.rule, "rule", rules, "E106"))
+        if not isinstance(m.factor.value, (int, float)) or m.factor.value <= 0:
+            out.append(_err(m.factor, "E178", "a multiplier is a number above 0"))
+        out += _check_during(m.during)
+        for t in m.tiers:
+            if t.text not in tiers:
+                out.append(_unknown(t, "tier", tiers, "E179"))
+        if m.tiers and p.windows and not isinstance(p.windows[0], ast.RollingWindow):
+            out.append(
+                _err(
+                    m, "E175", "a multiplier by tier reads the tier of each recalculation: this needs a rolling window"
+                )
+            )
+        if m.event is not None and m.field is not None:
+            if m.event.text not in s.events:
+                out.append(_unknown(m.event, "event", s.events, "E101"))
+            elif s.field_type(m.event.text, m.field.text) != "date":
+                out.append(_err(m.field, "E160", f"`{m.field.text}` is not a date field of `{m.event.text}`"))
+    return out
+
+
 def check_rates(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     out = list(_duplicates((r.currency for r in p.rates), "rate"))
     for r in p.rates:
@@ -758,6 +785,7 @@ CHECKS: tuple[Callable[[ast.Program, Symbols], list[Diagnostic]], ...] = (
     check_balance,
     check_rates,
     check_retention,
+    check_multipliers,
 )
 
 

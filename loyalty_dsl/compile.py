@@ -63,6 +63,17 @@ class Tier:
 
 
 @attrs.frozen
+class CompiledMultiplier:
+    """A rule's kept points multiplied on some days, for some tiers, or in a member's month."""
+
+    rule: str
+    factor: float
+    during: Callable[[dt.date], bool] | None = None
+    tiers: frozenset[str] = frozenset()
+    date_of: tuple[str, str, bool] | None = None  # (event type, date field, latest?)
+
+
+@attrs.frozen
 class Retention:
     """How long a tier outlives its points: months of grace, one level at a time, a guarantee."""
 
@@ -114,6 +125,7 @@ class CompiledProgram:
     redemption: tuple[str, str] | None = None  # (event type, field of points)
     currency: str | None = None  # the program's currency
     retention: Retention | None = None
+    multipliers: tuple[CompiledMultiplier, ...] = ()
     rates: dict[str, float] = attrs.field(factory=dict)  # currency -> value in the program's currency
     _thresholds: list[int] = attrs.field(init=False, repr=False)
 
@@ -169,6 +181,7 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         currency=p.currency.text if p.currency is not None else None,
         rates={r.currency.text: float(r.value.value) for r in p.rates},
         retention=_retention(p.retention),
+        multipliers=tuple(_multiplier(m) for m in p.multipliers),
     )
 
 
@@ -234,6 +247,14 @@ def _during(d: ast.During | None) -> Callable[[dt.date], bool] | None:
     assert d.first is not None
     of_month = int(d.first.value)
     return lambda day: day.month == month and day.day == of_month
+
+
+def _multiplier(m: ast.Multiplier) -> CompiledMultiplier:
+    assert isinstance(m.factor.value, (int, float))
+    date_of = (m.event.text, m.field.text, m.which == "latest") if m.event and m.field else None
+    return CompiledMultiplier(
+        m.rule.text, float(m.factor.value), _during(m.during), frozenset(t.text for t in m.tiers), date_of
+    )
 
 
 def _retention(found: tuple[ast.Retention, ...]) -> Retention | None:

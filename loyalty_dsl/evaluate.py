@@ -9,6 +9,7 @@ events before it. Grants and decisions then read those statuses.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ import attrs
 
 from loyalty_dsl.balance import Balance, member_balance
 from loyalty_dsl.calendar import Calendar, end_of_day, iso_instant
-from loyalty_dsl.compile import CompiledGrant, CompiledProgram, Retention, Tier
+from loyalty_dsl.compile import CompiledGrant, CompiledMultiplier, CompiledProgram, Retention, Tier
 from loyalty_dsl.conditions import Facts, render_value
 from loyalty_dsl.events import Event
 from loyalty_dsl.grants import candidate_days
@@ -135,6 +136,10 @@ class MemberRun:
         for st in self.states:
             self.by_type.setdefault(st.rule.on, []).append(st)
         self.statuses: dict[int, Status] = {}
+        for st in self.states:
+            applying = [m for m in program.multipliers if m.rule == st.rule.name]
+            if applying:
+                st.factor = functools.partial(self._factor, applying)
         self.witnesses: dict[tuple[str, Any], Event] = {}  # (fact, value) -> the event that made it true
         self.extra_instants = extra_instants  # more statuses to keep (a timeline)
         self.grant_days: dict[CompiledGrant, list[int]] = {}  # filled by run(): the days each grant may fall on
@@ -147,7 +152,8 @@ class MemberRun:
         wanted.update(p.status_instant(e.at) for e in self.events if e.type in decided_types)
         wanted.update(p.status_instant(self.cal.day_start(d)) for days in self.grant_days.values() for d in days)
         wanted.update(p.status_instant(t) for t in self.extra_instants if t <= self.end)
-        if p.retention is not None and self.events:  # a tier kept depends on every recalculation before
+        by_tier = any(m.tiers for m in p.multipliers)
+        if (p.retention is not None or by_tier) and self.events:  # every recalculation is read
             first, last = self.cal.month(self.events[0].at) + 1, self.cal.month(p.status_instant(self.end))
             wanted.update(self.cal.month_start(m) for m in range(first, last + 1))
         self._apply_events(sorted(wanted))
@@ -177,6 +183,36 @@ class MemberRun:
                 if unit.first is None and waiting:
                     total += st.rule.points_of(waiting[0].fields)
         return total
+
+    def _factor(self, multipliers: list[CompiledMultiplier], instant: int) -> float:
+        """The product of the multipliers that apply to points earned at `instant`."""
+        factor = 1.0
+        day = dt.date.fromordinal(self.cal.day(instant))
+        for m in multipliers:
+            if m.during is not None and not m.during(day):
+                continue
+            if m.tiers:
+                status = self.statuses.get(self.program.status_instant(instant))
+                if status is None or status.tier is None or status.tier.name not in m.tiers:
+                    continue
+            if m.date_of is not None:
+                date = self._member_date(*m.date_of, instant)
+                if date is None or date.month != day.month:
+                    continue
+            factor *= m.factor
+        return factor
+
+    def _member_date(self, event_type: str, field: str, latest: bool, instant: int) -> dt.date | None:
+        """A date the member gave (a birthday): from the latest (or first) such event before `instant`."""
+        found = [
+            e.fields.get(field)
+            for e in self.events
+            if e.type == event_type and e.at < instant and e.fields.get(field) is not None
+        ]
+        if not found:
+            return None
+        value = found[-1] if latest else found[0]
+        return value if isinstance(value, dt.date) else None
 
     def _retain(self, retention: Retention) -> None:
         """Tiers through the recalculations: kept in grace or guarantee, dropped one level at a time."""
@@ -213,6 +249,7 @@ class MemberRun:
     # --- the pass over the events ---------------------------------------------------
 
     def _apply_events(self, wanted: list[int]) -> None:
+        """Apply every event in time order, settling each wanted status just before its instant."""
         i = 0
         for event in self.events:
             while i < len(wanted) and wanted[i] <= event.at:

@@ -91,8 +91,12 @@ class Explanation:
 def state_at(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date, instant: int) -> MemberRun:
     """A fresh evaluation of the events before `instant`, settled: the state a status counted."""
     probe = MemberRun(program, member, [e for e in events if e.at < instant], as_of)
-    for event in probe.events:
-        probe.apply(event)
+    wanted: list[int] = []
+    if any(m.tiers for m in program.multipliers) and probe.events:  # multipliers read each month's tier
+        cal = program.calendar
+        months = range(cal.month(probe.events[0].at) + 1, cal.month(instant) + 1)
+        wanted = [t for t in (cal.month_start(m) for m in months) if t < instant]
+    probe._apply_events(wanted)
     for st in probe.states:
         st.settle(instant)
     return probe
@@ -210,8 +214,10 @@ def _entry(st: RuleState, unit: Unit, event: Event) -> dict[str, Any]:
         "month": _month(unit.month),
         "event": event_json(event),
     }
-    if unit.kept < unit.value:
+    if unit.cut_by is not None:
         entry["note"] = f"{_cap_words(st, unit.cut_by)}: {unit.kept} of {unit.value} kept"
+    elif unit.kept != unit.value:
+        entry["note"] = f"multiplied: {unit.value} -> {unit.kept}"
     return entry
 
 

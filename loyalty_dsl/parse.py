@@ -67,6 +67,7 @@ _STATEMENT_KEYWORDS = {
     "rate",
     "keep",
     "drop",
+    "multiply",
 }
 _ASSUMPTION = re.compile(r"#\s*assumption\s*:\s*(.*)", re.IGNORECASE)
 
@@ -248,6 +249,8 @@ def _describe(statement: Any) -> str:
         return f"rate {statement.currency}"
     if isinstance(statement, ast.Retention):
         return "tier retention"
+    if isinstance(statement, ast.Multiplier):
+        return f"multiply {statement.rule}"
     if isinstance(statement, ast.FactDecl):
         return f"fact `{statement.subject} is {statement.fact}`"
     if isinstance(statement, (ast.RollingWindow, ast.LifetimeWindow)):
@@ -577,6 +580,24 @@ class _ToAst(Transformer[Token, Any]):
     def guarantee(self, meta: Any, c: list[Token]) -> ast.Retention:
         return ast.Retention("guarantee", None, self._name(c[0]), self._span(meta))
 
+    def multiply_during(self, meta: Any, c: list[Any]) -> ast.Multiplier:
+        return ast.Multiplier(self._name(c[0]), self.number(meta, [c[1]]), during=c[2], span=self._span(meta))
+
+    def multiply_for(self, meta: Any, c: list[Token]) -> ast.Multiplier:
+        tiers = tuple(self._name(t) for t in c[2:])
+        return ast.Multiplier(self._name(c[0]), self.number(meta, [c[1]]), tiers=tiers, span=self._span(meta))
+
+    def multiply_month_of(self, meta: Any, c: list[Token]) -> ast.Multiplier:
+        rule, factor, field, which, event = c
+        return ast.Multiplier(
+            self._name(rule),
+            self.number(meta, [factor]),
+            field=self._name(field),
+            which=str(which),
+            event=self._name(event),
+            span=self._span(meta),
+        )
+
     def start(self, meta: Any, c: list[Any]) -> ast.Program:
         found = [s for s in c if isinstance(s, _Setting)]
         settings: dict[str, Any] = {s.kind: s.value for s in reversed(found)}  # the first one counts
@@ -611,6 +632,7 @@ class _ToAst(Transformer[Token, Any]):
             currency=settings.get("currency"),
             rates=of(ast.Rate),
             retention=of(ast.Retention),
+            multipliers=of(ast.Multiplier),
             expiries=of(ast.Expiry),
             redemptions=of(ast.Redemption),
             source=self.text,

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import math
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from loyalty_dsl.calendar import Calendar
@@ -87,6 +88,7 @@ class RuleState:
         self.month_kept: dict[int, int] = defaultdict(int)
         self.total = 0
         self.now = _ALWAYS  # the instant of the status being settled (vesting reads it)
+        self.factor: Callable[[int], float] | None = None  # the multiplier at an instant, if any
         self.pending: list[tuple[int, int, Unit]] = []  # (vests at, seq, unit): a heap
         self._coarsest = rule.caps[-1][1] if rule.caps else None
         self._period_keys = tuple((k, k in PERIODS) for k in rule.per)
@@ -244,6 +246,8 @@ class RuleState:
             self._keep(unit, kept)
 
     def _keep(self, unit: Unit, kept: int) -> None:
+        if self.factor is not None and kept:  # multipliers act on points kept after the caps
+            kept = math.floor(kept * self.factor(unit.time[0]))
         delta = kept - unit.kept
         if delta:
             self.month_kept[unit.month] += delta
