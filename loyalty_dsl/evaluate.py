@@ -8,6 +8,7 @@ events before it. Grants and decisions then read those statuses.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 from collections.abc import Sequence
@@ -136,6 +137,7 @@ class MemberRun:
         for st in self.states:
             self.by_type.setdefault(st.rule.on, []).append(st)
         self.statuses: dict[int, Status] = {}
+        self._dates: dict[tuple[str, str], tuple[list[int], list[Any]]] = {}  # see _member_date
         for st in self.states:
             applying = [m for m in program.multipliers if m.rule == st.rule.name]
             if applying:
@@ -204,14 +206,15 @@ class MemberRun:
 
     def _member_date(self, event_type: str, field: str, latest: bool, instant: int) -> dt.date | None:
         """A date the member gave (a birthday): from the latest (or first) such event before `instant`."""
-        found = [
-            e.fields.get(field)
-            for e in self.events
-            if e.type == event_type and e.at < instant and e.fields.get(field) is not None
-        ]
-        if not found:
+        key = (event_type, field)
+        if key not in self._dates:  # (instants, values) of the events giving it, in time order
+            given = [(e.at, e.fields[field]) for e in self.events if e.type == event_type and e.fields.get(field)]
+            self._dates[key] = ([at for at, _ in given], [value for _, value in given])
+        instants, values = self._dates[key]
+        before = bisect.bisect_left(instants, instant)  # events strictly before `instant`
+        if not before:
             return None
-        value = found[-1] if latest else found[0]
+        value = values[before - 1] if latest else values[0]
         return value if isinstance(value, dt.date) else None
 
     def _retain(self, retention: Retention) -> None:
