@@ -125,11 +125,15 @@ def lint_unreachable_tiers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     if window is None:
         return []
     most = 0
+    multiplied = {m.rule.text: m for m in p.multipliers}
     for rule in p.rules:
         bound = _rule_bound(rule, window.months, _field_decls(s, rule.on.text))
         if bound is None:
             return []
-        most += bound
+        factor = 1.0
+        for m in (m for m in p.multipliers if m.rule.text == rule.name.text):  # all may apply at once
+            factor *= float(m.factor.value) if isinstance(m.factor.value, (int, float)) else 1.0
+        most += math.floor(bound * max(factor, 1.0)) if rule.name.text in multiplied else bound
     span = "lifetime" if window.months is None else f"{window.months}-month window"
     out = []
     for tier in p.tiers:

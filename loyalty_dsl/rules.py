@@ -125,16 +125,13 @@ class RuleState:
         """The event that makes a unit earn: its first passing one, or the one that reaches the threshold."""
         threshold = self.rule.threshold
         vesting, now = self.rule.vesting, self.now
-        if vesting:  # only points vested by now earn
-            return next((c.event for c in unit.candidates if c.passing and c.event.at + vesting <= now), None)
-        if threshold is None:
-            return next((c.event for c in unit.candidates if c.passing), None)
+        earning = [c for c in unit.candidates if c.passing and (not vesting or c.event.at + vesting <= now)]
+        if threshold is None:  # only points vested by now earn
+            return earning[0].event if earning else None
         kind, need, key = threshold
         seen: set[Any] = set()
         total: float = 0
-        for cand in unit.candidates:  # in time order
-            if not cand.passing:
-                continue
+        for cand in earning:  # in time order
             event = cand.event
             if kind == "count":
                 total += 1

@@ -74,3 +74,15 @@ def test_multipliers_are_checked(change, code):
 
 def test_fmt_keeps_multipliers():
     assert format_source(PROGRAM.read_text(), "m.loy") == PROGRAM.read_text()
+
+
+def test_lint_counts_multipliers_in_what_a_tier_can_reach():
+    from loyalty_dsl.lint import lint
+    from loyalty_dsl.parse import parse
+
+    text = (
+        "window last 1 months, recalculated monthly\nevent visit\n"
+        "rule v: on visit earn 1 per day cap 10 per month\ntier Top from 15 points:\n"
+    )
+    assert [d.code for d in lint(parse(text))] == ["L103"]  # 10 at most in a month
+    assert lint(parse(text + "multiply v by 2 during November\n")) == []  # 20 in November

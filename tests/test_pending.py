@@ -55,3 +55,15 @@ def test_vesting_is_checked_and_formatted():
         compile_text(PROGRAM.read_text().replace("after 15 days", "after 2 weeks"), "p.loy")
     assert "E177" in {d.code for d in err.value.diagnostics}
     assert format_source(PROGRAM.read_text(), "p.loy") == PROGRAM.read_text()
+
+
+def test_a_threshold_counts_vested_points_only():
+    text = PROGRAM.read_text().replace("    earn 10\n", "    earn 10 per month with at least 2\n")
+    program = compile_text(text, "p.loy")
+    history = read_history([str(HISTORY)], program)
+    # March: o1 vests 03-16, o3 03-21 (o2 cancelled), o4 04-09: two vested by 03-31, in March -> 10.
+    (o,) = outcomes(program, history, dt.date(2026, 3, 31))
+    assert o.points == 10
+    # As of 03-20 only o1 has vested: the threshold of 2 is not reached yet.
+    (o,) = outcomes(program, history, dt.date(2026, 3, 20))
+    assert o.points == 0
