@@ -98,7 +98,14 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(epilog=EXIT_STATUSES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    epilog=EXIT_STATUSES.replace(
+        "1    --strict and some history lines were rejected",
+        "1    run --strict with rejected lines; test: an example failed; fmt --check: files\n"
+        "       would change; lint: findings",
+    ),
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="loyalty")
 def main() -> None:
     """Run loyalty programs (.loy files) over members' activity histories."""
