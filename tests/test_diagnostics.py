@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FUZZ_EXAMPLES = int(os.environ.get("LOYALTY_FUZZ_EXAMPLES", "300"))
 BROKEN = ROOT / "tests" / "cases" / "broken"
 PROGRAMS = sorted(p for p in (ROOT / "programs").glob("*.loy") if not p.stem.endswith("_test"))
+# Mutated by the fuzz test: the shipped programs, their examples, and every example program.
+SOURCES = sorted([*(ROOT / "programs").glob("*.loy"), *(ROOT / "examples" / "programs").glob("*.loy")])
 
 
 def diagnose(text: str, file: str) -> str:
@@ -102,11 +104,28 @@ _WORDS = [
     "decide",
     "#",
     "\n",
+    "during",
+    "vesting",
+    "multiply",
+    "keep",
+    "drop",
+    "redeem",
+    "currency",
+    "rate",
+    "week",
+    "year",
+    "starts",
+    "with at least",
+    "distinct",
+    "test",
+    "given",
+    "expect",
+    "2026-11-01",
 ]
 
 
 def _mutations() -> st.SearchStrategy[str]:
-    shipped = [p.read_text() for p in PROGRAMS]
+    shipped = [p.read_text() for p in SOURCES]
     return st.builds(
         lambda text, at, junk, cut: text[:at] + junk + text[at + cut :],
         st.sampled_from(shipped),
