@@ -205,7 +205,7 @@ class MemberRun:
         return factor
 
     def _member_date(self, event_type: str, field: str, latest: bool, instant: int) -> dt.date | None:
-        """A date the member gave (a birthday): from the latest (or first) such event before `instant`."""
+        """A date the member gave (a name day): from the latest (or first) such event before `instant`."""
         key = (event_type, field)
         if key not in self._dates:  # (instants, values) of the events giving it, in time order
             given = [(e.at, e.fields[field]) for e in self.events if e.type == event_type and e.fields.get(field)]
