@@ -134,6 +134,10 @@ class Calendar:
     def month_start(self, month: int) -> int:
         return self.day_start(month_ordinal(month))
 
+    def recalculations(self, first: int, until: int) -> list[int]:
+        """The month boundaries after the month of `first`, up to the last one at or before `until`."""
+        return [self.month_start(m) for m in range(self.month(first) + 1, self.month(until) + 1)]
+
     def recalculation(self, instant: int) -> int:
         """The latest month boundary at or before an instant."""
         return self.month_start(self.month(instant))

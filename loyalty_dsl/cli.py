@@ -316,9 +316,6 @@ def _files(paths: tuple[str, ...]) -> tuple[str, ...]:
 
 def _read(paths: tuple[str, ...], compiled: CompiledProgram, shown: Callable[[int], None] | None = None) -> History:
     paths = _files(paths)
-    for path in paths:
-        if path != "-" and not Path(path).is_file():
-            _fail(f"{path}: no such history file")
     try:
         return read_history(paths, compiled, progress=shown)
     except HistoryError as err:

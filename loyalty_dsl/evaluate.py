@@ -156,8 +156,7 @@ class MemberRun:
         wanted.update(p.status_instant(t) for t in self.extra_instants if t <= self.end)
         by_tier = any(m.tiers for m in p.multipliers)
         if (p.retention is not None or by_tier) and self.events:  # every recalculation is read
-            first, last = self.cal.month(self.events[0].at) + 1, self.cal.month(p.status_instant(self.end))
-            wanted.update(self.cal.month_start(m) for m in range(first, last + 1))
+            wanted.update(self.cal.recalculations(self.events[0].at, p.status_instant(self.end)))
         self._apply_events(sorted(wanted))
         if p.retention is not None:
             self._retain(p.retention)

@@ -93,9 +93,7 @@ def state_at(program: CompiledProgram, member: str, events: Sequence[Event], as_
     probe = MemberRun(program, member, [e for e in events if e.at < instant], as_of)
     wanted: list[int] = []
     if any(m.tiers for m in program.multipliers) and probe.events:  # multipliers read each month's tier
-        cal = program.calendar
-        months = range(cal.month(probe.events[0].at) + 1, cal.month(instant) + 1)
-        wanted = [t for t in (cal.month_start(m) for m in months) if t < instant]
+        wanted = [t for t in program.calendar.recalculations(probe.events[0].at, instant) if t < instant]
     probe._apply_events(wanted)
     for st in probe.states:
         st.settle(instant)
@@ -304,8 +302,7 @@ def _timeline_instants(
     end = end_of_day(as_of)
     if program.window_months is None:
         return sorted({e.at for e in events if e.at < end})
-    months = range(cal.month(first) + 1, cal.month(end) + 1)
-    return [cal.month_start(m) for m in months]
+    return cal.recalculations(first, end)
 
 
 def _timeline(run: MemberRun) -> list[dict[str, Any]]:

@@ -26,24 +26,13 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def outcomes(
-    program: CompiledProgram,
-    history: History,
-    as_of: dt.date | None,
-    on_member: Callable[[str, list[dict[str, Any]]], None] | None = None,
-) -> Iterator[Outcome]:
-    """One outcome per member with an accepted event, ordered by member id.
-
-    `on_member`, if given, also receives each member's ledger as it is evaluated.
-    """
+def outcomes(program: CompiledProgram, history: History, as_of: dt.date | None) -> Iterator[Outcome]:
+    """One outcome per member with an accepted event, ordered by member id."""
     day = as_of or default_as_of(history)
     if day is None:
         return
     for member in history.member_ids():
-        events = history.members[member]
-        if on_member is not None:
-            on_member(member, member_ledger(program, member, events, day))
-        yield evaluate_member(program, member, events, day)
+        yield evaluate_member(program, member, history.members[member], day)
 
 
 def results(
@@ -59,11 +48,9 @@ def results(
     the members and call this on each part.
     """
     day = as_of or default_as_of(history)
-    if day is None:
-        return
-    for i, member in enumerate(history.member_ids(), start=1):
-        events = history.members[member]
-        entries = member_ledger(program, member, events, day) if ledger else None
-        yield evaluate_member(program, member, events, day).to_json(), entries
+    for i, outcome in enumerate(outcomes(program, history, day), start=1):
+        assert day is not None  # outcomes() yields only when there is a day
+        entries = member_ledger(program, outcome.member, history.members[outcome.member], day) if ledger else None
+        yield outcome.to_json(), entries
         if progress is not None and not i % _CHUNK:
             progress(_CHUNK)
