@@ -87,6 +87,7 @@ class Calendar:
         self._tz = _UTC if self._utc else zoneinfo.ZoneInfo(timezone)
         # Caches are per calendar, so a calendar never shares state with another.
         self.month_of_day = lru_cache(maxsize=65_536)(self._month_of_day)
+        self.month_start = lru_cache(maxsize=65_536)(self._month_start)  # statuses ask for few months, often
 
     def day(self, instant: int) -> int:
         """The calendar day (ordinal) an instant falls on."""
@@ -131,7 +132,7 @@ class Calendar:
         local = dt.datetime.combine(dt.date.fromordinal(day), dt.time(0), tzinfo=self._tz)
         return instant_of(local)
 
-    def month_start(self, month: int) -> int:
+    def _month_start(self, month: int) -> int:
         return self.day_start(month_ordinal(month))
 
     def recalculations(self, first: int, until: int) -> list[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -298,54 +298,75 @@ class MemberRun:
 
     def grant_verdicts(self) -> list[GrantVerdict]:
         """Every day a grant could fall on, and whether it did and why (grants and explain read it)."""
-        out = []
-        for grant, days in self.grant_days.items():
-            given: dict[int, dt.date] = {}  # year -> the day given, for "at most once a year"
-            for day in sorted(days):
-                date = dt.date.fromordinal(day)
-                status = self.status_at(self.cal.day_start(day))
-                tier = status.tier
-                if tier is None:
-                    granted, reason = False, f"no tier at {status.points} points on {date.isoformat()}"
-                elif grant.benefit not in tier.benefits:
-                    granted, reason = False, f"{tier.name} has no {grant.benefit} on {date.isoformat()}"
-                elif grant.once_a_year and date.year in given:
-                    granted, reason = False, f"already given on {given[date.year].isoformat()} (once a year)"
-                else:
-                    given[date.year] = date
-                    granted, reason = True, f"{tier.name} ({status.points} points) has {grant.benefit}"
-                out.append(GrantVerdict(grant.benefit, grant.line, date, granted, reason))
-        return out
+        return grant_verdicts(self.grant_days, self.cal, self.status_at)
 
     def _grants(self) -> tuple[Grant, ...]:
-        granted = (Grant(v.benefit, v.on) for v in self.grant_verdicts() if v.granted)
-        return tuple(sorted(granted, key=lambda g: (g.on, g.benefit)))
+        return granted(self.grant_verdicts())
 
     def _decisions(self) -> tuple[Decision, ...]:
-        by_type: dict[str, list[Any]] = {}
-        for d in self.program.decisions:
-            by_type.setdefault(d.on, []).append(d)
-        out = []
-        for event in self.events:
-            for d in by_type.get(event.type, ()):
-                status = self.status_at(event.at)
-                granted, reason = self._decide(d, event, status)
-                key_value = event.fields.get(d.key) if d.key else None
-                out.append(Decision(d.benefit, d.key, key_value, granted, reason, event))
-        return tuple(out)
+        return decisions(self.program, self.events, self.status_at, self.facts)
 
-    def _decide(self, d: Any, event: Event, status: Status) -> tuple[bool, str]:
-        tier = status.tier
-        if tier is None:
-            return False, f"no tier at {status.points} points, so no {d.benefit}"
-        if d.benefit not in tier.benefits:
-            return False, f"{tier.name} has no {d.benefit}"
-        params = tier.benefits[d.benefit]
-        if d.test is None:
-            shown = ", ".join(f"{k} {render_value(v, None)}" for k, v in params.items())
-            return True, f"{tier.name} has {d.benefit}" + (f" ({shown})" if shown else "")
-        ok, why = d.test(event.fields, params, self.facts, event.at)
-        return ok, f"{tier.name}: {why}"
+
+# --- grants and decisions, from the statuses (the columnar evaluator reads them too) ----------------
+
+
+def grant_verdicts(
+    grant_days: dict[CompiledGrant, list[int]], cal: Calendar, status_at: Callable[[int], Status]
+) -> list[GrantVerdict]:
+    """Every day each grant could fall on, and whether it did and why."""
+    out = []
+    for grant, days in grant_days.items():
+        given: dict[int, dt.date] = {}  # year -> the day given, for "at most once a year"
+        for day in sorted(days):
+            date = dt.date.fromordinal(day)
+            status = status_at(cal.day_start(day))
+            tier = status.tier
+            if tier is None:
+                ok, reason = False, f"no tier at {status.points} points on {date.isoformat()}"
+            elif grant.benefit not in tier.benefits:
+                ok, reason = False, f"{tier.name} has no {grant.benefit} on {date.isoformat()}"
+            elif grant.once_a_year and date.year in given:
+                ok, reason = False, f"already given on {given[date.year].isoformat()} (once a year)"
+            else:
+                given[date.year] = date
+                ok, reason = True, f"{tier.name} ({status.points} points) has {grant.benefit}"
+            out.append(GrantVerdict(grant.benefit, grant.line, date, ok, reason))
+    return out
+
+
+def granted(verdicts: list[GrantVerdict]) -> tuple[Grant, ...]:
+    given = (Grant(v.benefit, v.on) for v in verdicts if v.granted)
+    return tuple(sorted(given, key=lambda g: (g.on, g.benefit)))
+
+
+def decisions(
+    program: CompiledProgram, events: Sequence[Event], status_at: Callable[[int], Status], facts: Facts
+) -> tuple[Decision, ...]:
+    """A decision for each event a `decide` is on, in event order, by the status at its instant."""
+    by_type: dict[str, list[Any]] = {}
+    for d in program.decisions:
+        by_type.setdefault(d.on, []).append(d)
+    out = []
+    for event in events:
+        for d in by_type.get(event.type, ()):
+            ok, reason = _decide(d, event, status_at(event.at), facts)
+            key_value = event.fields.get(d.key) if d.key else None
+            out.append(Decision(d.benefit, d.key, key_value, ok, reason, event))
+    return tuple(out)
+
+
+def _decide(d: Any, event: Event, status: Status, facts: Facts) -> tuple[bool, str]:
+    tier = status.tier
+    if tier is None:
+        return False, f"no tier at {status.points} points, so no {d.benefit}"
+    if d.benefit not in tier.benefits:
+        return False, f"{tier.name} has no {d.benefit}"
+    params = tier.benefits[d.benefit]
+    if d.test is None:
+        shown = ", ".join(f"{k} {render_value(v, None)}" for k, v in params.items())
+        return True, f"{tier.name} has {d.benefit}" + (f" ({shown})" if shown else "")
+    ok, why = d.test(event.fields, params, facts, event.at)
+    return ok, f"{tier.name}: {why}"
 
 
 def evaluate_member(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> Outcome:
