@@ -18,6 +18,8 @@ import orjson
 
 from loyalty_dsl import __version__, parallel
 from loyalty_dsl.check import check as check_program
+from loyalty_dsl.columnar import run_columnar
+from loyalty_dsl.columnar_plan import NotColumnar, Plan, plan
 from loyalty_dsl.compile import CompiledProgram, load
 from loyalty_dsl.diagnostics import ProgramError, did_you_mean
 from loyalty_dsl.diff import DiffReport, pair_outcomes
@@ -174,6 +176,15 @@ def main() -> None:
     default=None,
     help="With --engine dask: member partitions. Default: twice the workers.",
 )
+@click.option(
+    "--evaluator",
+    type=click.Choice(["auto", "columnar", "per-member"]),
+    default="auto",
+    show_default=True,
+    help="columnar: every member at once, in DuckDB, where the program allows it; per-member: the reference "
+    "evaluator, one member at a time (--ledger needs it); auto: columnar when the program and the local "
+    "engine allow it and --ledger is not asked.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display (it shows only at a terminal anyway).")
 @_guarded
 def run(
@@ -191,6 +202,7 @@ def run(
     scheduler: str | None,
     partitions: int | None,
     rates: str | None,
+    evaluator: str,
 ) -> None:
     """Evaluate PROGRAM over HISTORY files (JSON Lines, CSV or Parquet; - for standard input).
 
@@ -207,9 +219,22 @@ def run(
     except ValueError as err:
         _fail(str(err))
     day = as_of.date() if as_of else None
+    fast = _columnar_plan(compiled, evaluator, engine, ledger is not None)
     with contextlib.ExitStack() as context:
         shown = context.enter_context(progress(quiet or engine == "dask"))
-        if engine == "dask":
+        ran = None
+        if fast is not None:
+            files = _files(history)
+            one_process = (jobs or default_jobs()) == 1 or "-" in files or not parallel.available()
+            try:
+                ran = run_columnar(
+                    fast, files, day, evaluator == "columnar" or one_process, jobs or default_jobs(), shown
+                )
+            except HistoryError as err:
+                _fail(str(err))
+        if ran is not None:
+            acc, evaluated = ran
+        elif engine == "dask":
             acc, evaluated = _on_dask(
                 context, program, history, day, jobs, scheduler, partitions, ledger is not None, compiled.rates
             )
@@ -294,6 +319,23 @@ def _on_dask(
         if "first" in entry:
             entry["first"]["file"] = names.get(entry["first"]["file"], entry["first"]["file"])
     return acc, evaluated
+
+
+def _columnar_plan(compiled: CompiledProgram, evaluator: str, engine: str, ledger: bool) -> Plan | None:
+    """The columnar plan to run, if the options and the program allow one."""
+    if evaluator == "per-member":
+        return None
+    forced = evaluator == "columnar"
+    if engine != "local" or ledger:
+        if forced:
+            _fail("--evaluator columnar runs on the local engine and writes no --ledger")
+        return None
+    try:
+        return plan(compiled)
+    except NotColumnar as why:
+        if forced:
+            _fail(f"--evaluator columnar: {why}")
+        return None
 
 
 def _outcomes_and_ledgers(evaluated: Iterable[Result], writer: LedgerWriter | None) -> Iterator[dict[str, Any]]:

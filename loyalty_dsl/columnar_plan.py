@@ -51,6 +51,16 @@ class Plan:
     steps: str
     rules: tuple[str, ...]
 
+    def time_at(self, instant: int) -> int:
+        """The status in force at an instant, on the steps' time axis: it sees the steps timed before."""
+        p = self.program
+        return p.calendar.month(instant) if p.window_months is not None else instant
+
+    def instant_of(self, time: int) -> int:
+        """The status instant of a time on the steps' axis (time_at's inverse on status instants)."""
+        p = self.program
+        return p.calendar.month_start(time) if p.window_months is not None else time
+
 
 def plan(program: CompiledProgram) -> Plan:
     """The columnar plan of a program, or NotColumnar saying why there is none."""
@@ -75,7 +85,7 @@ def plan(program: CompiledProgram) -> Plan:
         if fact_refs(decision.when):
             raise NotColumnar(f"decision {decision.benefit.text} looks up facts")
     facts = _facts(p)
-    ctes = [f"fact_{i} AS ({sql})" for i, sql in enumerate(facts.values())]
+    ctes = [f"fact_{i} AS MATERIALIZED ({sql})" for i, sql in enumerate(facts.values())]
     fact_index = {name: i for i, name in enumerate(facts)}
     selects = []
     for r, (rule, decl) in enumerate(zip(p.rules, p.source.rules, strict=True)):
@@ -102,7 +112,8 @@ def _facts(p: CompiledProgram) -> dict[str, str]:
                 f" WHERE type = {_lit(event_type)} AND {_q(field)} IS NOT NULL"
             )
     return {
-        fact: f"SELECT member, v, min({AT}) AS since FROM ({' UNION ALL '.join(parts)}) GROUP BY member, v"
+        fact: f"SELECT member, v, {_time(p, f'min({AT})')} AS since"
+        f" FROM ({' UNION ALL '.join(parts)}) GROUP BY member, v"
         for fact, parts in by_fact.items()
     }
 
@@ -174,7 +185,7 @@ def _rule_ctes(
             raise NotColumnar(f"rule {name}: its points of one group would fall in several months")
 
     amount = str(rule.amount) if constant else f"coalesce({_q(str(rule.amount))}, 0)"
-    joins, enters, leaves, needs = [], [f"e.{AT}"], [], []
+    joins, enters, leaves, needs = [], [_period_sql("month", p) if windowed else f"e.{AT}"], [], []
     for i, test in enumerate(tests):
         f = f"f{i}"
         fact = test.fact.text
@@ -208,9 +219,10 @@ def _rule_ctes(
     if shared:
         first = f"cand_{r}"
         if rule.per:  # the unit's first event earns (facts are the same for all its events)
+            picked = ", ".join(f"arg_min({c}, o) AS {c}" for c in ["a", "b", "v", *extra])
             first = (
-                f"(SELECT * FROM cand_{r} WHERE a < b"
-                f" QUALIFY row_number() OVER (PARTITION BY {unit} ORDER BY {AT}, seq) = 1)"
+                f"(SELECT {unit}, {picked} FROM (SELECT *, {AT}::HUGEINT * {1 << 40} + seq AS o"
+                f" FROM cand_{r} WHERE a < b) GROUP BY {unit})"
             )
         cols = ", ".join(["member", *keys, *extra])
         ctes.append(
@@ -226,17 +238,19 @@ def _rule_ctes(
         value = "1" if rule.beyond_first else amount
         ctes.append(f"unit_{r} AS ({_level(raw, ['member', *keys, *extra], f'{value} * (s > 0)::BIGINT')})")
     below = f"unit_{r}"
+    # Without facts, a month-bound group's units all enter at its month: its levels are plain sums.
+    one_time = windowed and not tests
     if rule.beyond_first:
         group = ["member", *keys[1:], *extra]
-        ctes.append(f"outer_{r} AS ({_level(below, group, f'{amount} * greatest(s - 1, 0)')})")
+        ctes.append(f"outer_{r} AS ({_level(below, group, f'{amount} * greatest(s - 1, 0)', one_time)})")
         below = f"outer_{r}"
     for j, (cap, _) in enumerate(rule.caps):
         group = ["member", *[alias for alias, _ in cap_exprs[j:]], *[alias for alias, _ in month]]
-        ctes.append(f"cap_{r}_{j} AS ({_level(below, group, f'least({cap}, s)')})")
+        ctes.append(f"cap_{r}_{j} AS ({_level(below, group, f'least({cap}, s)', one_time)})")
         below = f"cap_{r}_{j}"
     if windowed:
         assert p.window_months is not None
-        leave = _month_start_sql(f"mon + {p.window_months}")
+        leave = f"mon + {p.window_months}"  # the last month whose recalculation counts it
         ctes.append(
             f"steps_{r} AS (SELECT member, t, d FROM {below}"
             f" UNION ALL SELECT member, greatest(t, {leave}) AS t, -d AS d FROM {below})"
@@ -246,10 +260,16 @@ def _rule_ctes(
     return ctes
 
 
-def _level(below: str, group: list[str], value: str) -> str:
-    """Steps of a function of the running sum `s` of the steps below, per group."""
+def _level(below: str, group: list[str], value: str, one_time: bool = False) -> str:
+    """Steps of a function of the running sum `s` of the steps below, per group (f(0) is 0).
+
+    `one_time`: every step of a group has the same time, so the function of its sum is its step.
+    """
     g = ", ".join(group)
     source = below if below.startswith("SELECT") else f"SELECT * FROM {below}"
+    if one_time:
+        sums = f"SELECT {g}, t, sum(d) AS s FROM ({source}) GROUP BY ALL"
+        return f"SELECT {g}, t, d FROM (SELECT {g}, t, {value} AS d FROM ({sums})) WHERE d <> 0"
     return (
         f"SELECT {g}, t, d FROM (SELECT {g}, t, v - coalesce(lag(v) OVER (PARTITION BY {g} ORDER BY t), 0) AS d"
         f" FROM (SELECT {g}, t, {value} AS v FROM (SELECT {g}, t,"
@@ -275,8 +295,12 @@ def _period_sql(name: str, p: CompiledProgram) -> str:
     return f"({shifted} // 3)" if name == "quarter" else f"({shifted} // 12)"
 
 
-def _month_start_sql(index: str) -> str:
-    return f"epoch_us(make_date(CAST(({index}) // 12 AS INTEGER), CAST(({index}) % 12 + 1 AS INTEGER), 1)::TIMESTAMP)"
+def _time(p: CompiledProgram, instant: str) -> str:
+    """Steps are timed in months where statuses change only at month starts (month m: the
+    recalculation opening month m+1 sees it), in microseconds where they follow every event."""
+    if p.window_months is None:
+        return instant
+    return f"(year(make_timestamp({instant})) * 12 + month(make_timestamp({instant})) - 1)"
 
 
 # --- conditions ------------------------------------------------------------------------------------

@@ -79,6 +79,45 @@ def run_partitioned(
     return accounting, _merged(workers, progress)
 
 
+def forked(produce: Callable[[int, int], Iterator[Result]], jobs: int, progress: Progress | None) -> Iterator[Result]:
+    """Results of `produce(k, jobs)` for k < jobs, each in a forked worker, merged in member order.
+
+    Each worker's results must be in member order; the parent's data is the workers' too.
+    """
+    context = multiprocessing.get_context("fork")
+    workers: list[tuple[Any, Connection]] = []
+    for k in range(jobs):
+        parent_end, child_end = context.Pipe()
+        process = context.Process(target=_produce, args=(produce, k, jobs, child_end), daemon=True)
+        process.start()
+        child_end.close()
+        workers.append((process, parent_end))
+    return _merged(workers, progress)
+
+
+def _produce(produce: Callable[[int, int], Iterator[Result]], k: int, n: int, conn: Connection) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(BrokenPipeError, EOFError, ConnectionError):
+        try:
+            _send_all(produce(k, n), conn)
+        except Exception:  # a bug: the parent says so, with the worker's traceback
+            conn.send(("crash", traceback.format_exc()))
+    os._exit(0)
+
+
+def _send_all(found: Iterator[Result], conn: Connection) -> None:
+    batch: list[Result] = []
+    for result in found:
+        batch.append(result)
+        if len(batch) >= _BATCH:
+            conn.send(("ok", batch))
+            batch = []
+    if batch:
+        conn.send(("ok", batch))
+    conn.send(("ok", None))
+
+
 def _merged(workers: list[tuple[Any, Connection]], progress: Progress | None) -> Iterator[Result]:
     try:
         for i, result in enumerate(
@@ -136,13 +175,4 @@ def _serve(program: CompiledProgram, paths: list[str], k: int, n: int, ledger: b
     history = read_history(paths, program, partition=(k, n), progress=lambda lines: conn.send(("read", lines)))
     conn.send(("ok", (history.accounting, history.latest, len(history.members))))
     day = conn.recv()
-    if day is not None:
-        batch: list[Result] = []
-        for result in results(program, history, day, ledger=ledger):
-            batch.append(result)
-            if len(batch) >= _BATCH:
-                conn.send(("ok", batch))
-                batch = []
-        if batch:
-            conn.send(("ok", batch))
-    conn.send(("ok", None))
+    _send_all(results(program, history, day, ledger=ledger) if day is not None else iter(()), conn)

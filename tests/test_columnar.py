@@ -104,3 +104,72 @@ def test_a_fact_under_or_is_refused():
 
     with pytest.raises(NotColumnar, match="under `or`"):
         plan(compile_text(changed))
+
+
+# --- through the command: the default path, the forced ones, the fallbacks ----------------------------
+
+
+def _invoke(*args: str, input: bytes | None = None):
+    from click.testing import CliRunner
+
+    from loyalty_dsl.cli import main
+
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def _write_history(path: Path, seed: int, extra: bytes = b"") -> Path:
+    import orjson
+
+    events = random_history(random.Random(seed), members=6, events_per_member=60)
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events) + extra)
+    return path
+
+
+@pytest.mark.parametrize("name", ["four_tier", "legacy"])
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_run_gives_the_same_bytes_on_either_evaluator(tmp_path, name, fmt):
+    history = _write_history(tmp_path / "h.jsonl", seed=11)
+    if fmt == "parquet":
+        import pyarrow.json as pj
+        import pyarrow.parquet as pq
+
+        pq.write_table(pj.read_json(history), tmp_path / "h.parquet")
+        history = tmp_path / "h.parquet"
+    outputs = {}
+    for evaluator in ("columnar", "per-member", "auto"):
+        summary = tmp_path / f"{evaluator}.json"
+        result = _invoke(
+            "run", str(PROGRAMS[name]), str(history), "--evaluator", evaluator, "--summary", str(summary), "-j", "2"
+        )
+        assert result.exit_code == 0, result.output
+        outputs[evaluator] = (result.stdout_bytes, summary.read_bytes(), result.stderr)
+    assert outputs["columnar"] == outputs["per-member"] == outputs["auto"]
+    assert outputs["columnar"][0].count(b"\n") == 6
+
+
+def test_a_history_the_bulk_reader_doubts_is_read_line_by_line(tmp_path):
+    """A bad line: the columnar evaluator still runs, over the reference reader's events and accounting."""
+    history = _write_history(tmp_path / "h.jsonl", seed=5, extra=b'{"member": "m000", "type": "visit"}\nnot json\n')
+    four = str(PROGRAMS["four_tier"])
+    runs = [_invoke("run", four, str(history), "--evaluator", e) for e in ("columnar", "per-member")]
+    assert runs[0].stdout_bytes == runs[1].stdout_bytes and runs[0].stderr == runs[1].stderr
+    assert "2 rejected" in runs[0].stderr
+
+
+def test_standard_input_runs_columnar_too(tmp_path):
+    history = _write_history(tmp_path / "h.jsonl", seed=6).read_bytes()
+    legacy = str(PROGRAMS["legacy"])
+    runs = [_invoke("run", legacy, "-", "--evaluator", e, input=history) for e in ("columnar", "per-member")]
+    assert runs[0].exit_code == 0 and runs[0].stdout_bytes == runs[1].stdout_bytes
+
+
+def test_forcing_columnar_where_it_cannot_run_is_a_usage_error(tmp_path):
+    history = _write_history(tmp_path / "h.jsonl", seed=7)
+    expiring = str(ROOT / "examples" / "programs" / "spendable_points.loy")
+    result = _invoke("run", expiring, str(history), "--evaluator", "columnar")
+    assert result.exit_code == 2
+    assert "--evaluator columnar: the program uses points expire" in result.stderr
+    ledger = _invoke("run", str(PROGRAMS["four_tier"]), str(history), "--evaluator", "columnar", "--ledger", "x.jsonl")
+    assert ledger.exit_code == 2 and "--ledger" in ledger.stderr
+    # auto takes the per-member path for both, silently
+    assert _invoke("run", expiring, str(history)).exit_code == 0

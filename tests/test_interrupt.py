@@ -42,12 +42,15 @@ def _wait_until_reading(proc: subprocess.Popen, seconds: float = 0.8) -> None:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_leaves_the_previous_output_and_says_one_line(big_history, tmp_path, sig):
+@pytest.mark.parametrize("evaluator", ["per-member", "columnar"])
+def test_interrupt_leaves_the_previous_output_and_says_one_line(big_history, tmp_path, sig, evaluator):
     out = tmp_path / "out.jsonl"
     out.write_text("previous\n")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # The columnar path is fast: the same file many times (every line a repeat) keeps it busy long enough.
+    files = [str(big_history)] * (12 if evaluator == "columnar" else 1)
     proc = subprocess.Popen(
-        [*loyalty(), "run", str(PROGRAM), str(big_history), "-o", str(out)],
+        [*loyalty(), "run", str(PROGRAM), *files, "-o", str(out), "--evaluator", evaluator],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
