@@ -443,13 +443,14 @@ def test_defaults_are_filled_as_the_line_reader_fills_them(tmp_path):
     assert sorted(bulk.events.column("n").to_pylist()) == [3, 4]
 
 
-def test_a_date_default_is_left_to_the_line_reader(tmp_path):
-    # The line reader keeps a date field's default as the text written in the program.
+def test_a_date_default_is_a_date_for_both_readers(tmp_path):
+    # The line reader once kept a date field's default as the text written in the program.
     program = with_fields('birthday: date default "2000-01-01"')
     path = tmp_path / "defaults.jsonl"
     path.write_bytes(PROFILE + b"}\n")
-    assert read_bulk([str(path)], program) is None
-    assert read_history([str(path)], program).members["h"][0].fields == {"birthday": "2000-01-01"}
+    assert read_history([str(path)], program).members["h"][0].fields == {"birthday": dt.date(2000, 1, 1)}
+    bulk = compare([path], program)
+    assert bulk is not None and bulk.events.column("birthday").to_pylist() == [dt.date(2000, 1, 1)]
 
 
 def test_currencies_are_left_to_the_line_reader():
