@@ -188,7 +188,7 @@ def compile_program(p: ast.Program) -> CompiledProgram:
 def _field_spec(f: ast.FieldDecl) -> FieldSpec:
     at_least = f.at_least.value if f.at_least is not None else None
     assert not isinstance(at_least, (str, bool))
-    default = f.default.value if f.default is not None else None
+    default: Any = f.default.value if f.default is not None else None
     if f.type.text == "date" and default is not None:  # written as text, held as a date like the values read
         default = dt.date.fromisoformat(str(default))
     return FieldSpec(
