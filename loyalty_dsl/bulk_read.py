@@ -38,7 +38,7 @@ from loyalty_dsl.compile import CompiledProgram, FieldSpec
 from loyalty_dsl.history import MAX_INTEGER, Accounting, HistoryError, format_of
 
 # The columns of the events table, by field type; and how JSON Lines are read before checks.
-_COLUMN_TYPES = {
+COLUMN_TYPES = {
     "text": pa.string(),
     "integer": pa.int64(),
     "number": pa.float64(),
@@ -47,7 +47,7 @@ _COLUMN_TYPES = {
     "boolean": pa.bool_(),
 }
 # Whole numbers are read as doubles, as JSON allows `5.0` and `1e2` for them; checked after.
-_READ_TYPES = {**_COLUMN_TYPES, "integer": pa.float64(), "date": pa.string()}
+_READ_TYPES = {**COLUMN_TYPES, "integer": pa.float64(), "date": pa.string()}
 _FIXED = ("member", "type", "at", "seq", "id")
 _DECLARED = "_declared"  # a column of the table while it is built: whether the row's type is declared
 _EXACT = float(2**53)  # below this, a double holds any whole number read as one exactly
@@ -143,7 +143,7 @@ def _layout(program: CompiledProgram) -> _Layout:
     for code, specs in enumerate(program.schema.values()):
         for spec in specs:
             # Amounts in currencies are converted line by line; names the table uses are not fields.
-            if spec.currency is not None or spec.type not in _COLUMN_TYPES or spec.name in (*_FIXED, _DECLARED):
+            if spec.currency is not None or spec.type not in COLUMN_TYPES or spec.name in (*_FIXED, _DECLARED):
                 raise _Doubt(spec.name)
             if kinds.setdefault(spec.name, spec.type) != spec.type:
                 raise _Doubt(spec.name)
@@ -172,7 +172,7 @@ def _default_fits(spec: FieldSpec) -> bool:
 def _frame_schema(layout: _Layout) -> pa.Schema:
     fields = [("member", pa.string()), ("type", pa.string()), ("at", pa.int64()), ("id", pa.string())]
     fields += [(_DECLARED, pa.bool_())]
-    fields += [(name, _COLUMN_TYPES[layout.kinds[name]]) for name in sorted(layout.kinds)]
+    fields += [(name, COLUMN_TYPES[layout.kinds[name]]) for name in sorted(layout.kinds)]
     return pa.schema(fields)
 
 
@@ -485,7 +485,7 @@ def _field(kind: str, declaring: tuple[tuple[int, FieldSpec], ...], raw: Any, co
         if not spec.optional and _any(pc.and_(of_type, pc.is_null(raw))):
             raise _Doubt(f"field '{spec.name}' missing")
     values = _convert(kind, raw)
-    out_type = _COLUMN_TYPES[kind]
+    out_type = COLUMN_TYPES[kind]
     for of_type, spec in masks:
         if spec.at_least is not None and _any(pc.and_(of_type, pc.less(values, spec.at_least))):
             raise _Doubt(f"field '{spec.name}' below its least")
@@ -502,7 +502,7 @@ def _convert(kind: str, values: Any) -> Any:
             raise _Doubt(f"a {kind} of type {values.type}")
         present = values.drop_null() if values.null_count else values
         if len(present) == 0:
-            return pc.cast(values, _COLUMN_TYPES[kind])
+            return pc.cast(values, COLUMN_TYPES[kind])
         if not _all(pc.is_finite(present)):
             raise _Doubt("not finite")
         largest = pc.max(pc.abs(present)).as_py()
@@ -522,7 +522,7 @@ def _convert(kind: str, values: Any) -> Any:
         if not _all(pc.match_substring_regex(present, _DATE_TEXT)):
             raise _Doubt("a date of another form")
         return pc.cast(values, pa.date32())  # an impossible date fails: a doubt
-    expected = _COLUMN_TYPES[kind]
+    expected = COLUMN_TYPES[kind]
     if values.type != expected:
         raise _Doubt(f"a {kind} of type {values.type}")
     return values

@@ -1,15 +1,18 @@
 """The columnar evaluator: every member's outcome from one table of events, with DuckDB.
 
-Points come from the plan's steps (columnar_plan.py), summed at the status
-instants the outcomes need: the as-of status of every member, the days a
-grant may fall on, the instants of decided events. Grants and decisions are
-then judged per member by the same functions the per-member evaluator uses,
-over the few events they read, so their words are the same.
+DuckDB runs the plan's steps (columnar_plan.py) over all members at once and
+gives, per member, the points by rule in the last status, the running total
+of points over time, and the few events grants and decisions read. The
+per-member part then finds any status by bisection in the running total and
+judges grants and decisions with the functions the per-member evaluator uses,
+so their words are the same; it runs on `--jobs` forked workers.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -18,25 +21,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loyalty_dsl import parallel
-from loyalty_dsl.bulk_read import read_bulk
+from loyalty_dsl.bulk_read import COLUMN_TYPES, read_bulk
 from loyalty_dsl.calendar import datetime_of, end_of_day
 from loyalty_dsl.columnar_plan import AT, Plan
-from loyalty_dsl.compile import CompiledGrant, CompiledProgram
+from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.evaluate import Outcome, Status, decisions, grant_verdicts, granted
 from loyalty_dsl.events import Event
 from loyalty_dsl.grants import candidate_days
 from loyalty_dsl.history import Accounting, History, read_history
 from loyalty_dsl.progress import Progress
 from loyalty_dsl.run import Result
-
-_ARROW_TYPES = {
-    "text": pa.string(),
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "money": pa.float64(),
-    "date": pa.date32(),
-    "boolean": pa.bool_(),
-}
 
 
 def field_types(program: CompiledProgram) -> dict[str, str]:
@@ -56,22 +50,45 @@ def events_table(history: History, program: CompiledProgram) -> pa.Table:
         "id": pa.array([e.id for e in events], pa.string()),
     }
     for name in sorted(types):
-        columns[name] = pa.array([e.fields.get(name) for e in events], _ARROW_TYPES[types[name]])
+        columns[name] = pa.array([e.fields.get(name) for e in events], COLUMN_TYPES[types[name]])
     return pa.table(columns)
 
 
 @attrs.frozen
+class _Rows:
+    """Rows sorted by member, as Python lists: member i's rows are [starts[i], starts[i + 1])."""
+
+    starts: list[int]
+    columns: list[list[Any]]
+
+    @classmethod
+    def of(cls, table: pa.Table, members: int) -> _Rows:
+        counts = pc.value_counts(table.column("member")) if table.num_rows else pa.array([], _COUNTS)
+        by_member = [0] * (members + 1)
+        for item in counts.to_pylist():
+            by_member[item["values"] + 1] = item["counts"]
+        starts = list(itertools.accumulate(by_member))
+        return cls(starts, [table.column(i).to_pylist() for i in range(1, table.num_columns)])
+
+    def span(self, member: int) -> range:
+        return range(self.starts[member], self.starts[member + 1])
+
+
+_COUNTS = pa.struct([("values", pa.int32()), ("counts", pa.int64())])
+
+
+@attrs.frozen
 class Prepared:
-    """What the per-member part needs, computed for all members at once (keyed by member index)."""
+    """What the per-member part needs, computed for all members at once (by member index)."""
 
     plan: Plan
     members: Sequence[str]
     as_of: dt.date
     last: int  # the instant of the status at the end of the as-of day
-    by_rule: dict[int, list[int]]  # points by rule at `last`
-    special: dict[int, list[Event]]  # the events grants and decisions read
-    days: dict[int, dict[CompiledGrant, list[int]]]  # the days each grant may fall on
-    totals: dict[int, dict[int, int]]  # total points at the other statuses asked, by time
+    by_rule: dict[int, list[int]]  # points by rule in that status
+    running: _Rows  # (time, total points of the steps up to it), each member's in time order
+    special: _Rows  # (type, at, seq, fields...): the events grants and decisions read, in time order
+    fields: list[str]  # the field columns of `special`
 
 
 def outcomes(plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date) -> Iterator[Outcome]:
@@ -80,7 +97,7 @@ def outcomes(plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.dat
 
 
 def prepare(plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date) -> Prepared:
-    """Points at every status the outcomes read, and the events grants and decisions read."""
+    """Every member's points over time, and the events grants and decisions read (all in SQL)."""
     import duckdb  # a fast path's engine: imported only when it runs
 
     program = plan.program
@@ -94,52 +111,61 @@ def prepare(plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date
     con.execute(
         f"CREATE TEMP TABLE steps AS SELECT member, rule, t, sum(d)::BIGINT AS d FROM ({plan.steps}) GROUP BY ALL"
     )
-    final_time = plan.time_at(last)
-    by_rule = _points_by_rule(con, final_time, len(plan.rules))
-    special = _special_events(con, program, end)
-    # The statuses grants and decisions read, besides the last one, by their time on the steps' axis.
-    needed: dict[int, set[int]] = {}
-    days: dict[int, dict[CompiledGrant, list[int]]] = {}
-    decided = {d.on for d in program.decisions}
-    cal = program.calendar
-    time_at = plan.time_at
-    for index, group in special.items():
-        grant_days = {g: candidate_days(g, group, cal, as_of.toordinal()) for g in program.grants}
-        days[index] = grant_days
-        times = {time_at(cal.day_start(d)) for ds in grant_days.values() for d in ds}
-        times.update(time_at(e.at) for e in group if e.type in decided)
-        times.discard(final_time)
-        if times:
-            needed[index] = times
-    totals = _totals_at(con, needed)
+    by_rule = _points_by_rule(con, plan.time_at(last), len(plan.rules))
+    running = con.sql(
+        "SELECT member, t, sum(d) OVER (PARTITION BY member ORDER BY t ROWS UNBOUNDED PRECEDING)::BIGINT AS s"
+        " FROM (SELECT member, t, sum(d) AS d FROM steps GROUP BY member, t) ORDER BY member, t"
+    ).to_arrow_table()
+    special, fields = _special_events(con, program, end)
     con.close()
-    return Prepared(plan, members, as_of, last, by_rule, special, days, totals)
+    n = len(members)
+    return Prepared(plan, members, as_of, last, by_rule, _Rows.of(running, n), _Rows.of(special, n), fields)
 
 
 def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
     """The outcomes of the members at these indexes (in the order given)."""
     plan, as_of, last = prepared.plan, prepared.as_of, prepared.last
-    program, time_at = plan.program, plan.time_at
-    final_time = time_at(last)
+    program, time_at, cal = plan.program, plan.time_at, plan.program.calendar
     zero = [0] * len(plan.rules)
+    times, totals = prepared.running.columns
+    types, ats, seqs, *values = prepared.special.columns
+    column = {name: i for i, name in enumerate(prepared.fields)}  # only the types of `special` are looked up
+    declared = {t: [(column[f.name], f.name) for f in specs if f.name in column] for t, specs in program.schema.items()}
     for index in indexes:
         member = prepared.members[index]
         points = prepared.by_rule.get(index, zero)
         total = sum(points)
         final = Status(last, total, dict(zip(plan.rules, points, strict=True)), program.tier_for(total))
-        if index not in prepared.special:
+        rows = prepared.special.span(index)
+        if not rows:
             yield Outcome(member, as_of, final, (), ())
             continue
-        by_time = {final_time: final}
-        for time, pts in prepared.totals.get(index, {}).items():
-            by_time[time] = Status(plan.instant_of(time), pts, {}, program.tier_for(pts))
+        group = [Event(ats[r], seqs[r], types[r], _fields(values, r, declared[types[r]]), "", 0, None) for r in rows]
+        steps = prepared.running.span(index)
+        by_time = {time_at(last): final}
 
-        def status_at(instant: int, by_time: dict[int, Status] = by_time) -> Status:
-            return by_time[time_at(instant)]
+        def status_at(instant: int, by_time: dict[int, Status] = by_time, steps: range = steps) -> Status:
+            time = time_at(instant)
+            status = by_time.get(time)
+            if status is None:  # the steps before it, summed
+                before = bisect.bisect_left(times, time, steps.start, steps.stop)
+                pts = totals[before - 1] if before > steps.start else 0
+                status = by_time[time] = Status(plan.instant_of(time), pts, {}, program.tier_for(pts))
+            return status
 
-        verdicts = grant_verdicts(prepared.days[index], program.calendar, status_at)
-        found = decisions(program, prepared.special[index], status_at, {})
-        yield Outcome(member, as_of, final, granted(verdicts), found)
+        days = {g: candidate_days(g, group, cal, as_of.toordinal()) for g in program.grants}
+        verdicts = grant_verdicts(days, cal, status_at)
+        yield Outcome(member, as_of, final, granted(verdicts), decisions(program, group, status_at, {}))
+
+
+def _fields(values: list[list[Any]], row: int, declared: list[tuple[int, str]]) -> dict[str, Any]:
+    """An event's fields as the line reader gives them: its type's, where present."""
+    out = {}
+    for column, name in declared:
+        value = values[column][row]
+        if value is not None:
+            out[name] = value
+    return out
 
 
 def _points_by_rule(con: Any, last: int, rules: int) -> dict[int, list[int]]:
@@ -159,47 +185,17 @@ def _points_by_rule(con: Any, last: int, rules: int) -> dict[int, list[int]]:
     return out
 
 
-def _special_events(con: Any, program: CompiledProgram, end: int) -> dict[int, list[Event]]:
-    """Each member's events that grants and decisions read, in time order."""
-    wanted = {g.event for g in program.grants} | {d.on for d in program.decisions}
-    if not wanted:
-        return {}
+def _special_events(con: Any, program: CompiledProgram, end: int) -> tuple[pa.Table, list[str]]:
+    """The events grants and decisions read, by member and time, and the names of their fields."""
+    wanted = sorted({g.event for g in program.grants} | {d.on for d in program.decisions})
     names = sorted({spec.name for t in wanted for spec in program.schema.get(t, ())})
     quoted = "".join(f', "{n}"' for n in names)
-    types = ", ".join("'" + t.replace("'", "''") + "'" for t in sorted(wanted))
+    types = ", ".join("'" + t.replace("'", "''") + "'" for t in wanted) or "NULL"
     table = con.sql(
         f"SELECT member, type, {AT}, seq{quoted} FROM ev WHERE {AT} < {end} AND type IN ({types})"
         f" ORDER BY member, {AT}, seq"
     ).to_arrow_table()
-    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
-    declared = {t: [f.name for f in program.schema.get(t, ())] for t in wanted}
-    index = {n: 4 + i for i, n in enumerate(names)}
-    out: dict[int, list[Event]] = {}
-    for row in zip(*columns, strict=True):
-        member, type_, at, seq = row[0], row[1], row[2], row[3]
-        fields = {n: row[index[n]] for n in declared[type_] if row[index[n]] is not None}
-        out.setdefault(member, []).append(Event(at, seq, type_, fields, "", 0, None))
-    return out
-
-
-def _totals_at(con: Any, needed: dict[int, set[int]]) -> dict[int, dict[int, int]]:
-    """Total points of each member at each instant asked (steps before it)."""
-    if not needed:
-        return {}
-    pairs = [(m, q) for m, qs in needed.items() for q in qs]
-    queries = pa.table(
-        {"member": pa.array([m for m, _ in pairs], pa.int32()), "q": pa.array([q for _, q in pairs], pa.int64())}
-    )
-    con.register("queries", queries)
-    table = con.sql(
-        "SELECT member, t, s FROM (SELECT member, t, k, sum(d) OVER (PARTITION BY member ORDER BY t, k"
-        " ROWS UNBOUNDED PRECEDING) AS s FROM (SELECT member, t, sum(d) AS d, 1 AS k FROM steps GROUP BY member, t"
-        " UNION ALL SELECT member, q AS t, 0 AS d, 0 AS k FROM queries)) WHERE k = 0"
-    ).to_arrow_table()
-    out: dict[int, dict[int, int]] = {}
-    for member, q, s in zip(*(table.column(i).to_pylist() for i in range(3)), strict=True):
-        out.setdefault(member, {})[q] = int(s)
-    return out
+    return table, names
 
 
 def run_columnar(
