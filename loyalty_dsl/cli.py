@@ -150,7 +150,7 @@ def main() -> None:
     "-j",
     type=click.IntRange(min=1),
     default=None,
-    help="Processes evaluating members at once. Default: every core.",
+    help="Processes (and, on the columnar path, threads) reading and evaluating at once. Default: every core.",
 )
 @click.option(
     "--rates",

@@ -96,14 +96,16 @@ def outcomes(plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.dat
     return assemble(prepare(plan, events, members, as_of), range(len(members)))
 
 
-def prepare(plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date) -> Prepared:
+def prepare(
+    plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date, threads: int | None = None
+) -> Prepared:
     """Every member's points over time, and the events grants and decisions read (all in SQL)."""
     import duckdb  # a fast path's engine: imported only when it runs
 
     program = plan.program
     end = end_of_day(as_of)
     last = program.status_instant(end)
-    con = duckdb.connect()
+    con = duckdb.connect(config={"threads": threads} if threads else {})
     # Members by their place in `members`: integers group and sort much faster than text.
     ids = pc.index_in(events.column("member"), value_set=pa.array(members, pa.string())).cast(pa.int32())
     con.register("ev", events.set_column(events.schema.get_field_index("member"), "member", ids))
@@ -214,6 +216,7 @@ def run_columnar(
     the caller then runs per member, which reads on every core.
     """
     program = plan.program
+    pa.set_cpu_count(jobs)  # --jobs bounds the threads of pyarrow and DuckDB too
     bulk = read_bulk(paths, program) if "-" not in paths else None
     if bulk is not None:
         accounting, events, members, latest = bulk.accounting, bulk.events, bulk.members, bulk.latest
@@ -229,7 +232,7 @@ def run_columnar(
     day = as_of or (datetime_of(latest).date() if latest is not None else None)
     if day is None:
         return accounting, iter(())
-    prepared = prepare(plan, events, members, day)
+    prepared = prepare(plan, events, members, day, threads=jobs)
     if jobs > 1 and parallel.available():  # the per-member part is Python: split it over the cores
 
         def part(k: int, n: int) -> Iterator[Result]:
