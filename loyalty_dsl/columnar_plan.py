@@ -218,7 +218,11 @@ def _rule_ctes(
     unit_value = "1" if rule.beyond_first else "v"
     if shared:
         first = f"cand_{r}"
-        if rule.per:  # the unit's first event earns (facts are the same for all its events)
+        plain = not tests and constant and key_period is not None and set(cap_periods) <= PERIODS_IN[key_period]
+        if rule.per and plain:  # a unit's events differ in nothing it reads but their instants
+            first = f"(SELECT {unit}{''.join(', ' + c for c in extra)}, min(a) AS a, {NEVER} AS b, {amount} AS v"
+            first += f" FROM cand_{r} GROUP BY ALL)"
+        elif rule.per:  # the unit's first event earns (facts are the same for all its events)
             picked = ", ".join(f"arg_min({c}, o) AS {c}" for c in ["a", "b", "v", *extra])
             first = (
                 f"(SELECT {unit}, {picked} FROM (SELECT *, {AT}::HUGEINT * {1 << 40} + seq AS o"
@@ -228,6 +232,16 @@ def _rule_ctes(
         ctes.append(
             f"unit_{r} AS (SELECT {cols}, a AS t, {unit_value} AS d FROM {first} u WHERE a < b"
             f" UNION ALL SELECT {cols}, b AS t, -{unit_value} AS d FROM {first} u WHERE a < b AND b < {NEVER})"
+        )
+    elif windowed and len(enters) == 1:
+        # A unit earns while one of its events passes. They all enter at the unit's month (a fact
+        # may only take them out), so it earns from then until the last of them is taken out.
+        cols = ", ".join(["member", *keys, *extra])
+        value = "1" if rule.beyond_first else amount
+        spans = f"(SELECT {cols}, a, max(b) AS b FROM cand_{r} WHERE a < b GROUP BY ALL)"
+        ctes.append(
+            f"unit_{r} AS (SELECT {cols}, a AS t, {value} AS d FROM {spans}"
+            f" UNION ALL SELECT {cols}, b AS t, -{value} AS d FROM {spans} WHERE b < {NEVER})"
         )
     else:  # a unit earns while one of its events passes: count the passing ones
         cols = ", ".join(["member", *keys, *extra])

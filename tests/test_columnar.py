@@ -202,3 +202,20 @@ def test_hostile_inputs_give_the_same_run_on_either_evaluator(tmp_path, case):
             result = _invoke(*args, "--evaluator", evaluator, "-j", "1")
             seen.append((result.exit_code, result.stdout_bytes, result.stderr, summary.read_bytes()))
         assert seen[0] == seen[1]
+
+
+def test_a_unit_earns_from_its_first_event_when_statuses_follow_every_event(compiled):
+    """Two visits in a day are one unit: a decision between them sees it (lifetime, continuous)."""
+    program = compiled["chained_caps_lifetime"]
+    bonus = [  # 119 points: the bonus rule is capped at 50 a quarter
+        {"member": "m", "type": "bonus", "at": f"2025-{month:02d}-01", "points": points}
+        for month, points in ((1, 50), (4, 50), (7, 19))
+    ]
+    day = [
+        {"member": "m", "type": "visit", "at": "2025-09-10T10:00:00Z"},
+        {"member": "m", "type": "refund_requested", "at": "2025-09-10T12:00:00Z", "order": "o1", "amount": 10},
+        {"member": "m", "type": "visit", "at": "2025-09-10T20:00:00Z"},
+    ]
+    got, want = both_ways(program, bonus + day, dt.date(2025, 9, 30))
+    assert got == want
+    assert got[0]["decisions"][0]["granted"] is True  # 120 points at noon: the morning visit counts
