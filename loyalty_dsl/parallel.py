@@ -80,19 +80,20 @@ def run_partitioned(
 
 
 def forked(produce: Callable[[int, int], Iterator[Result]], jobs: int, progress: Progress | None) -> Iterator[Result]:
-    """Results of `produce(k, jobs)` for k < jobs, each in a forked worker, merged in member order.
+    """Results of `produce(k, jobs)` for k < jobs, merged in member order: share 0 made here, as
+    the merge asks for it, the others by forked workers (so `jobs` processes in all).
 
-    Each worker's results must be in member order; the parent's data is the workers' too.
+    Each share's results must be in member order; the parent's data is the workers' too.
     """
     context = multiprocessing.get_context("fork")
     workers: list[tuple[Any, Connection]] = []
-    for k in range(jobs):
+    for k in range(1, jobs):
         parent_end, child_end = context.Pipe()
         process = context.Process(target=_produce, args=(produce, k, jobs, child_end), daemon=True)
         process.start()
         child_end.close()
         workers.append((process, parent_end))
-    return _merged(workers, progress)
+    return _merged(workers, progress, produce(0, jobs))
 
 
 def _produce(produce: Callable[[int, int], Iterator[Result]], k: int, n: int, conn: Connection) -> None:
@@ -118,11 +119,12 @@ def _send_all(found: Iterator[Result], conn: Connection) -> None:
     conn.send(("ok", None))
 
 
-def _merged(workers: list[tuple[Any, Connection]], progress: Progress | None) -> Iterator[Result]:
+def _merged(
+    workers: list[tuple[Any, Connection]], progress: Progress | None, own: Iterator[Result] | None = None
+) -> Iterator[Result]:
+    streams = [_stream(conn) for _, conn in workers] + ([own] if own is not None else [])
     try:
-        for i, result in enumerate(
-            heapq.merge(*(_stream(conn) for _, conn in workers), key=lambda r: r[0]["member"]), start=1
-        ):
+        for i, result in enumerate(heapq.merge(*streams, key=lambda r: r[0]["member"]), start=1):
             yield result
             if progress is not None and not i % _BATCH:
                 progress.evaluated(_BATCH)
