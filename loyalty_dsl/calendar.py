@@ -16,6 +16,7 @@ _UTC = dt.UTC
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
+_NAIVE_EPOCH = dt.datetime(1970, 1, 1)
 _ONE_US = dt.timedelta(microseconds=1)
 
 
@@ -39,8 +40,8 @@ def iso_instant(instant: int) -> str:
     if instant >= END_INSTANT:  # the end of 9999-12-31: written through the 400-year cycle
         earlier = iso_instant(instant - _CYCLE_DAYS * US_PER_DAY)
         return str(int(earlier[:4]) + 400) + earlier[4:]
-    text = datetime_of(instant).isoformat()
-    return text.replace("+00:00", "Z")
+    # A naive datetime writes the same digits, faster than an aware one and its offset.
+    return (_NAIVE_EPOCH + dt.timedelta(microseconds=instant)).isoformat() + "Z"
 
 
 # The Gregorian calendar repeats every 400 years (146,097 days). Shifting by a cycle
