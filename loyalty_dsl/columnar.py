@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -105,21 +106,25 @@ def prepare(
     program = plan.program
     end = end_of_day(as_of)
     last = program.status_instant(end)
-    con = duckdb.connect(config={"threads": threads} if threads else {})
-    # Members by their place in `members`: integers group and sort much faster than text.
-    ids = pc.index_in(events.column("member"), value_set=pa.array(members, pa.string())).cast(pa.int32())
-    con.register("ev", events.set_column(events.schema.get_field_index("member"), "member", ids))
-    con.execute(f"CREATE TEMP VIEW evp AS SELECT *, make_timestamp({AT}) AS ts FROM ev WHERE {AT} < {end}")
-    con.execute(
-        f"CREATE TEMP TABLE steps AS SELECT member, rule, t, sum(d)::BIGINT AS d FROM ({plan.steps}) GROUP BY ALL"
-    )
-    by_rule = _points_by_rule(con, plan.time_at(last), len(plan.rules))
-    running = con.sql(
-        "SELECT member, t, sum(d) OVER (PARTITION BY member ORDER BY t ROWS UNBOUNDED PRECEDING)::BIGINT AS s"
-        " FROM (SELECT member, t, sum(d) AS d FROM steps GROUP BY member, t) ORDER BY member, t"
-    ).to_arrow_table()
-    special, fields = _special_events(con, program, end)
-    con.close()
+    # DuckDB spills to disk past its memory limit: into a folder of our own, not the working one.
+    threads_set = {"threads": threads} if threads else {}
+    with (
+        tempfile.TemporaryDirectory(prefix="loyalty-duckdb-") as spill,
+        duckdb.connect(config={"temp_directory": spill, **threads_set}) as con,
+    ):
+        # Members by their place in `members`: integers group and sort much faster than text.
+        ids = pc.index_in(events.column("member"), value_set=pa.array(members, pa.string())).cast(pa.int32())
+        con.register("ev", events.set_column(events.schema.get_field_index("member"), "member", ids))
+        con.execute(f"CREATE TEMP VIEW evp AS SELECT *, make_timestamp({AT}) AS ts FROM ev WHERE {AT} < {end}")
+        con.execute(
+            f"CREATE TEMP TABLE steps AS SELECT member, rule, t, sum(d)::BIGINT AS d FROM ({plan.steps}) GROUP BY ALL"
+        )
+        by_rule = _points_by_rule(con, plan.time_at(last), len(plan.rules))
+        running = con.sql(
+            "SELECT member, t, sum(d) OVER (PARTITION BY member ORDER BY t ROWS UNBOUNDED PRECEDING)::BIGINT AS s"
+            " FROM (SELECT member, t, sum(d) AS d FROM steps GROUP BY member, t) ORDER BY member, t"
+        ).to_arrow_table()
+        special, fields = _special_events(con, program, end)
     n = len(members)
     return Prepared(plan, members, as_of, last, by_rule, _Rows.of(running, n), _Rows.of(special, n), fields)
 
