@@ -222,11 +222,15 @@ def run_columnar(
     """
     program = plan.program
     pa.set_cpu_count(jobs)  # --jobs bounds the threads of pyarrow and DuckDB too
+    if progress is not None:
+        progress.phase("reading in bulk")
     bulk = read_bulk(paths, program) if "-" not in paths else None
     if bulk is not None:
         accounting, events, members, latest = bulk.accounting, bulk.events, bulk.members, bulk.latest
     elif fallback:
-        history = read_history(paths, program)
+        if progress is not None:
+            progress.phase(None)  # the line reader counts its lines as it goes
+        history = read_history(paths, program, progress=progress.read if progress is not None else None)
         accounting, latest = history.accounting, history.latest
         events, members = events_table(history, program), history.member_ids()
     else:
@@ -234,10 +238,13 @@ def run_columnar(
     if progress is not None:
         progress.read(accounting.read)
         progress.members(len(members))
+        progress.phase("computing points")
     day = as_of or (datetime_of(latest).date() if latest is not None else None)
     if day is None:
         return accounting, iter(())
     prepared = prepare(plan, events, members, day, threads=jobs)
+    if progress is not None:
+        progress.phase(None)
     if jobs > 1 and parallel.available():  # the per-member part is Python: split it over the cores
 
         def part(k: int, n: int) -> Iterator[Result]:

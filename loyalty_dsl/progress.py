@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,34 @@ class Progress:
         self._bar: Any = None
         self._read_task: Any = None
         self._member_task: Any = None
+        self._phase: str | None = None
+        self._phase_task: Any = None
+        self._lock = threading.Lock()  # the display may start from the timer's thread
+        self._timer: threading.Timer | None = None
+
+    def phase(self, description: str | None) -> None:
+        """A stage without counts (a bulk read, a query), shown with its time; None ends it.
+
+        Nothing else reports during such a stage, so a timer starts the display when it is due.
+        """
+        self._phase = description
+        if not self.enabled:
+            return
+        if self._bar is None and self._timer is None:
+            self._timer = threading.Timer(max(0.0, _DELAY - (time.monotonic() - self._started)), self._show_phase)
+            self._timer.daemon = True
+            self._timer.start()
+        self._show_phase()
+
+    def _show_phase(self) -> None:
+        with self._lock:
+            if not self._show():
+                return
+            if self._phase_task is not None:
+                self._bar.remove_task(self._phase_task)
+                self._phase_task = None
+            if self._phase is not None:
+                self._phase_task = self._bar.add_task(self._phase, total=None, rate="")
 
     def _show(self) -> bool:
         if not self.enabled:
@@ -59,8 +88,11 @@ class Progress:
             self._bar.update(self._member_task, completed=self._members_done, rate=f"{rate:,.0f}/s")
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            if self._bar is not None:
+                self._bar.stop()
 
 
 @contextmanager
