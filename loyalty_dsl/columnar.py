@@ -234,6 +234,8 @@ def run_columnar(
         accounting, latest = history.accounting, history.latest
         events, members = events_table(history, program), history.member_ids()
     else:
+        if progress is not None:
+            progress.phase(None)  # the per-member engine takes over, with its own counts
         return None
     if progress is not None:
         progress.read(accounting.read)
