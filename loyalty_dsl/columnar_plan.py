@@ -36,7 +36,6 @@ PERIODS_IN = {  # the periods each period lies within
     "quarter": {"quarter", "year"},
     "year": {"year"},
 }
-_SQL_TYPES = {"text": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "money": "DOUBLE", "date": "DATE"}
 
 
 class NotColumnar(Exception):
@@ -84,12 +83,13 @@ def plan(program: CompiledProgram) -> Plan:
     for decision in p.source.decisions:
         if fact_refs(decision.when):
             raise NotColumnar(f"decision {decision.benefit.text} looks up facts")
-    facts = _facts(p)
+    fact_types = _fact_types(p)
+    facts = _facts(p, fact_types)
     ctes = [f"fact_{i} AS MATERIALIZED ({sql})" for i, sql in enumerate(facts.values())]
     fact_index = {name: i for i, name in enumerate(facts)}
     selects = []
     for r, (rule, decl) in enumerate(zip(p.rules, p.source.rules, strict=True)):
-        ctes += _rule_ctes(p, rule, decl, r, types, fact_index)
+        ctes += _rule_ctes(p, rule, decl, r, types, fact_index, fact_types)
         selects.append(f"SELECT member, {r} AS rule, t, d FROM steps_{r}")
     body = "\nUNION ALL\n".join(selects) if selects else "SELECT NULL::VARCHAR AS member, 0 AS rule, 0 AS t, 0 AS d"
     where = "" if selects else " WHERE false"
@@ -100,12 +100,12 @@ def plan(program: CompiledProgram) -> Plan:
 # --- facts ---------------------------------------------------------------------------------
 
 
-def _facts(p: CompiledProgram) -> dict[str, str]:
+def _facts(p: CompiledProgram, fact_types: dict[str, set[str]]) -> dict[str, str]:
     """Each fact's first instant per (member, value): the SQL of a CTE, by fact name."""
     by_fact: dict[str, list[str]] = {}
     for event_type, pairs in p.facts_by_type.items():
         for fact, field in pairs:
-            if fact in _fact_types(p) and len(_fact_types(p)[fact]) > 1:
+            if len(fact_types[fact]) > 1:
                 raise NotColumnar(f"fact {fact} is said of values of several types")
             by_fact.setdefault(fact, []).append(
                 f"SELECT member, {_q(field)} AS v, {AT} FROM ev"
@@ -138,6 +138,7 @@ def _rule_ctes(
     r: int,
     types: dict[str, str],
     fact_index: dict[str, int],
+    fact_types: dict[str, set[str]],
 ) -> list[str]:
     name = rule.name
     for what, present in (
@@ -191,7 +192,7 @@ def _rule_ctes(
         fact = test.fact.text
         if fact not in fact_index:
             raise NotColumnar(f"rule {name}: fact {fact} is established by no event")
-        if _fact_types(p)[fact] != {types.get(test.field.text)}:
+        if fact_types[fact] != {types.get(test.field.text)}:
             raise NotColumnar(f"rule {name}: fact {fact} is said of values of another type")
         joins.append(
             f"LEFT JOIN fact_{fact_index[fact]} {f} ON {f}.member = e.member AND {f}.v = e.{_q(test.field.text)}"
@@ -387,9 +388,7 @@ def _operand_sql(op: ast.Operand, other: ast.Operand, types: dict[str, str]) -> 
         return "true" if value else "false"
     if isinstance(value, str):
         return _lit(value)
-    if other_type in _SQL_TYPES and other_type != "text":
-        return f"CAST({value!r} AS DOUBLE)" if isinstance(value, float) else str(value)
-    return repr(value)
+    return f"CAST({value!r} AS DOUBLE)" if isinstance(value, float) else repr(value)
 
 
 def _q(name: str) -> str:

@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import signal
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -55,14 +55,7 @@ def run_partitioned(
     progress: Progress | None = None,
 ) -> tuple[Accounting, Iterator[Result]]:
     """The whole history's accounting, and every member's outcome in member order."""
-    context = multiprocessing.get_context("fork")  # workers share the compiled program, closures and all
-    workers: list[tuple[Any, Connection]] = []
-    for k in range(jobs):
-        parent_end, child_end = context.Pipe()
-        process = context.Process(target=_worker, args=(program, list(paths), k, jobs, ledger, child_end), daemon=True)
-        process.start()
-        child_end.close()
-        workers.append((process, parent_end))
+    workers = _start(functools.partial(_serve, program, list(paths), jobs, ledger), range(jobs))
     shown = _Shown(progress, jobs)
     try:
         summaries = [_receive(conn, functools.partial(shown.lines, k)) for k, (_, conn) in enumerate(workers)]
@@ -85,26 +78,21 @@ def forked(produce: Callable[[int, int], Iterator[Result]], jobs: int, progress:
 
     Each share's results must be in member order; the parent's data is the workers' too.
     """
-    context = multiprocessing.get_context("fork")
-    workers: list[tuple[Any, Connection]] = []
-    for k in range(1, jobs):
-        parent_end, child_end = context.Pipe()
-        process = context.Process(target=_produce, args=(produce, k, jobs, child_end), daemon=True)
-        process.start()
-        child_end.close()
-        workers.append((process, parent_end))
+    workers = _start(lambda k, conn: _send_all(produce(k, jobs), conn), range(1, jobs))
     return _merged(workers, progress, produce(0, jobs))
 
 
-def _produce(produce: Callable[[int, int], Iterator[Result]], k: int, n: int, conn: Connection) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    with contextlib.suppress(BrokenPipeError, EOFError, ConnectionError):
-        try:
-            _send_all(produce(k, n), conn)
-        except Exception:  # a bug: the parent says so, with the worker's traceback
-            conn.send(("crash", traceback.format_exc()))
-    os._exit(0)
+def _start(serve: Callable[[int, Connection], None], shares: Iterable[int]) -> list[tuple[Any, Connection]]:
+    """A forked worker running `serve(k, its end of a pipe)` for each share k."""
+    context = multiprocessing.get_context("fork")  # workers share the parent's data, closures and all
+    workers: list[tuple[Any, Connection]] = []
+    for k in shares:
+        parent_end, child_end = context.Pipe()
+        process = context.Process(target=_worker, args=(serve, k, child_end), daemon=True)
+        process.start()
+        child_end.close()
+        workers.append((process, parent_end))
+    return workers
 
 
 def _send_all(found: Iterator[Result], conn: Connection) -> None:
@@ -159,13 +147,13 @@ def _stop(workers: list[tuple[Any, Connection]]) -> None:
         process.join()
 
 
-def _worker(program: CompiledProgram, paths: list[str], k: int, n: int, ledger: bool, conn: Connection) -> None:
+def _worker(serve: Callable[[int, Connection], None], k: int, conn: Connection) -> None:
     # The parent answers Ctrl-C and SIGTERM (and stops the workers): a worker just stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     with contextlib.suppress(BrokenPipeError, EOFError, ConnectionError):
         try:
-            _serve(program, paths, k, n, ledger, conn)
+            serve(k, conn)
         except HistoryError as err:
             conn.send(("error", str(err)))
         except Exception:  # a bug: the parent says so, with the worker's traceback
@@ -173,7 +161,7 @@ def _worker(program: CompiledProgram, paths: list[str], k: int, n: int, ledger: 
     os._exit(0)  # no cleanup of what the parent owns (its files, its atexit hooks)
 
 
-def _serve(program: CompiledProgram, paths: list[str], k: int, n: int, ledger: bool, conn: Connection) -> None:
+def _serve(program: CompiledProgram, paths: list[str], n: int, ledger: bool, k: int, conn: Connection) -> None:
     history = read_history(paths, program, partition=(k, n), progress=lambda lines: conn.send(("read", lines)))
     conn.send(("ok", (history.accounting, history.latest, len(history.members))))
     day = conn.recv()
