@@ -1,6 +1,7 @@
 """loyalty-dsl: loyalty programs as readable text, evaluated over activity histories."""
 
 from loyalty_dsl.api import Evaluation, check_text, evaluate
+from loyalty_dsl.columnar_plan import NotColumnar
 from loyalty_dsl.compile import CompiledProgram, compile_text, load
 from loyalty_dsl.diagnostics import Diagnostic, ProgramError
 from loyalty_dsl.evaluate import Outcome, evaluate_member
@@ -14,6 +15,7 @@ __all__ = [
     "Diagnostic",
     "Evaluation",
     "History",
+    "NotColumnar",
     "Outcome",
     "ProgramError",
     "check_text",

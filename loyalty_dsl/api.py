@@ -16,6 +16,9 @@ from typing import Any
 import attrs
 
 from loyalty_dsl.check import check
+from loyalty_dsl.choice import Evaluator, choose_plan
+from loyalty_dsl.columnar import events_table
+from loyalty_dsl.columnar import outcomes as columnar_outcomes
 from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.diagnostics import Diagnostic, ProgramError
 from loyalty_dsl.evaluate import Outcome
@@ -31,6 +34,7 @@ class Evaluation:
     as_of: dt.date | None
     outcomes: list[Outcome]
     accounting: Accounting
+    evaluator: str = "per-member"  # the one that ran: "columnar" or "per-member"
 
     def by_member(self) -> dict[str, Outcome]:
         return {o.member: o for o in self.outcomes}
@@ -45,12 +49,22 @@ def check_text(text: str, file: str = "<program>") -> list[Diagnostic]:
 
 
 def evaluate(
-    program: CompiledProgram, events: Iterable[dict[str, Any]] | Any, as_of: dt.date | None = None
+    program: CompiledProgram,
+    events: Iterable[dict[str, Any]] | Any,
+    as_of: dt.date | None = None,
+    evaluator: Evaluator = "auto",
 ) -> Evaluation:
     """A program over events in memory: dicts as JSON Lines would hold them, or a pyarrow Table.
 
     Bad events are rejected and accounted, never raised: see `Evaluation.accounting`.
+    `evaluator`: "auto" (columnar where the program allows it, as `loyalty run`),
+    "columnar" (raises NotColumnar with the reason where it cannot run) or
+    "per-member" (the reference). Both give the same outcomes.
     """
+    fast = choose_plan(program, evaluator)
     history = read_records(events, program)
     day = as_of or default_as_of(history)
-    return Evaluation(day, list(outcomes(program, history, day)), history.accounting)
+    if fast is None or day is None:
+        return Evaluation(day, list(outcomes(program, history, day)), history.accounting)
+    ran = columnar_outcomes(fast, events_table(history, program), history.member_ids(), day)
+    return Evaluation(day, list(ran), history.accounting, "columnar")

@@ -18,8 +18,9 @@ import orjson
 
 from loyalty_dsl import __version__, parallel
 from loyalty_dsl.check import check as check_program
+from loyalty_dsl.choice import choose_plan
 from loyalty_dsl.columnar import run_columnar
-from loyalty_dsl.columnar_plan import NotColumnar, Plan, plan
+from loyalty_dsl.columnar_plan import NotColumnar, Plan
 from loyalty_dsl.compile import CompiledProgram, load
 from loyalty_dsl.diagnostics import ProgramError, did_you_mean
 from loyalty_dsl.diff import DiffReport, pair_outcomes
@@ -323,19 +324,11 @@ def _on_dask(
 
 def _columnar_plan(compiled: CompiledProgram, evaluator: str, engine: str, ledger: bool) -> Plan | None:
     """The columnar plan to run, if the options and the program allow one."""
-    if evaluator == "per-member":
-        return None
-    forced = evaluator == "columnar"
-    if engine != "local" or ledger:
-        if forced:
-            _fail("--evaluator columnar runs on the local engine and writes no --ledger")
-        return None
+    barred = "runs on the local engine and writes no --ledger" if engine != "local" or ledger else None
     try:
-        return plan(compiled)
+        return choose_plan(compiled, evaluator, barred)
     except NotColumnar as why:
-        if forced:
-            _fail(f"--evaluator columnar: {why}")
-        return None
+        _fail(f"--evaluator columnar {why}" if barred else f"--evaluator columnar: {why}")
 
 
 def _outcomes_and_ledgers(evaluated: Iterable[Result], writer: LedgerWriter | None) -> Iterator[dict[str, Any]]:

@@ -6,6 +6,7 @@ import datetime as dt
 
 import orjson
 import pyarrow as pa
+import pytest
 from click.testing import CliRunner
 
 import loyalty_dsl
@@ -64,3 +65,25 @@ def test_check_text_returns_diagnostics():
     assert (d.file, d.line, d.code) == ("p.loy", 2, "E103")
     (syntax,) = loyalty_dsl.check_text("rule", "p.loy")
     assert syntax.code == "E001"
+
+
+def test_the_api_takes_the_columnar_path_where_it_can():
+    program = loyalty_dsl.load(PROGRAMS["four_tier"])
+    fast = loyalty_dsl.evaluate(program, EVENTS, as_of=dt.date(2026, 3, 31))
+    slow = loyalty_dsl.evaluate(program, EVENTS, as_of=dt.date(2026, 3, 31), evaluator="per-member")
+    assert (fast.evaluator, slow.evaluator) == ("columnar", "per-member")
+    assert [o.to_json() for o in fast.outcomes] == [o.to_json() for o in slow.outcomes]
+    assert fast.accounting.counts() == slow.accounting.counts()
+
+
+def test_the_api_says_why_it_cannot_run_columnar():
+    program = loyalty_dsl.compile_text(
+        'timezone "Europe/Paris"\nwindow lifetime, continuous\nevent bonus with points: integer\n'
+        "rule bonus:\n    on bonus\n    earn points\ntier T from 0 points:\n"
+    )
+    auto = loyalty_dsl.evaluate(program, [{"member": "a", "type": "bonus", "at": "2026-01-01", "points": 3}])
+    assert (auto.evaluator, [o.points for o in auto.outcomes]) == ("per-member", [3])
+    with pytest.raises(loyalty_dsl.NotColumnar, match="time zone"):
+        loyalty_dsl.evaluate(program, [], evaluator="columnar")
+    with pytest.raises(ValueError, match="evaluator must be one of"):
+        loyalty_dsl.evaluate(program, [], evaluator="fast")  # type: ignore[arg-type]
