@@ -152,8 +152,18 @@ def test_one_malformed_line_gives_none(generated, tmp_path):
 
 @pytest.mark.parametrize("program", [*PROGRAMS.values(), *EXAMPLE_PROGRAMS], ids=lambda p: p.stem)
 def test_examples(program):
-    for history in EXAMPLE_HISTORIES:
-        compare([history], compiled(program))
+    """Every example history the bulk reader takes is compared; a program it declines whole says why."""
+    taken = [h.name for h in EXAMPLE_HISTORIES if compare([h], compiled(program)) is not None]
+    if compiled(program).currency is not None:
+        assert taken == []  # amounts are converted by the line reader (see the test below)
+        pytest.skip("the bulk reader leaves programs with currencies to the line reader")
+    assert taken, f"the bulk reader declined every example history for {program.name}: nothing was compared"
+
+
+def test_the_good_files_around_hostile_cases_take_the_fast_path(good_files):
+    """The hostile cases sit between these files: alone, they are read in bulk (so a None is the case's)."""
+    for program in PROGRAMS.values():
+        assert compare(list(good_files), compiled(program)) is not None
 
 
 @pytest.fixture
@@ -165,8 +175,9 @@ def good_files(tmp_path: Path) -> tuple[Path, Path]:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_hostile_case(name, program, good_files):
     case = HOSTILE / CASES[name]["file"]
-    compare([good_files[0], case, good_files[1]], compiled(PROGRAMS[program]))
-    compare([case], compiled(PROGRAMS[program]))
+    around = compare([good_files[0], case, good_files[1]], compiled(PROGRAMS[program]))
+    alone = compare([case], compiled(PROGRAMS[program]))
+    assert (around is None) == (alone is None), "the good files around a case do not change the bulk reader's answer"
 
 
 @pytest.mark.parametrize("program", sorted(PROGRAMS))
@@ -174,14 +185,18 @@ def test_hostile_case(name, program, good_files):
 def test_hostile_parquet(name, program, good_files, tmp_path):
     path = tmp_path / "case.parquet"
     pq.write_table(PARQUET_CASES[name][0](), path)
-    compare([good_files[0], path, good_files[1]], compiled(PROGRAMS[program]))
+    bulk = compare([good_files[0], path, good_files[1]], compiled(PROGRAMS[program]))
+    if bulk is not None:  # taken in bulk: the good files' events are there beside the case's
+        assert "good" in bulk.members
 
 
 @pytest.mark.parametrize("name", ["unknown_field", "garbage", "small_numbers", "long_integer"])
 def test_hostile_long_line(name, good_files, tmp_path):
     path = tmp_path / "long.jsonl"
     path.write_bytes(LONG_LINES[name][0] + b"\n")
-    compare([good_files[0], path, good_files[1]], compiled(PROGRAMS["four_tier"]))
+    bulk = compare([good_files[0], path, good_files[1]], compiled(PROGRAMS["four_tier"]))
+    if bulk is not None:
+        assert "good" in bulk.members
 
 
 # --- forms: each taken in bulk (True), left to the line reader (False), or either (None) ------------

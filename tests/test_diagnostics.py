@@ -164,4 +164,5 @@ def test_a_hostile_nesting_is_an_error_not_a_crash(condition):
 
 def test_deep_parentheses_are_fine():
     text = "window lifetime, continuous\nevent e with a: integer\ntier T from 0 points:\n"
-    compile_text(text + "rule r: on e where " + "(" * 500 + "a = 1" + ")" * 500 + " earn 1\n")
+    program = compile_text(text + "rule r: on e where " + "(" * 500 + "a = 1" + ")" * 500 + " earn 1\n")
+    assert [r.name for r in program.rules] == ["r"]
