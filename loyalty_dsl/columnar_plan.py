@@ -66,15 +66,9 @@ def plan(program: CompiledProgram) -> Plan:
     p = program
     if p.calendar.name not in ("UTC", "Etc/UTC"):
         raise NotColumnar(f"time zone {p.calendar.name} (the columnar path counts UTC days)")
-    for what, present in (
-        ("points expire", p.expiry is not None),
-        ("redeem", p.redemption is not None),
-        ("retention", p.retention is not None),
-        ("multipliers", bool(p.multipliers)),
-        ("currencies", p.currency is not None or any(f.currency for fs in p.schema.values() for f in fs)),
-    ):
-        if present:
-            raise NotColumnar(f"the program uses {what}")
+    _allowed(p, _PROGRAM_READ, _PROGRAM_UNUSED, "the program uses {}")
+    if any(f.currency for fs in p.schema.values() for f in fs):
+        raise NotColumnar("the program uses currencies")
     types: dict[str, str] = {}
     for specs in p.schema.values():
         for spec in specs:
@@ -95,6 +89,47 @@ def plan(program: CompiledProgram) -> Plan:
     where = "" if selects else " WHERE false"
     sql = (f"WITH {', '.join(ctes)}\n" if ctes else "") + f"SELECT * FROM ({body}){where}"
     return Plan(program, sql, tuple(r.name for r in p.rules))
+
+
+# --- what the plan knows ----------------------------------------------------------------------
+
+# An allow-list, so that a construct added to the language later is refused until the plan learns
+# it: every field of a compiled program and rule is either read by the plan, or must keep its
+# default (named by the construct it stands for). Any other field sends the program per member.
+_PROGRAM_READ = frozenset(
+    {"file", "title", "calendar", "schema", "facts_by_type", "rules", "window_months", "tiers", "grants"}
+    | {"decisions", "source", "rates", "_thresholds"}
+)
+_PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
+    "expiry": ("points expire", None),
+    "redemption": ("redeem", None),
+    "currency": ("currencies", None),
+    "retention": ("retention", None),
+    "multipliers": ("multipliers", ()),
+}
+_RULE_READ = frozenset(
+    {"name", "line", "on", "predicate", "explain", "fact_refs", "amount", "per", "beyond_first", "caps"}
+)
+_RULE_UNUSED: dict[str, tuple[str, object]] = {
+    "threshold": ("a threshold", None),
+    "during": ("a campaign (during)", None),
+    "vesting": ("vesting", 0),
+    "window_cap": ("a cap per window", None),
+}
+
+
+def _allowed(
+    value: CompiledProgram | CompiledRule, read: frozenset[str], unused: dict[str, tuple[str, object]], says: str
+) -> None:
+    """NotColumnar unless every attrs field of `value` is one the plan reads, or unused (its value when off)."""
+    for field in attrs.fields(type(value)):
+        if field.name in read:
+            continue
+        if field.name not in unused:
+            raise NotColumnar(says.format(f"`{field.name}`, which the columnar plan does not know"))
+        what, off = unused[field.name]
+        if getattr(value, field.name) != off:
+            raise NotColumnar(says.format(what))
 
 
 # --- facts ---------------------------------------------------------------------------------
@@ -141,14 +176,7 @@ def _rule_ctes(
     fact_types: dict[str, set[str]],
 ) -> list[str]:
     name = rule.name
-    for what, present in (
-        ("a threshold", rule.threshold is not None),
-        ("a campaign (during)", rule.during is not None),
-        ("vesting", bool(rule.vesting)),
-        ("a cap per window", rule.window_cap is not None),
-    ):
-        if present:
-            raise NotColumnar(f"rule {name} has {what}")
+    _allowed(rule, _RULE_READ, _RULE_UNUSED, f"rule {name} has {{}}")
     static, tests = _split(decl.where, name)
     windowed = p.window_months is not None
     periods = [k for k in rule.per if k in PERIODS_IN]

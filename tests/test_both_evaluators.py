@@ -130,3 +130,31 @@ def _jsonl(events: list[dict]):
     import io
 
     return io.BytesIO(b"".join(orjson.dumps(e) + b"\n" for e in events))
+
+
+def test_the_plan_refuses_what_it_does_not_know(programs):
+    """The plan is an allow-list: a field added to compiled programs or rules keeps programs off it."""
+    import attrs
+
+    from loyalty_dsl.compile import CompiledProgram, CompiledRule
+
+    @attrs.frozen
+    class NewProgram(CompiledProgram):
+        novelty: int = 0
+
+    @attrs.frozen
+    class NewRule(CompiledRule):
+        novelty: int = 0
+
+    def values(obj, cls):
+        return {a.alias: getattr(obj, a.name) for a in attrs.fields(cls) if a.init}
+
+    shipped = programs["four_tier"]
+    plan(shipped)  # the shipped program runs columnar as it is
+    with pytest.raises(NotColumnar, match="`novelty`, which the columnar plan does not know"):
+        plan(NewProgram(**values(shipped, CompiledProgram)))
+    rules = (NewRule(**values(shipped.rules[0], CompiledRule)), *shipped.rules[1:])
+    with pytest.raises(NotColumnar, match=f"rule {shipped.rules[0].name} has `novelty`"):
+        plan(attrs.evolve(shipped, rules=rules))
+    with pytest.raises(NotColumnar, match="has vesting"):  # a known construct, in use, is named by its words
+        plan(attrs.evolve(shipped, rules=(attrs.evolve(shipped.rules[0], vesting=1), *shipped.rules[1:])))
