@@ -15,15 +15,13 @@ from typing import Any
 
 import attrs
 
-from loyalty_dsl.check import check
 from loyalty_dsl.choice import Evaluator, choose_plan
 from loyalty_dsl.columnar import events_table
 from loyalty_dsl.columnar import outcomes as columnar_outcomes
-from loyalty_dsl.compile import CompiledProgram
-from loyalty_dsl.diagnostics import Diagnostic, ProgramError
+from loyalty_dsl.compile import CompiledProgram, diagnose
+from loyalty_dsl.diagnostics import Diagnostic
 from loyalty_dsl.evaluate import Outcome
 from loyalty_dsl.history import Accounting, read_records
-from loyalty_dsl.parse import parse
 from loyalty_dsl.run import default_as_of, outcomes
 
 
@@ -42,10 +40,7 @@ class Evaluation:
 
 def check_text(text: str, file: str = "<program>") -> list[Diagnostic]:
     """Every problem of a program's text (syntax, then meaning); empty when it is fine."""
-    try:
-        return check(parse(text, file))
-    except ProgramError as err:
-        return err.diagnostics
+    return diagnose(text, file)[1]
 
 
 def evaluate(

@@ -18,8 +18,8 @@ from loyalty_dsl import ast
 from loyalty_dsl.calendar import US_PER_DAY, Calendar
 from loyalty_dsl.check import MONTHS, WEEKDAYS, Symbols, check, fields_of
 from loyalty_dsl.conditions import Explained, Predicate, compile_explained, compile_predicate, fact_refs
-from loyalty_dsl.diagnostics import ProgramError
-from loyalty_dsl.parse import parse
+from loyalty_dsl.diagnostics import Diagnostic, ProgramError
+from loyalty_dsl.parse import parse_partial
 
 
 @attrs.frozen
@@ -150,11 +150,19 @@ def load(path: str | Path) -> CompiledProgram:
 
 
 def compile_text(text: str, file: str = "<program>") -> CompiledProgram:
-    program = parse(text, file)
-    problems = check(program)
-    if problems:
+    program, problems = diagnose(text, file)
+    if problems or program is None:
         raise ProgramError(problems, text)
     return compile_program(program)
+
+
+def diagnose(text: str, file: str = "<program>") -> tuple[ast.Program | None, list[Diagnostic]]:
+    """Every problem of a program's text, in the order of their places: each syntax error, then
+    what `check` finds in the statements that parsed. The Program is None when nothing parsed."""
+    program, problems = parse_partial(text, file)
+    if program is not None:
+        problems = sorted([*problems, *check(program)], key=lambda d: (d.line, d.col))
+    return program, problems
 
 
 def compile_program(p: ast.Program) -> CompiledProgram:

@@ -73,16 +73,80 @@ _ASSUMPTION = re.compile(r"#\s*assumption\s*:\s*(.*)", re.IGNORECASE)
 
 
 def parse(text: str, file: str = "<program>") -> ast.Program:
-    """Parse program text into a Program; raise ProgramError on a syntax error."""
-    try:
-        tree = _PARSER.parse(text)
-    except lark.exceptions.UnexpectedInput as err:
-        raise ProgramError([_syntax_diagnostic(err, text, file)], text) from None
+    """Parse program text into a Program; raise ProgramError with every syntax error."""
+    program, problems = parse_partial(text, file)
+    if problems or program is None:
+        raise ProgramError(problems, text)
+    return program
+
+
+MAX_SYNTAX_ERRORS = 50  # past this many, the rest of a file is rarely worth reading
+
+
+def parse_partial(text: str, file: str = "<program>") -> tuple[ast.Program | None, list[Diagnostic]]:
+    """Every syntax error, and the Program of the statements that parsed (None if none can be had).
+
+    A statement that fails is skipped up to the next line that opens a statement,
+    and parsing resumes there, so one error does not hide the next. Skipped text
+    is blanked rather than cut, so every later place is still the file's own.
+    """
+    problems: list[Diagnostic] = []
+    work = text
+    while True:
+        try:
+            tree = _PARSER.parse(work)
+            break
+        except lark.exceptions.UnexpectedInput as err:
+            problems.append(_syntax_diagnostic(err, work, file))
+            resumed = _skip_statement(work, err)
+            if resumed is None or len(problems) >= MAX_SYNTAX_ERRORS:
+                return None, problems
+            work = resumed
     too_deep = _too_deep(tree)
     if too_deep is not None:
-        raise ProgramError([too_deep.diagnostic(file, text)], text)
-    program: ast.Program = _ToAst(file, text).transform(tree)
-    return program
+        return None, [*problems, too_deep.diagnostic(file, text)]
+    program: ast.Program = _ToAst(file, work).transform(tree)
+    return program, problems
+
+
+def _opens_statement(line: str) -> bool:
+    words = line.split(None, 2)
+    if not words or words[0] not in _STATEMENT_KEYWORDS:
+        return False
+    return not (words[0] == "grant" and words[1:2] == ["when"])  # a decision's body, not a dated grant
+
+
+def _skip_statement(text: str, err: lark.exceptions.UnexpectedInput) -> str | None:
+    """The text with the failed statement blanked; None when there is nothing left to skip.
+
+    Where the parser wanted a new statement, the one before is whole: the failed
+    one starts at the error. Where the error is a statement's first word, the
+    one before is unfinished. Otherwise the failed statement is the one the
+    error lies in. Each runs to the next line that opens a statement.
+    """
+    lines = text.split("\n")
+    line = getattr(err, "line", -1)
+    line = line if line >= 1 else len(lines)
+    col = getattr(err, "column", -1)
+    starts = [0]
+    for x in lines:
+        starts.append(starts[-1] + len(x) + 1)
+    here = lines[line - 1] if line <= len(lines) else ""
+    at_line_start = col >= 1 and not here[: col - 1].strip()
+    words = {_terminal_word(n) for n in (getattr(err, "expected", None) or getattr(err, "allowed", None) or ())}
+    following = next((i for i in range(line, len(lines)) if _opens_statement(lines[i])), len(lines))
+    before = next((i for i in range(line - 2, -1, -1) if _opens_statement(lines[i])), 0)
+    if "`rule`" in words and col >= 1:  # a statement ended just before the error
+        begin, end = starts[line - 1] + col - 1, starts[following]
+    elif at_line_start and _opens_statement(here):  # the statement before this one is unfinished
+        begin, end = starts[before], starts[line - 1]
+    else:
+        begin = starts[line - 1] if _opens_statement(here) else starts[before]
+        end = starts[following]
+    end = min(end, len(text))
+    if not text[begin:end].strip():
+        return None
+    return text[:begin] + re.sub(r"[^\n]", " ", text[begin:end]) + text[end:]
 
 
 MAX_DEPTH = 200  # levels of nesting in one statement: far beyond any real condition
