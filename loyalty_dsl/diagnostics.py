@@ -22,11 +22,17 @@ class Diagnostic:
     message: str
     hint: str | None = None
     severity: str = "error"
+    end_line: int = 0  # the line end_col is on; 0: the same line as `line`
 
     @classmethod
     def at(cls, span: Span, code: str, message: str, hint: str | None = None) -> Diagnostic:
-        end = span.end_col if span.end_line == span.line else span.col + 1
-        return cls(span.file, span.line, span.col, max(end, span.col + 1), code, message, hint)
+        if span.end_line > span.line:
+            return cls(span.file, span.line, span.col, span.end_col, code, message, hint, end_line=span.end_line)
+        return cls(span.file, span.line, span.col, max(span.end_col, span.col + 1), code, message, hint)
+
+    @property
+    def last_line(self) -> int:
+        return max(self.end_line, self.line)
 
 
 class ProgramError(Exception):
@@ -51,11 +57,15 @@ def render(d: Diagnostic, source: str) -> str:
     """`file:line:col: message`, the source line, a caret under the place, the hint."""
     out = [f"{d.file}:{d.line}:{d.col}: {d.severity}[{d.code}]: {d.message}"]
     lines = source.splitlines()
-    if 1 <= d.line <= len(lines):
-        text = lines[d.line - 1].expandtabs(1)
-        width = max(1, min(d.end_col, len(text) + 1) - d.col)
+    last = min(d.last_line, len(lines))
+    for number in range(d.line, last + 1):  # a span over several lines is underlined on each
+        text = lines[number - 1].expandtabs(1)
+        start = d.col if number == d.line else len(text) - len(text.lstrip()) + 1
+        stop = d.end_col if number == d.last_line else len(text.rstrip()) + 1
+        if number > d.line and not text.strip():
+            continue
         out.append(f"    {text}")
-        out.append("    " + " " * (d.col - 1) + "^" * width)
+        out.append("    " + " " * (start - 1) + "^" * max(1, min(stop, len(text) + 1) - start))
     if d.hint:
         out.append(f"    hint: {d.hint}")
     return "\n".join(out)
