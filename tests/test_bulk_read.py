@@ -30,7 +30,7 @@ from tests.test_hostile import CASES, GOOD_AFTER, GOOD_BEFORE, HOSTILE, LONG_LIN
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = {"four_tier": ROOT / "programs" / "four_tier.loy", "legacy": ROOT / "programs" / "legacy_a0_a4.loy"}
-EXAMPLE_PROGRAMS = sorted((ROOT / "examples" / "programs").glob("*.loy"))
+EXAMPLE_PROGRAMS = sorted(p for p in (ROOT / "examples" / "programs").glob("*.loy") if not p.stem.endswith("_test"))
 EXAMPLE_HISTORIES = sorted((ROOT / "examples").glob("*.jsonl"))
 EVENTS = 20_000
 TYPES = {
