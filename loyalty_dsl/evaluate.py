@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -173,7 +174,7 @@ class MemberRun:
         )
 
     def _pending(self) -> int:
-        """Points of events that pass their rule but have not vested by the end (before caps)."""
+        """Points of events that pass their rule but have not vested by the end (multiplied, before caps)."""
         total = 0
         for st in self.states:
             vesting = st.rule.vesting
@@ -183,7 +184,8 @@ class MemberRun:
             for unit in st.units.values():
                 waiting = [c.event for c in unit.candidates if c.passing and c.event.at + vesting > self.end]
                 if unit.first is None and waiting:
-                    total += st.rule.points_of(waiting[0].fields)
+                    points = st.rule.points_of(waiting[0].fields)
+                    total += math.floor(points * st.factor(waiting[0].at)) if st.factor is not None else points
         return total
 
     def _factor(self, multipliers: list[CompiledMultiplier], instant: int) -> float:

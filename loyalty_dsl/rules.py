@@ -244,12 +244,17 @@ class RuleState:
 
     def _keep(self, unit: Unit, kept: int) -> None:
         if self.factor is not None and kept:  # multipliers act on points kept after the caps
-            kept = math.floor(kept * self.factor(unit.time[0]))
+            kept = math.floor(kept * self.factor(self._earned(unit)))
         delta = kept - unit.kept
         if delta:
             self.month_kept[unit.month] += delta
             self.total += delta
             unit.kept = kept
+
+    def _earned(self, unit: Unit) -> int:
+        """The instant a unit's points were earned, whose multipliers apply (not the one they vest)."""
+        assert unit.first is not None
+        return unit.first.at
 
     # --- reading the state -----------------------------------------------------------------------
 

@@ -84,3 +84,40 @@ def test_a_tier_from_1_point_does_not_multiply_the_first_month():
     program = compile_text(STAYS + "multiply stays by 10 for Gold\ntier Gold from 1 point:\n", "g.loy")
     (o,) = run_json(program, [stay("g", "2026-01-10", 3)], "2026-01-31")
     assert (o["points"], o["tier"]) == (3, "Gold")
+
+
+# --- 3. a campaign multiplier is judged on the day points are earned ------------------------------
+
+VESTING = """\
+event order_confirmed with order: text, amount: money
+window lifetime, continuous
+rule base_points:
+    on order_confirmed
+    earn 10
+    vesting after 15 days
+multiply base_points by 10 during 2025-10-18 to 2025-10-23
+tier Member from 0 points:
+"""
+
+
+def order(member: str, day: str, name: str, amount: float | int | str = 20) -> dict:
+    return {"member": member, "type": "order_confirmed", "at": f"{day}T12:00:00Z", "order": name, "amount": amount}
+
+
+EARLY_AND_LATE = [order("early", "2025-10-05", "o1"), order("late", "2025-10-20", "o2")]
+
+
+def test_a_campaign_multiplier_reads_the_earning_day():
+    # early: ordered 5 October (outside the campaign), vests 20 October (inside): 10.
+    # late: ordered 20 October (inside), vests 4 November (outside): 10 x 10 = 100.
+    program = compile_text(VESTING, "v.loy")
+    by_member = {o["member"]: o["points"] for o in run_json(program, EARLY_AND_LATE, "2025-11-30")}
+    assert by_member == {"early": 10, "late": 100}
+
+
+def test_pending_points_are_multiplied():
+    # As of 25 October: early's 10 have vested (20 October), nothing pending; late's order is
+    # pending until 4 November, at 10 x 10 = 100.
+    program = compile_text(VESTING, "v.loy")
+    got = {o["member"]: (o["points"], o["pending_points"]) for o in run_json(program, EARLY_AND_LATE, "2025-10-25")}
+    assert got == {"early": (10, 0), "late": (0, 100)}
