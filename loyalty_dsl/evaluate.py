@@ -11,8 +11,8 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-import math
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import Any
 
 import attrs
@@ -22,6 +22,7 @@ from loyalty_dsl.calendar import Calendar, end_of_day, iso_instant
 from loyalty_dsl.compile import CompiledGrant, CompiledMultiplier, CompiledProgram, Tier
 from loyalty_dsl.conditions import Facts, render_value
 from loyalty_dsl.events import Event
+from loyalty_dsl.exact import multiplied
 from loyalty_dsl.grants import candidate_days
 from loyalty_dsl.retention import TierKeeper
 from loyalty_dsl.rules import RuleState
@@ -185,12 +186,12 @@ class MemberRun:
                 waiting = [c.event for c in unit.candidates if c.passing and c.event.at + vesting > self.end]
                 if unit.first is None and waiting:
                     points = st.rule.points_of(waiting[0].fields)
-                    total += math.floor(points * st.factor(waiting[0].at)) if st.factor is not None else points
+                    total += multiplied(points, st.factor(waiting[0].at)) if st.factor is not None else points
         return total
 
-    def _factor(self, multipliers: list[CompiledMultiplier], instant: int) -> float:
-        """The product of the multipliers that apply to points earned at `instant`."""
-        factor = 1.0
+    def _factor(self, multipliers: list[CompiledMultiplier], instant: int) -> Fraction:
+        """The product of the multipliers that apply to points earned at `instant` (exact)."""
+        factor = Fraction(1)
         day = dt.date.fromordinal(self.cal.day(instant))
         for m in multipliers:
             if m.during is not None and not m.during(day):

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import orjson
+import pytest
+from click.testing import CliRunner
+
 from loyalty_dsl import compile_text
+from loyalty_dsl.cli import main
 from loyalty_dsl.explain import explain_member
 from tests.helpers import history_of, run_json
 
@@ -121,3 +126,124 @@ def test_pending_points_are_multiplied():
     program = compile_text(VESTING, "v.loy")
     got = {o["member"]: (o["points"], o["pending_points"]) for o in run_json(program, EARLY_AND_LATE, "2025-10-25")}
     assert got == {"early": (10, 0), "late": (0, 100)}
+
+
+# --- 4. multipliers, rates and sums of money are exact decimals -----------------------------------
+
+FLIGHTS = """\
+event flight with distance: integer at least 0
+window last 12 months, recalculated monthly
+rule miles:
+    on flight
+    earn distance
+tier Member from 0 points:
+"""
+
+
+@pytest.mark.parametrize(
+    ("factors", "distance", "points"),
+    [
+        (["1.4"], 45, 63),  # 45 x 1.4 = 63 exactly (62.99999999999999 in binary floating point)
+        (["1.15"], 100, 115),  # 100 x 1.15 = 115 exactly (114.99999999999999 in binary)
+        (["1.45"], 45, 65),  # 65.25, rounded down
+        (["1.1", "1.1"], 100, 121),  # 100 x 1.21 = 121 (121.00000000000001 in binary, also 121)
+        (["0.7", "0.1"], 100, 7),  # both apply: 100 x 0.07 = 7 exactly (6.999999999999999 in binary)
+        (["1.4", "1.5"], 10, 21),  # 10 x 2.1 = 21 exactly (20.999999999999996 in binary)
+    ],
+)
+def test_fractional_multipliers_are_exact(factors, distance, points):
+    lines = "".join(f"multiply miles by {f} during January\n" for f in factors)
+    program = compile_text(FLIGHTS + lines, "f.loy")
+    (o,) = run_json(
+        program, [{"member": "f", "type": "flight", "at": "2026-01-10T12:00:00Z", "distance": distance}], "2026-01-31"
+    )
+    assert o["points"] == points
+
+
+def test_a_fractional_multiplier_by_tier_is_exact():
+    # Member holds from the first event (item 2): 45 x 1.4 = 63.
+    program = compile_text(FLIGHTS + "multiply miles by 1.4 for Member\n", "f.loy")
+    (o,) = run_json(
+        program, [{"member": "f", "type": "flight", "at": "2026-01-10T12:00:00Z", "distance": 45}], "2026-01-31"
+    )
+    assert o["points"] == 63
+
+
+CURRENCIES = """\
+currency USD
+rate EUR 1.15
+rate GBP 1.1
+event order_confirmed with order: text, amount: money in currency, currency: text default "USD"
+window lifetime, continuous
+rule big_order:
+    on order_confirmed where amount >= 115
+    earn 20
+rule small_order:
+    on order_confirmed where amount <= 3.30
+    earn 1
+tier Member from 0 points:
+"""
+
+
+def test_converted_amounts_are_exact():
+    # 100 EUR x 1.15 = 115.00 USD exactly, so >= 115 (in binary: 114.99999999999999): big_order 20.
+    # 3 GBP x 1.1 = 3.30 USD exactly, so <= 3.30 (in binary: 3.3000000000000003): small_order 1;
+    # 3.01 GBP x 1.1 = 3.311 USD is above 3.30: nothing.
+    program = compile_text(CURRENCIES, "c.loy")
+    events = [
+        {**order("c", "2026-01-10", "o1", 100), "currency": "EUR"},
+        {**order("c", "2026-01-11", "o2", 3), "currency": "GBP"},
+        {**order("c", "2026-01-12", "o3", 3.01), "currency": "GBP"},
+    ]
+    (o,) = run_json(program, events, "2026-01-31")
+    assert o["points_by_rule"] == {"big_order": 20, "small_order": 1}
+
+
+def test_rates_from_a_file_are_exact(tmp_path):
+    # The program's rates replaced by the file's, EUR 1.15 and GBP 1.1: 100 EUR is 115.00 USD
+    # (big_order 20); 3 GBP is 3.30 USD (small_order 1).
+    program = tmp_path / "c.loy"
+    program.write_text(CURRENCIES.replace("rate EUR 1.15", "rate EUR 2").replace("rate GBP 1.1", "rate GBP 5"))
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,rate\nEUR,1.15\nGBP,1.1\n")
+    history = tmp_path / "h.jsonl"
+    lines = [{**order("c", "2026-01-10", "o1", 100), "currency": "EUR"}, {**order("c", "2026-01-11", "o2", 3)}]
+    lines[1]["currency"] = "GBP"
+    history.write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
+    args = ["run", str(program), str(history), "--as-of", "2026-01-31", "--rates", str(rates)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    (o,) = [orjson.loads(x) for x in result.stdout.splitlines()]
+    assert o["points_by_rule"] == {"big_order": 20, "small_order": 1}
+
+
+def test_a_sum_of_money_is_exact():
+    # 0.70 + 0.10 = 0.80 exactly, which reaches "at least 0.80 in amount" (in binary the sum is
+    # 0.7999999999999999, short of it): 20 points in January.
+    text = """\
+event order_confirmed with order: text, amount: money
+window lifetime, continuous
+rule spender:
+    on order_confirmed
+    earn 20 per month with at least 0.80 in amount
+tier Member from 0 points:
+"""
+    program = compile_text(text, "s.loy")
+    events = [order("s", "2026-01-10", "o1", 0.70), order("s", "2026-01-11", "o2", 0.10)]
+    (o,) = run_json(program, events, "2026-01-31")
+    assert o["points"] == 20
+
+
+def test_lint_reaches_a_tier_with_an_exact_multiplier():
+    # At most 45 points a month (the cap), x 1.4 in November = 63 exactly (62.99999999999999 in
+    # binary): a tier from 63 points can be reached, one from 64 cannot (L103).
+    from loyalty_dsl.lint import lint
+    from loyalty_dsl.parse import parse
+
+    text = (
+        "window last 1 months, recalculated monthly\nevent visit\n"
+        "rule v: on visit earn 2 per day cap 45 per month\ntier Top from 63 points:\n"
+        "multiply v by 1.4 during November\n"
+    )
+    assert [d.code for d in lint(parse(text))] == []
+    assert [d.code for d in lint(parse(text.replace("63 points", "64 points")))] == ["L103"]
