@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import math
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -24,6 +24,7 @@ from loyalty_dsl.columnar_plan import NotColumnar, Plan
 from loyalty_dsl.compile import CompiledProgram, load
 from loyalty_dsl.diagnostics import ProgramError, did_you_mean
 from loyalty_dsl.diff import DiffReport, pair_outcomes
+from loyalty_dsl.exact import rate_of
 from loyalty_dsl.explain import explain_member
 from loyalty_dsl.fmt import format_diff, format_source
 from loyalty_dsl.history import Accounting, History, HistoryError, expand_paths, format_of, read_history
@@ -269,17 +270,17 @@ def run(
     click.echo(f"loyalty: {acc.line()}", err=True)  # the counts close every run (DOMAIN.md §6)
 
 
-def _rates(path: str, compiled: CompiledProgram) -> dict[str, float]:
+def _rates(path: str, compiled: CompiledProgram) -> dict[str, Decimal]:
     """`currency,rate` rows: how much of the program's currency one unit of each is worth."""
     if compiled.currency is None:
         _fail(f"{path}: the program declares no currency, so it takes no rates")
-    found: dict[str, float] = {}
+    found: dict[str, Decimal] = {}
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             for number, row in enumerate(csv.DictReader(handle), start=2):
                 try:
-                    rate = float(row["rate"])
-                    if not math.isfinite(rate) or rate <= 0:
+                    rate = rate_of(row["rate"])  # the decimal written, exactly
+                    if rate is None:
                         raise ValueError
                     found[row["currency"].strip()] = rate
                 except (KeyError, ValueError, TypeError, AttributeError):
@@ -298,7 +299,7 @@ def _on_dask(
     scheduler: str | None,
     partitions: int | None,
     ledger: bool,
-    rates: dict[str, float],
+    rates: dict[str, Decimal],
 ) -> tuple[Accounting, Iterator[Result]]:
     """Read and evaluate on a Dask cluster (a local one unless --scheduler names one)."""
     if "-" in history:

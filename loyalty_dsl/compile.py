@@ -9,6 +9,8 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from loyalty_dsl.calendar import US_PER_DAY, Calendar
 from loyalty_dsl.check import MONTHS, WEEKDAYS, Symbols, check, fields_of
 from loyalty_dsl.conditions import Explained, Predicate, compile_explained, compile_predicate, fact_refs
 from loyalty_dsl.diagnostics import Diagnostic, ProgramError
+from loyalty_dsl.exact import factor_of
 from loyalty_dsl.parse import parse_partial
 
 
@@ -67,7 +70,7 @@ class CompiledMultiplier:
     """A rule's kept points multiplied on some days, for some tiers, or in a member's month."""
 
     rule: str
-    factor: float
+    factor: Fraction  # exact: 1.4 is 7/5
     during: Callable[[dt.date], bool] | None = None
     tiers: frozenset[str] = frozenset()
     date_of: tuple[str, str, bool] | None = None  # (event type, date field, latest?)
@@ -126,7 +129,7 @@ class CompiledProgram:
     currency: str | None = None  # the program's currency
     retention: Retention | None = None
     multipliers: tuple[CompiledMultiplier, ...] = ()
-    rates: dict[str, float] = attrs.field(factory=dict)  # currency -> value in the program's currency
+    rates: dict[str, Decimal] = attrs.field(factory=dict)  # currency -> value in the program's currency
     _thresholds: list[int] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -187,7 +190,7 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         expiry=_expiry(p.expiries[0]) if p.expiries else None,
         redemption=(p.redemptions[0].event.text, p.redemptions[0].field.text) if p.redemptions else None,
         currency=p.currency.text if p.currency is not None else None,
-        rates={r.currency.text: float(r.value.value) for r in p.rates},
+        rates={r.currency.text: Decimal(r.value.text) for r in p.rates},
         retention=_retention(p.retention),
         multipliers=tuple(_multiplier(m) for m in p.multipliers),
     )
@@ -264,7 +267,7 @@ def _multiplier(m: ast.Multiplier) -> CompiledMultiplier:
     assert isinstance(m.factor.value, (int, float))
     date_of = (m.event.text, m.field.text, m.which == "latest") if m.event and m.field else None
     return CompiledMultiplier(
-        m.rule.text, float(m.factor.value), _during(m.during), frozenset(t.text for t in m.tiers), date_of
+        m.rule.text, factor_of(m.factor.text), _during(m.during), frozenset(t.text for t in m.tiers), date_of
     )
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import heapq
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -25,14 +26,14 @@ from loyalty_dsl.run import Result, results
 
 
 @lru_cache(maxsize=8)
-def _program(text: str, file: str, rates: tuple[tuple[str, float], ...] = ()) -> CompiledProgram:
+def _program(text: str, file: str, rates: tuple[tuple[str, Decimal], ...] = ()) -> CompiledProgram:
     """Compiled once per worker process: compiled programs hold closures, which do not travel."""
     program = compile_text(text, file)
     return attrs.evolve(program, rates=dict(rates)) if rates else program
 
 
 def _read_partition(
-    text: str, file: str, rates: tuple[tuple[str, float], ...], paths: Sequence[str], k: int, n: int
+    text: str, file: str, rates: tuple[tuple[str, Decimal], ...], paths: Sequence[str], k: int, n: int
 ) -> History:
     return read_history(paths, _program(text, file, rates), partition=(k, n))
 
@@ -69,7 +70,7 @@ def run_on_cluster(
     as_of: dt.date | None,
     partitions: int,
     ledger: bool = False,
-    rates: dict[str, float] | None = None,
+    rates: dict[str, Decimal] | None = None,
 ) -> tuple[Accounting, Iterator[Result]]:
     """The accounting of the whole history, and every member's outcome in member order."""
     given = tuple(sorted((rates or {}).items()))

@@ -12,16 +12,19 @@ import bisect
 import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import Any
 
 import attrs
 
 from loyalty_dsl.balance import Balance, member_balance
 from loyalty_dsl.calendar import Calendar, end_of_day, iso_instant
-from loyalty_dsl.compile import CompiledGrant, CompiledMultiplier, CompiledProgram, Retention, Tier
+from loyalty_dsl.compile import CompiledGrant, CompiledMultiplier, CompiledProgram, Tier
 from loyalty_dsl.conditions import Facts, render_value
 from loyalty_dsl.events import Event
+from loyalty_dsl.exact import multiplied
 from loyalty_dsl.grants import candidate_days
+from loyalty_dsl.retention import TierKeeper
 from loyalty_dsl.rules import RuleState
 
 
@@ -137,6 +140,8 @@ class MemberRun:
         for st in self.states:
             self.by_type.setdefault(st.rule.on, []).append(st)
         self.statuses: dict[int, Status] = {}
+        # The tier in force at each status as it is settled (multipliers by tier read it then).
+        self.keeper = TierKeeper(program.retention, program.tiers, self.cal) if program.retention else None
         self._dates: dict[tuple[str, str], tuple[list[int], list[Any]]] = {}  # see _member_date
         for st in self.states:
             applying = [m for m in program.multipliers if m.rule == st.rule.name]
@@ -154,12 +159,10 @@ class MemberRun:
         wanted.update(p.status_instant(e.at) for e in self.events if e.type in decided_types)
         wanted.update(p.status_instant(self.cal.day_start(d)) for days in self.grant_days.values() for d in days)
         wanted.update(p.status_instant(t) for t in self.extra_instants if t <= self.end)
-        by_tier = any(m.tiers for m in p.multipliers)
-        if (p.retention is not None or by_tier) and self.events:  # every recalculation is read
+        if p.retention is not None and self.events:  # every recalculation is read
             wanted.update(self.cal.recalculations(self.events[0].at, p.status_instant(self.end)))
+        wanted.update(self.tier_instants(self.end))
         self._apply_events(sorted(wanted))
-        if p.retention is not None:
-            self._retain(p.retention)
         return Outcome(
             member=self.member,
             as_of=self.as_of,
@@ -172,7 +175,7 @@ class MemberRun:
         )
 
     def _pending(self) -> int:
-        """Points of events that pass their rule but have not vested by the end (before caps)."""
+        """Points of events that pass their rule but have not vested by the end (multiplied, before caps)."""
         total = 0
         for st in self.states:
             vesting = st.rule.vesting
@@ -182,12 +185,13 @@ class MemberRun:
             for unit in st.units.values():
                 waiting = [c.event for c in unit.candidates if c.passing and c.event.at + vesting > self.end]
                 if unit.first is None and waiting:
-                    total += st.rule.points_of(waiting[0].fields)
+                    points = st.rule.points_of(waiting[0].fields)
+                    total += multiplied(points, st.factor(waiting[0].at)) if st.factor is not None else points
         return total
 
-    def _factor(self, multipliers: list[CompiledMultiplier], instant: int) -> float:
-        """The product of the multipliers that apply to points earned at `instant`."""
-        factor = 1.0
+    def _factor(self, multipliers: list[CompiledMultiplier], instant: int) -> Fraction:
+        """The product of the multipliers that apply to points earned at `instant` (exact)."""
+        factor = Fraction(1)
         day = dt.date.fromordinal(self.cal.day(instant))
         for m in multipliers:
             if m.during is not None and not m.during(day):
@@ -203,6 +207,14 @@ class MemberRun:
             factor *= m.factor
         return factor
 
+    def tier_instants(self, until: int) -> list[int]:
+        """The recalculations multipliers by tier read, up to `until`: from the first event's month on,
+        whose status (0 points, before any event) holds a tier from 0 points from the first event."""
+        if not any(m.tiers for m in self.program.multipliers) or not self.events:
+            return []
+        first = self.events[0].at
+        return [self.cal.recalculation(first), *self.cal.recalculations(first, self.program.status_instant(until))]
+
     def _member_date(self, event_type: str, field: str, latest: bool, instant: int) -> dt.date | None:
         """A date the member gave (a name day): from the latest (or first) such event before `instant`."""
         key = (event_type, field)
@@ -215,33 +227,6 @@ class MemberRun:
             return None
         value = values[before - 1] if latest else values[0]
         return value if isinstance(value, dt.date) else None
-
-    def _retain(self, retention: Retention) -> None:
-        """Tiers through the recalculations: kept in grace or guarantee, dropped one level at a time."""
-        tiers = self.program.tiers
-        rank = {t.name: i for i, t in enumerate(tiers)}
-        kept, below, until = -1, 0, None
-        for instant in sorted(self.statuses):
-            status = self.statuses[instant]
-            by_points = rank[status.tier.name] if status.tier else -1
-            if by_points > kept and retention.guarantee is not None:
-                until = self._end_of_next(retention.guarantee, instant)
-            if by_points >= kept:
-                kept, below = by_points, 0
-            elif until is None or instant >= until:
-                below += 1
-                if below > retention.grace_months:
-                    kept = max(by_points, kept - 1) if retention.one_level else by_points
-            tier = tiers[kept] if kept >= 0 else None
-            self.statuses[instant] = attrs.evolve(status, tier=tier, points_tier=status.tier)
-
-    def _end_of_next(self, period: str, instant: int) -> int:
-        """The first instant after the period following the one holding `instant`."""
-        cal = self.cal
-        index = cal.period(period, instant)
-        size = {"month": 1, "quarter": 3, "year": 12}[period]
-        offset = 0 if period == "month" else cal.year_start - 1
-        return cal.month_start((index + 2) * size + offset)
 
     def _balance(self) -> Balance:
         for st in self.states:  # every event before the end is applied: bring the units up to it
@@ -289,7 +274,11 @@ class MemberRun:
             st.settle(instant)
             by_rule[st.rule.name] = st.points(window)
         points = sum(by_rule.values())
-        self.statuses[instant] = Status(instant, points, by_rule, self.program.tier_for(points))
+        tier = self.program.tier_for(points)
+        if self.keeper is None:
+            self.statuses[instant] = Status(instant, points, by_rule, tier)
+        else:
+            self.statuses[instant] = Status(instant, points, by_rule, self.keeper.tier_at(instant, tier), tier)
 
     def status_at(self, instant: int) -> Status:
         return self.statuses[self.program.status_instant(instant)]

@@ -91,9 +91,7 @@ class Explanation:
 def state_at(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date, instant: int) -> MemberRun:
     """A fresh evaluation of the events before `instant`, settled: the state a status counted."""
     probe = MemberRun(program, member, [e for e in events if e.at < instant], as_of)
-    wanted: list[int] = []
-    if any(m.tiers for m in program.multipliers) and probe.events:  # multipliers read each month's tier
-        wanted = [t for t in program.calendar.recalculations(probe.events[0].at, instant) if t < instant]
+    wanted = [t for t in probe.tier_instants(instant) if t < instant]  # multipliers read each month's tier
     probe._apply_events(wanted)
     for st in probe.states:
         st.settle(instant)

@@ -26,6 +26,7 @@ import orjson
 from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, instant_of
 from loyalty_dsl.compile import CompiledProgram, FieldSpec
 from loyalty_dsl.events import Event
+from loyalty_dsl.exact import times
 
 FORMATS = {
     ".jsonl": "jsonl",
@@ -383,7 +384,7 @@ class _Reader:
                     f"field '{spec.currency}': no rate for {_shown(currency)} "
                     f"(amounts are counted in {program.currency})"
                 )
-            fields[spec.name] = value * rate
+            fields[spec.name] = times(value, rate)  # exact: 100 x 1.15 is 115, not 114.99999999999999
 
     def _accept(self, file: str, line: int, record: dict[str, Any], text_cells: bool) -> None:
         member = _required_text(record, "member")

@@ -16,6 +16,7 @@ import datetime as dt
 import itertools
 import math
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from functools import lru_cache
 from typing import Protocol
 
@@ -24,6 +25,7 @@ import attrs
 from loyalty_dsl import ast
 from loyalty_dsl.check import NUMERIC, PERIODS, Symbols
 from loyalty_dsl.diagnostics import Diagnostic
+from loyalty_dsl.exact import factor_of
 from loyalty_dsl.fmt import format_condition
 
 CODES: dict[str, str] = {
@@ -130,10 +132,10 @@ def lint_unreachable_tiers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
         bound = _rule_bound(rule, window.months, _field_decls(s, rule.on.text))
         if bound is None:
             return []
-        factor = 1.0
+        factor = Fraction(1)
         for m in (m for m in p.multipliers if m.rule.text == rule.name.text):  # all may apply at once
-            factor *= float(m.factor.value) if isinstance(m.factor.value, (int, float)) else 1.0
-        most += math.floor(bound * max(factor, 1.0)) if rule.name.text in multiplied else bound
+            factor *= factor_of(m.factor.text) if isinstance(m.factor.value, (int, float)) else Fraction(1)
+        most += math.floor(bound * max(factor, Fraction(1))) if rule.name.text in multiplied else bound
     span = "lifetime" if window.months is None else f"{window.months}-month window"
     out = []
     for tier in p.tiers:

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from loyalty_dsl.calendar import Calendar
@@ -30,6 +31,7 @@ from loyalty_dsl.check import PERIODS
 from loyalty_dsl.compile import CompiledRule
 from loyalty_dsl.conditions import Facts
 from loyalty_dsl.events import Event
+from loyalty_dsl.exact import decimal_of, multiplied
 
 # Rules test facts as they stand. That is right because MemberRun settles every status
 # before it applies the events at or after it: each fact known so far is older.
@@ -88,7 +90,7 @@ class RuleState:
         self.month_kept: dict[int, int] = defaultdict(int)
         self.total = 0
         self.now = _ALWAYS  # the instant of the status being settled (vesting reads it)
-        self.factor: Callable[[int], float] | None = None  # the multiplier at an instant, if any
+        self.factor: Callable[[int], Fraction] | None = None  # the multiplier of points earned at an instant
         self.pending: list[tuple[int, int, Unit]] = []  # (vests at, seq, unit): a heap
         self._coarsest = rule.caps[-1][1] if rule.caps else None
         self._period_keys = tuple((k, k in PERIODS) for k in rule.per)
@@ -129,8 +131,9 @@ class RuleState:
         if threshold is None:  # only points vested by now earn
             return earning[0].event if earning else None
         kind, need, key = threshold
+        goal = decimal_of(need) if kind == "sum" else need  # compared with a decimal sum: as written
         seen: set[Any] = set()
-        total: float = 0
+        total: int | Decimal = 0  # a sum of amounts, added as the decimals they are
         for cand in earning:  # in time order
             event = cand.event
             if kind == "count":
@@ -140,8 +143,8 @@ class RuleState:
                 seen.add(self.cal.period(key, event.at) if key in PERIODS else event.fields.get(key))
                 total = len(seen)
             else:
-                total += event.fields.get(key or "") or 0
-            if total >= need:
+                total += decimal_of(event.fields.get(key or "") or 0)
+            if total >= goal:
                 return event
         return None
 
@@ -244,12 +247,17 @@ class RuleState:
 
     def _keep(self, unit: Unit, kept: int) -> None:
         if self.factor is not None and kept:  # multipliers act on points kept after the caps
-            kept = math.floor(kept * self.factor(unit.time[0]))
+            kept = self.multiplied(kept, unit)
         delta = kept - unit.kept
         if delta:
             self.month_kept[unit.month] += delta
             self.total += delta
             unit.kept = kept
+
+    def multiplied(self, points: int, unit: Unit) -> int:
+        """A unit's points times the multipliers of the instant it was earned (not the one it vests)."""
+        assert unit.first is not None
+        return multiplied(points, self.factor(unit.first.at)) if self.factor is not None else points
 
     # --- reading the state -----------------------------------------------------------------------
 
