@@ -52,5 +52,5 @@ def evaluate(
     Bad events are rejected and accounted, never raised: see `Evaluation.accounting`.
     """
     history = read_records(events, program)
-    day = as_of or default_as_of(history)
+    day = as_of or default_as_of(history, program.calendar)
     return Evaluation(day, list(outcomes(program, history, day)), history.accounting)

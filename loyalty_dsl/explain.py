@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from loyalty_dsl.balance import NEVER
-from loyalty_dsl.calendar import Calendar, end_of_day, iso_instant, month_date
+from loyalty_dsl.calendar import Calendar, iso_instant, month_date
 from loyalty_dsl.check import PERIODS
 from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.evaluate import MemberRun, Outcome, Status
@@ -104,7 +104,7 @@ def ledger_and_reasons(
     program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], MemberRun]:
     """The ledger, every event the rules looked at without rewarding it (in time order), and the state."""
-    instant = program.status_instant(end_of_day(as_of))
+    instant = program.status_instant(program.calendar.end_of_day(as_of))
     probe = state_at(program, member, events, as_of, instant)
     window = probe.window(instant)
     entries: list[dict[str, Any]] = []
@@ -299,7 +299,7 @@ def _timeline_instants(
     if first is None:
         return []
     cal = program.calendar
-    end = end_of_day(as_of)
+    end = cal.end_of_day(as_of)
     if program.window_months is None:
         return sorted({e.at for e in events if e.at < end})
     return cal.recalculations(first, end)
