@@ -22,6 +22,7 @@ from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.evaluate import MemberRun, Outcome, Status
 from loyalty_dsl.events import Event
 from loyalty_dsl.rules import RuleState, Unit
+from loyalty_dsl.standing import retained_standing
 
 _PERIOD_WORD = {
     "day": "daily",
@@ -330,8 +331,10 @@ def _standing(run: MemberRun, probe: MemberRun, status: Status, window: range | 
         return standing
     leaving = sum(st.month_kept.get(window.start, 0) for st in probe.states)
     next_day = dt.date.fromordinal(cal.day(cal.month_start(window.stop + 1))) if window.stop // 12 < 9999 else None
+    if run.program.retention is not None:  # the tier in force may outlast the points: see standing.py
+        standing = retained_standing(run, status)
     standing["next_recalculation"] = next_day.isoformat() if next_day else None
     standing["points_leaving_window"] = leaving
-    if status.tier is not None:
+    if run.program.retention is None and status.tier is not None:
         standing["points_to_keep_tier"] = max(0, status.tier.threshold - (status.points - leaving))
     return standing

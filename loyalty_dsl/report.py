@@ -69,10 +69,10 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
             _row(timeline, t["at"][:10], str(t["points"]), t["tier"] or "-")
         parts.append(timeline)
     s = ex["standing"]
-    lines = []
+    lines = _retained(ex["tier"], s) if "kept_until" in s else []
     if s.get("next_tier"):
         lines.append(f"{s['points_to_next_tier']} more points reach {s['next_tier']}.")
-    if s.get("next_recalculation") and ex["tier"]:
+    if s.get("next_recalculation") and ex["tier"] and "kept_until" not in s:
         lines.append(
             f"At the recalculation of {s['next_recalculation']}, {s['points_leaving_window']} points leave the "
             f"window: {s['points_to_keep_tier']} new points keep {ex['tier']}."
@@ -101,6 +101,29 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
             _row(decisions, d["at"][:16].replace("T", " "), d["benefit"], "yes" if d["granted"] else "no", d["reason"])
         parts.append(decisions)
     return parts
+
+
+def _retained(tier: str | None, s: dict[str, Any]) -> list[str]:
+    """The standing where tiers outlive their points: the tier in force, until when, what keeps it."""
+    lines = []
+    if tier is not None:
+        by_points = s["tier_by_points"] or "no tier"
+        given = f" (the points give {by_points})" if by_points != tier else ""
+        if not s["kept_until"]:
+            kept = "holds without new points"
+        elif s["points_to_keep_tier"] is None:  # the points already earned lift it at the next change
+            kept = f"is in force until {s['kept_until']}"
+        else:
+            kept = f"is kept until {s['kept_until']}"
+        lines.append(f"{tier} {kept}{given}.")
+    if s["points_to_keep_tier"] is not None:
+        first, last = s["keep_window"]
+        months = first if first == last else f"{first} to {last}"
+        lines.append(f"{s['points_to_keep_tier']} new points earned in {months} keep {tier} after that.")
+    if s["without_new_points"]:
+        steps = ", ".join(f"{c['tier'] or 'no tier'} from {c['from']}" for c in s["without_new_points"])
+        lines.append(f"Without new points: {steps}.")
+    return lines
 
 
 def diff_tables(d: dict[str, Any], tiers_a: list[str], tiers_b: list[str], names: tuple[str, str]) -> list[Any]:
