@@ -128,6 +128,15 @@ class Calendar:
         local = dt.datetime.combine(dt.date.fromordinal(day), dt.time(0), tzinfo=self._tz)
         return instant_of(local)
 
+    def iso(self, instant: int) -> str:
+        """An instant in ISO-8601 as people of the program read it: local time with its offset.
+
+        UTC programs (and instants at the edges of the calendar) keep the UTC form, `...Z`.
+        """
+        if self._utc or not FIRST_INSTANT + US_PER_DAY <= instant < _LAST_INSTANT:
+            return iso_instant(instant)
+        return datetime_of(instant).astimezone(self._tz).isoformat()
+
     def end_of_day(self, day: dt.date) -> int:
         """The instant a local day ends (the next local day's first instant): what `--as-of D` means."""
         return self.day_start(day.toordinal() + 1)

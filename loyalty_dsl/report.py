@@ -32,7 +32,7 @@ def _row(table: Table, *values: Any) -> None:
 def _table(title: str, *columns: str) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold", header_style="bold", box=box.SIMPLE_HEAD)
     for c in columns:
-        numeric = c in ("points", "seen", "rewarded", "capped", "unmet", "repeat", "outside")
+        numeric = c in ("points", "spent", "seen", "rewarded", "capped", "unmet", "repeat", "outside")
         table.add_column(c, justify="right" if numeric else "left", overflow="fold", no_wrap=numeric)
     return table
 
@@ -45,6 +45,8 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
     tier = ex["tier"] or "no tier"
     head = f"{ex['member']}: {ex['points']} points, {tier}, as of {ex['as_of']}"
     parts: list[Any] = [head]
+    if ex.get("timezone", "UTC") not in ("UTC", "Etc/UTC"):  # the days and times below are local ones
+        parts.append(f"Times are local to {ex['timezone']}.")
     ledger = _table("Ledger", "rule", "points", "event", "note")
     for e in ex["ledger"]:
         where = _where(e["event"]) if "event" in e else ""
@@ -90,6 +92,11 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
                 (lot["expires"] or "never")[:10],
             )
         parts.append(lots)
+    if ex.get("redemptions"):
+        spent = _table("Redemptions", "at", "points", "spent", "event")
+        for r in ex["redemptions"]:
+            _row(spent, r["at"][:16].replace("T", " "), str(r["points"]), str(r["spent"]), f"{r['file']}:{r['line']}")
+        parts.append(spent)
     if ex["grants"]:
         grants = _table("Grants", "on", "benefit", "reason")
         for g in ex["grants"]:
