@@ -111,3 +111,13 @@ def test_decisions_are_shown_at_their_local_time(tmp_path):
     assert "2026-11-30 21:00   refund" in table  # 02:00Z on 1 December is 21:00 EST on 30 November
     data = orjson.loads(runner.invoke(main, [*args, "--format", "json"]).stdout)
     assert data["decisions"][0]["at"] == "2026-11-30T21:00:00-05:00"
+
+
+def test_the_ledger_of_a_run_writes_the_same_local_instants(tmp_path):
+    ledger, out = tmp_path / "ledger.jsonl", tmp_path / "out.jsonl"
+    args = ["run", str(_zoned(tmp_path)), HISTORY, "--as-of", "2026-07-31", "--ledger", str(ledger), "-o", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.stderr
+    first = orjson.loads(ledger.read_bytes().splitlines()[0])
+    # o1 at 2025-01-10T10:00Z: 05:00 EST, the same instant, beside its local day.
+    assert (first["event_at"], first["day"]) == ("2025-01-10T05:00:00-05:00", "2025-01-10")
