@@ -58,7 +58,7 @@ def evaluate(
     """
     fast = choose_plan(program, evaluator)
     history = read_records(events, program)
-    day = as_of or default_as_of(history)
+    day = as_of or default_as_of(history, program.calendar)
     if fast is None or day is None:
         return Evaluation(day, list(outcomes(program, history, day)), history.accounting)
     ran = columnar_outcomes(fast, events_table(history, program), history.member_ids(), day)

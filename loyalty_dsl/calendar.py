@@ -31,11 +31,6 @@ def datetime_of(instant: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(microseconds=instant)
 
 
-def end_of_day(day: dt.date) -> int:
-    """The instant a day ends in UTC (the next day's 00:00): what `--as-of D` means."""
-    return (day.toordinal() + 1 - _EPOCH_ORDINAL) * US_PER_DAY
-
-
 def iso_instant(instant: int) -> str:
     if instant >= END_INSTANT:  # the end of 9999-12-31: written through the 400-year cycle
         earlier = iso_instant(instant - _CYCLE_DAYS * US_PER_DAY)
@@ -132,6 +127,23 @@ class Calendar:
             return self.day_start(day - _CYCLE_DAYS) + _CYCLE_DAYS * US_PER_DAY
         local = dt.datetime.combine(dt.date.fromordinal(day), dt.time(0), tzinfo=self._tz)
         return instant_of(local)
+
+    def iso(self, instant: int) -> str:
+        """An instant in ISO-8601 as people of the program read it: local time with its offset.
+
+        UTC programs (and instants at the edges of the calendar) keep the UTC form, `...Z`.
+        """
+        if self._utc or not FIRST_INSTANT + US_PER_DAY <= instant < _LAST_INSTANT:
+            return iso_instant(instant)
+        return datetime_of(instant).astimezone(self._tz).isoformat()
+
+    def end_of_day(self, day: dt.date) -> int:
+        """The instant a local day ends (the next local day's first instant): what `--as-of D` means."""
+        return self.day_start(day.toordinal() + 1)
+
+    def date_of(self, instant: int) -> dt.date:
+        """The local day of an instant, as a date (the last date there is, for an instant past it)."""
+        return dt.date.fromordinal(min(self.day(instant), _MAX_DAY))
 
     def _month_start(self, month: int) -> int:
         return self.day_start(month_ordinal(month))

@@ -450,7 +450,7 @@ def explain(program: str, history: tuple[str, ...], member: str, as_of: dt.datet
     if member not in hist.members:
         hint = did_you_mean(member, hist.members)
         _fail(f"no member {member!r} in the history" + (f"; {hint}" if hint else ""))
-    day = (as_of.date() if as_of else None) or default_as_of(hist)
+    day = (as_of.date() if as_of else None) or default_as_of(hist, compiled.calendar)
     assert day is not None
     data = explain_member(compiled, member, hist.members[member], day).to_json()
     if fmt == "json":
@@ -485,7 +485,7 @@ def diff(
     ha, hb = _read(history, a), _read(history, b)
     click.echo(f"loyalty: A {ha.accounting.line()}", err=True)
     click.echo(f"loyalty: B {hb.accounting.line()}", err=True)
-    day = (as_of.date() if as_of else None) or default_as_of(ha) or default_as_of(hb)
+    day = (as_of.date() if as_of else None) or default_as_of(ha, a.calendar) or default_as_of(hb, b.calendar)
     if day is None:
         _fail("the history has no accepted event: nothing to compare")
     report = DiffReport(day)
@@ -553,7 +553,7 @@ def test_cmd(paths: tuple[str, ...], coverage_of: tuple[str, ...], as_of: dt.dat
         click.echo(f"{tests_path}: {passed} of {len(results)} examples pass")
         if coverage_of:
             hist = _read(coverage_of, compiled)
-            day = (as_of.date() if as_of else None) or default_as_of(hist)
+            day = (as_of.date() if as_of else None) or default_as_of(hist, compiled.calendar)
             if day is None:
                 _fail(f"{', '.join(coverage_of)}: no accepted event to measure coverage on")
             click.echo(console_text([coverage_table(str(program_path), coverage(compiled, hist, day))]))

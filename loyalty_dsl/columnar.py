@@ -23,7 +23,6 @@ import pyarrow.compute as pc
 
 from loyalty_dsl import parallel
 from loyalty_dsl.bulk_read import COLUMN_TYPES, read_bulk
-from loyalty_dsl.calendar import datetime_of, end_of_day
 from loyalty_dsl.columnar_plan import AT, Plan
 from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.evaluate import Outcome, Status, decisions, grant_verdicts, granted
@@ -104,7 +103,7 @@ def prepare(
     import duckdb  # a fast path's engine: imported only when it runs
 
     program = plan.program
-    end = end_of_day(as_of)
+    end = program.calendar.end_of_day(as_of)  # UTC here: the columnar path takes no other zone
     last = program.status_instant(end)
     # DuckDB spills to disk past its memory limit: into a folder of our own, not the working one.
     threads_set = {"threads": threads} if threads else {}
@@ -241,7 +240,7 @@ def run_columnar(
         progress.read(accounting.read)
         progress.members(len(members))
         progress.phase("computing points")
-    day = as_of or (datetime_of(latest).date() if latest is not None else None)
+    day = as_of or (program.calendar.date_of(latest) if latest is not None else None)
     if day is None:
         return accounting, iter(())
     prepared = prepare(plan, events, members, day, threads=jobs)

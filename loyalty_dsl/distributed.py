@@ -19,7 +19,6 @@ from typing import Any
 
 import attrs
 
-from loyalty_dsl.calendar import datetime_of
 from loyalty_dsl.compile import CompiledProgram, compile_text
 from loyalty_dsl.history import Accounting, History, read_history
 from loyalty_dsl.run import Result, results
@@ -81,7 +80,7 @@ def run_on_cluster(
     summaries = client.gather([client.submit(_summary, h) for h in histories])
     accounting = Accounting.merged(acc for acc, _ in summaries)
     latest = max((t for _, t in summaries if t is not None), default=None)
-    day = as_of or (datetime_of(latest).date() if latest is not None else None)
+    day = as_of or (_program(program_text, program_file).calendar.date_of(latest) if latest is not None else None)
     if day is None:
         return accounting, iter(())
     evaluated = [client.submit(_evaluate_partition, program_text, program_file, h, day, ledger) for h in histories]

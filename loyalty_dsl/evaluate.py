@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from loyalty_dsl.balance import Balance, member_balance
-from loyalty_dsl.calendar import Calendar, end_of_day, iso_instant
+from loyalty_dsl.calendar import Calendar, iso_instant
 from loyalty_dsl.compile import CompiledGrant, CompiledMultiplier, CompiledProgram, Tier
 from loyalty_dsl.conditions import Facts, render_value
 from loyalty_dsl.events import Event
@@ -131,7 +131,7 @@ class MemberRun:
         self.member = member
         self.cal: Calendar = program.calendar
         self.as_of = as_of
-        self.end = end_of_day(as_of)  # "--as-of D": D+1 00:00 UTC, whatever the program's time zone
+        self.end = self.cal.end_of_day(as_of)  # "--as-of D": the start of local day D+1 (DOMAIN.md §2)
         # Only what happened before the evaluation instant counts.
         self.events = [e for e in events if e.at < self.end]
         self.facts: Facts = {fact: {} for facts in program.facts_by_type.values() for fact, _ in facts}

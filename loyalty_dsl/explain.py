@@ -16,12 +16,13 @@ from typing import Any
 import attrs
 
 from loyalty_dsl.balance import NEVER
-from loyalty_dsl.calendar import Calendar, end_of_day, iso_instant, month_date
+from loyalty_dsl.calendar import Calendar, instant_of, month_date
 from loyalty_dsl.check import PERIODS
 from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.evaluate import MemberRun, Outcome, Status
 from loyalty_dsl.events import Event
 from loyalty_dsl.rules import RuleState, Unit
+from loyalty_dsl.standing import retained_standing
 
 _PERIOD_WORD = {
     "day": "daily",
@@ -33,8 +34,8 @@ _PERIOD_WORD = {
 }
 
 
-def event_json(e: Event) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": e.type, "at": iso_instant(e.at), "file": e.file, "line": e.line}
+def event_json(e: Event, cal: Calendar) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": e.type, "at": cal.iso(e.at), "file": e.file, "line": e.line}
     if e.id is not None:
         out["id"] = e.id
     fields = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in e.fields.items()}
@@ -51,10 +52,12 @@ class Explanation:
     timeline: list[dict[str, Any]]
     standing: dict[str, Any]
     grants: list[dict[str, Any]]
+    calendar: Calendar = attrs.field(factory=Calendar)  # instants are written in its time zone
 
     def to_json(self) -> dict[str, Any]:
         o = self.outcome.to_json()
         balance = self.outcome.balance
+        cal = self.calendar
         lots = (
             {}
             if balance is None
@@ -63,19 +66,20 @@ class Explanation:
                 "lots": [
                     {
                         "rule": lot.rule,
-                        "earned": iso_instant(lot.earned),
+                        "earned": cal.iso(lot.earned),
                         "points": lot.points,
                         "left": lot.left,
-                        "expires": iso_instant(lot.expires) if lot.expires != NEVER else None,
+                        "expires": cal.iso(lot.expires) if lot.expires != NEVER else None,
                     }
                     for lot in balance.lots
                 ],
-                "redemptions": o["redemptions"],
+                "redemptions": [_local(r, cal) for r in o["redemptions"]],
             }
         )
         return lots | {
             "member": o["member"],
             "as_of": o["as_of"],
+            "timezone": cal.name,
             "points": o["points"],
             "tier": o["tier"],
             "benefits": o["benefits"],
@@ -84,8 +88,13 @@ class Explanation:
             "timeline": self.timeline,
             "standing": self.standing,
             "grants": self.grants,
-            "decisions": o["decisions"],
+            "decisions": [_local(d, cal) for d in o["decisions"]],
         }
+
+
+def _local(item: dict[str, Any], cal: Calendar) -> dict[str, Any]:
+    """An outcome's item with its instant (`at`, written in UTC) in the program's time zone."""
+    return item | {"at": cal.iso(instant_of(dt.datetime.fromisoformat(item["at"])))}
 
 
 def state_at(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date, instant: int) -> MemberRun:
@@ -102,7 +111,7 @@ def ledger_and_reasons(
     program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], MemberRun]:
     """The ledger, every event the rules looked at without rewarding it (in time order), and the state."""
-    instant = program.status_instant(end_of_day(as_of))
+    instant = program.status_instant(program.calendar.end_of_day(as_of))
     probe = state_at(program, member, events, as_of, instant)
     window = probe.window(instant)
     entries: list[dict[str, Any]] = []
@@ -142,6 +151,7 @@ def explain_member(program: CompiledProgram, member: str, events: Sequence[Event
         timeline=_timeline(run),
         standing=_standing(run, probe, outcome.status, window, program.calendar),
         grants=grants,
+        calendar=program.calendar,
     )
 
 
@@ -159,7 +169,7 @@ def _rule_ledger(
     entries: list[dict[str, Any]] = []
 
     def refuse(event: Event, reason: str, kind: str) -> None:
-        entry = {"rule": rule.name, "line": rule.line, "reason": reason, "kind": kind, "event": event_json(event)}
+        entry = {"rule": rule.name, "line": rule.line, "reason": reason, "kind": kind, "event": event_json(event, cal)}
         not_rewarded.append((event.at, event.seq, entry))
 
     for unit in sorted(st.units.values(), key=lambda u: min((c.event.at, c.event.seq) for c in u.candidates)):
@@ -168,7 +178,7 @@ def _rule_ledger(
             if not cand.passing:
                 refuse(event, _condition_failed(st, event, probe, instant), "condition")
             elif rule.vesting and event.at + rule.vesting > instant:
-                refuse(event, f"pending until {iso_instant(event.at + rule.vesting)} (vesting)", "pending")
+                refuse(event, f"pending until {cal.iso(event.at + rule.vesting)} (vesting)", "pending")
             elif (
                 event is not unit.first and rule.threshold and (unit.first is None or (event.at, event.seq) < unit.time)
             ):
@@ -208,7 +218,7 @@ def _entry(st: RuleState, unit: Unit, event: Event) -> dict[str, Any]:
         "earned": unit.value,
         "day": dt.date.fromordinal(cal.day(event.at)).isoformat(),
         "month": _month(unit.month),
-        "event": event_json(event),
+        "event": event_json(event, cal),
     }
     if unit.cut_by is not None:
         entry["note"] = f"{_cap_words(st, unit.cut_by)}: {unit.kept} of {unit.value} kept"
@@ -230,7 +240,7 @@ def _condition_failed(st: RuleState, event: Event, probe: MemberRun, instant: in
     for fact, field in st.rule.fact_refs:
         witness = probe.witnesses.get((fact, event.fields.get(field)))
         if witness is not None and witness.at < instant and f" {fact}" in words:  # the fact is the reason
-            words += f" ({witness.type} at {iso_instant(witness.at)}, {witness.file}:{witness.line})"
+            words += f" ({witness.type} at {st.cal.iso(witness.at)}, {witness.file}:{witness.line})"
     return words
 
 
@@ -243,7 +253,7 @@ def _toward_threshold(st: RuleState, unit: Unit) -> str:
     if first is None:
         return f"counts toward {shown} {what} per {_key_words(st.rule.per)}, not reached"
     return (
-        f"counted toward {shown} {what}, reached by {first.type} at {iso_instant(first.at)} ({first.file}:{first.line})"
+        f"counted toward {shown} {what}, reached by {first.type} at {st.cal.iso(first.at)} ({first.file}:{first.line})"
     )
 
 
@@ -253,7 +263,7 @@ def _already_counted(st: RuleState, unit: Unit, cal: Calendar) -> str:
     keys = ", ".join(_key_value(k, v, cal, first) for k, v in zip(st.rule.per, unit.key, strict=True))
     return (
         f"already counted once per {_key_words(st.rule.per)} ({keys}): "
-        f"{first.type} at {iso_instant(first.at)} ({first.file}:{first.line}) earned it"
+        f"{first.type} at {cal.iso(first.at)} ({first.file}:{first.line}) earned it"
     )
 
 
@@ -297,7 +307,7 @@ def _timeline_instants(
     if first is None:
         return []
     cal = program.calendar
-    end = end_of_day(as_of)
+    end = cal.end_of_day(as_of)
     if program.window_months is None:
         return sorted({e.at for e in events if e.at < end})
     return cal.recalculations(first, end)
@@ -312,7 +322,7 @@ def _timeline(run: MemberRun) -> list[dict[str, Any]]:
         tier = status.tier.name if status.tier else None
         if continuous and out and out[-1]["tier"] == tier:
             continue  # a continuous program lists changes of level only
-        out.append({"at": iso_instant(instant), "points": status.points, "tier": tier})
+        out.append({"at": run.cal.iso(instant), "points": status.points, "tier": tier})
     return out
 
 
@@ -328,8 +338,10 @@ def _standing(run: MemberRun, probe: MemberRun, status: Status, window: range | 
         return standing
     leaving = sum(st.month_kept.get(window.start, 0) for st in probe.states)
     next_day = dt.date.fromordinal(cal.day(cal.month_start(window.stop + 1))) if window.stop // 12 < 9999 else None
+    if run.program.retention is not None:  # the tier in force may outlast the points: see standing.py
+        standing = retained_standing(run, status)
     standing["next_recalculation"] = next_day.isoformat() if next_day else None
     standing["points_leaving_window"] = leaving
-    if status.tier is not None:
+    if run.program.retention is None and status.tier is not None:
         standing["points_to_keep_tier"] = max(0, status.tier.threshold - (status.points - leaving))
     return standing

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
-from loyalty_dsl.calendar import datetime_of
 from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.history import Accounting, HistoryError, read_history
 from loyalty_dsl.progress import Progress
@@ -64,7 +63,7 @@ def run_partitioned(
         raise
     accounting = Accounting.merged(acc for acc, _, _ in summaries)
     latest = max((t for _, t, _ in summaries if t is not None), default=None)
-    day = as_of or (datetime_of(latest).date() if latest is not None else None)
+    day = as_of or (program.calendar.date_of(latest) if latest is not None else None)
     if progress is not None:
         progress.members(sum(members for _, _, members in summaries))
     for _, conn in workers:

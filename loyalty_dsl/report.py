@@ -32,7 +32,7 @@ def _row(table: Table, *values: Any) -> None:
 def _table(title: str, *columns: str) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold", header_style="bold", box=box.SIMPLE_HEAD)
     for c in columns:
-        numeric = c in ("points", "seen", "rewarded", "capped", "unmet", "repeat", "outside")
+        numeric = c in ("points", "spent", "seen", "rewarded", "capped", "unmet", "repeat", "outside")
         table.add_column(c, justify="right" if numeric else "left", overflow="fold", no_wrap=numeric)
     return table
 
@@ -45,6 +45,8 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
     tier = ex["tier"] or "no tier"
     head = f"{ex['member']}: {ex['points']} points, {tier}, as of {ex['as_of']}"
     parts: list[Any] = [head]
+    if ex.get("timezone", "UTC") not in ("UTC", "Etc/UTC"):  # the days and times below are local ones
+        parts.append(f"Times are local to {ex['timezone']}.")
     ledger = _table("Ledger", "rule", "points", "event", "note")
     for e in ex["ledger"]:
         where = _where(e["event"]) if "event" in e else ""
@@ -69,10 +71,10 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
             _row(timeline, t["at"][:10], str(t["points"]), t["tier"] or "-")
         parts.append(timeline)
     s = ex["standing"]
-    lines = []
+    lines = _retained(ex["tier"], s) if "kept_until" in s else []
     if s.get("next_tier"):
         lines.append(f"{s['points_to_next_tier']} more points reach {s['next_tier']}.")
-    if s.get("next_recalculation") and ex["tier"]:
+    if s.get("next_recalculation") and ex["tier"] and "kept_until" not in s:
         lines.append(
             f"At the recalculation of {s['next_recalculation']}, {s['points_leaving_window']} points leave the "
             f"window: {s['points_to_keep_tier']} new points keep {ex['tier']}."
@@ -90,6 +92,11 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
                 (lot["expires"] or "never")[:10],
             )
         parts.append(lots)
+    if ex.get("redemptions"):
+        spent = _table("Redemptions", "at", "points", "spent", "event")
+        for r in ex["redemptions"]:
+            _row(spent, r["at"][:16].replace("T", " "), str(r["points"]), str(r["spent"]), f"{r['file']}:{r['line']}")
+        parts.append(spent)
     if ex["grants"]:
         grants = _table("Grants", "on", "benefit", "reason")
         for g in ex["grants"]:
@@ -101,6 +108,29 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
             _row(decisions, d["at"][:16].replace("T", " "), d["benefit"], "yes" if d["granted"] else "no", d["reason"])
         parts.append(decisions)
     return parts
+
+
+def _retained(tier: str | None, s: dict[str, Any]) -> list[str]:
+    """The standing where tiers outlive their points: the tier in force, until when, what keeps it."""
+    lines = []
+    if tier is not None:
+        by_points = s["tier_by_points"] or "no tier"
+        given = f" (the points give {by_points})" if by_points != tier else ""
+        if not s["kept_until"]:
+            kept = "holds without new points"
+        elif s["points_to_keep_tier"] is None:  # the points already earned lift it at the next change
+            kept = f"is in force until {s['kept_until']}"
+        else:
+            kept = f"is kept until {s['kept_until']}"
+        lines.append(f"{tier} {kept}{given}.")
+    if s["points_to_keep_tier"] is not None:
+        first, last = s["keep_window"]
+        months = first if first == last else f"{first} to {last}"
+        lines.append(f"{s['points_to_keep_tier']} new points earned in {months} keep {tier} after that.")
+    if s["without_new_points"]:
+        steps = ", ".join(f"{c['tier'] or 'no tier'} from {c['from']}" for c in s["without_new_points"])
+        lines.append(f"Without new points: {steps}.")
+    return lines
 
 
 def diff_tables(d: dict[str, Any], tiers_a: list[str], tiers_b: list[str], names: tuple[str, str]) -> list[Any]:

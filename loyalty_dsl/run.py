@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from loyalty_dsl.calendar import datetime_of
+from loyalty_dsl.calendar import Calendar
 from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.evaluate import Outcome, evaluate_member
 from loyalty_dsl.explain import member_ledger
@@ -17,9 +17,9 @@ Result = tuple[dict[str, Any], list[dict[str, Any]] | None]  # an outcome as JSO
 _CHUNK = 512  # members between two progress reports
 
 
-def default_as_of(history: History) -> dt.date | None:
-    """The UTC day of the latest event that was neither rejected nor a repeat."""
-    return datetime_of(history.latest).date() if history.latest is not None else None
+def default_as_of(history: History, calendar: Calendar) -> dt.date | None:
+    """The local day (in the program's zone) of the latest event that was neither rejected nor a repeat."""
+    return calendar.date_of(history.latest) if history.latest is not None else None
 
 
 def default_jobs() -> int:
@@ -28,7 +28,7 @@ def default_jobs() -> int:
 
 def outcomes(program: CompiledProgram, history: History, as_of: dt.date | None) -> Iterator[Outcome]:
     """One outcome per member with an accepted event, ordered by member id."""
-    day = as_of or default_as_of(history)
+    day = as_of or default_as_of(history, program.calendar)
     if day is None:
         return
     for member in history.member_ids():
@@ -47,7 +47,7 @@ def results(
     One process; `parallel.run_partitioned` and `distributed.run_on_cluster` split
     the members and call this on each part.
     """
-    day = as_of or default_as_of(history)
+    day = as_of or default_as_of(history, program.calendar)
     for i, outcome in enumerate(outcomes(program, history, day), start=1):
         assert day is not None  # outcomes() yields only when there is a day
         entries = member_ledger(program, outcome.member, history.members[outcome.member], day) if ledger else None

@@ -56,7 +56,7 @@ def _columnar_or_skip(program: CompiledProgram):
 
 def _both(program: CompiledProgram, history: History, day: dt.date | None) -> tuple[list, list]:
     fast = _columnar_or_skip(program)
-    day = day or default_as_of(history)
+    day = day or default_as_of(history, program.calendar)
     assert day is not None
     want = [o.to_json() for o in reference_outcomes(program, history, day)]
     got = [o.to_json() for o in columnar_outcomes(fast, events_table(history, program), history.member_ids(), day)]

@@ -41,7 +41,7 @@ def compiled() -> dict[str, CompiledProgram]:
 
 def both_ways(program: CompiledProgram, events: list[dict], day: dt.date | None) -> tuple[list, list]:
     history = read_records(events, program)
-    day = day or default_as_of(history)
+    day = day or default_as_of(history, program.calendar)
     assert day is not None
     want = [o.to_json() for o in reference_outcomes(program, history, day)]
     got = [o.to_json() for o in outcomes(plan(program), events_table(history, program), history.member_ids(), day)]

@@ -169,7 +169,8 @@ def test_default_as_of_is_the_day_of_the_latest_accepted_event(programs):
         {"member": "m", "type": "visit", "at": "2026-01-05T23:30:00-05:00"},  # 2026-01-06 UTC
         {"member": "m", "type": "bonus", "at": "2027-01-01"},
     ]  # rejected: no points
-    assert default_as_of(history_of(programs["four_tier"], lines)) == dt.date(2026, 1, 6)
+    program = programs["four_tier"]
+    assert default_as_of(history_of(program, lines), program.calendar) == dt.date(2026, 1, 6)
 
 
 def test_csv_cells_are_read_by_the_program_types(programs, tmp_path):

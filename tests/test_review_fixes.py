@@ -56,13 +56,18 @@ def test_iso_8601_instants_as_exports_write_them(programs, at, utc):
     assert iso_instant(event.at) == utc
 
 
-def test_as_of_is_the_end_of_the_day_in_utc_whatever_the_time_zone():
+def test_as_of_is_the_local_day_of_the_program():
+    # DOMAIN.md section 2 (reworded): the as-of day is the program's local day. 11:00Z is
+    # 01:00 on 2 January in Kiritimati (UTC+14): the default day is the 2nd, and the 1st
+    # ends at 10:00Z, before the event.
     program = compile_text(
         'timezone "Pacific/Kiritimati"\nevent e\nwindow lifetime, continuous\n'
         "tier T from 1 point:\nrule r: on e earn 1\n"
     )
     (o,) = run_json(program, [{"member": "m", "type": "e", "at": "2026-01-01T11:00:00Z"}])
-    assert (o["as_of"], o["points"]) == ("2026-01-01", 1)
+    assert (o["as_of"], o["points"]) == ("2026-01-02", 1)
+    (o,) = run_json(program, [{"member": "m", "type": "e", "at": "2026-01-01T11:00:00Z"}], "2026-01-01")
+    assert (o["as_of"], o["points"]) == ("2026-01-01", 0)
 
 
 DATES = """window lifetime, continuous
