@@ -29,6 +29,7 @@ from loyalty_dsl.history import Accounting, History, HistoryError, expand_paths,
 from loyalty_dsl.ledger_out import LedgerWriter, ledger_format
 from loyalty_dsl.lint import lint as lint_program
 from loyalty_dsl.output import FORMATS, atomic_file, json_bytes, write_json, write_outcomes
+from loyalty_dsl.outputs_safe import OutputRefused, history_files, refuse_clashes
 from loyalty_dsl.parse import parse, parse_file
 from loyalty_dsl.progress import progress
 from loyalty_dsl.report import console_text, coverage_table, diff_tables, explanation_tables
@@ -134,10 +135,14 @@ def main() -> None:
 )
 @click.option(
     "--summary",
-    type=click.Path(dir_okay=False),
-    help="Write the run's accounting (counts, rejected lines, repeats) as JSON here.",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the run's accounting (counts, rejected lines, repeats) as JSON here (- for standard output).",
 )
-@click.option("--strict", is_flag=True, help="Treat any rejected line as an error: exit 1 and write no outcomes.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat any rejected line as an error: exit 1 and write nothing (no outcomes, ledger or summary).",
+)
 @click.option(
     "--ledger",
     "ledger",
@@ -211,6 +216,10 @@ def run(
     rejected with file, line and reason and the rest is evaluated; a count of
     what became of every line is printed on standard error.
     """
+    _refuse_clashes(
+        {"the program": [program], "the history file": history_files(history), "the rates file": [rates]},
+        {"--output": output, "--summary": summary, "--ledger": ledger},
+    )
     compiled = _load(program)
     if rates:
         compiled = attrs.evolve(compiled, rates={**compiled.rates, **_rates(rates, compiled)})
@@ -253,12 +262,12 @@ def run(
             acc = hist.accounting
             shown.members(len(hist.members))
             evaluated = results(compiled, hist, day, ledger is not None, shown.evaluated)
-        if summary:
-            write_json(summary, acc.to_json())
         _report(acc.rejections)
         if strict and acc.rejected:
             click.echo(f"loyalty: {acc.line()}", err=True)
-            _fail(f"--strict: {acc.rejected} line(s) rejected; no outcomes written", EXIT_REJECTED)
+            _fail(f"--strict: {acc.rejected} line(s) rejected; nothing written", EXIT_REJECTED)
+        if summary:
+            write_json(summary, acc.to_json())
         writer = None
         if ledger and ledger_fmt:
             writer = LedgerWriter(context.enter_context(atomic_file(ledger)), ledger_fmt)
@@ -373,6 +382,14 @@ def _write(results: Iterable[dict[str, Any]], fmt: str, output: str) -> None:
             write_outcomes(results, fmt, handle)
 
 
+def _refuse_clashes(inputs: dict[str, Any], outputs: dict[str, str | None]) -> None:
+    """Before anything is read: no output may be an input, another output or a closed standard output."""
+    try:
+        refuse_clashes(inputs, outputs)
+    except OutputRefused as err:
+        _fail(str(err))
+
+
 def _report(rejections: list[dict[str, Any]]) -> None:
     for r in rejections[:_SHOWN_REJECTIONS]:
         click.echo(f"{r['file']}:{r['line']}: rejected: {r['reason']}", err=True)
@@ -451,6 +468,7 @@ def explain(program: str, history: tuple[str, ...], member: str, as_of: dt.datet
     points needed for the next tier or to keep this one, and every grant and
     decision with its reason.
     """
+    _refuse_clashes({}, {"the explanation": "-"})
     compiled = _load(program)
     hist = _read(history, compiled)
     if member not in hist.members:
@@ -487,6 +505,10 @@ def diff(
     """
     if "-" in history:
         _fail("diff reads the history twice, so it cannot read standard input; give files")
+    _refuse_clashes(
+        {"program A": [program_a], "program B": [program_b], "the history file": history_files(history)},
+        {"--output": output, "the comparison": "-"},
+    )
     a, b = _load(program_a), _load(program_b)
     ha, hb = _read(history, a), _read(history, b)
     click.echo(f"loyalty: A {ha.accounting.line()}", err=True)

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -136,5 +137,11 @@ def _write_table(outcomes: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
 
 
 def write_json(path: str | Path, value: Any) -> None:
+    """Indented JSON to a file, whole or not at all; `-` is standard output."""
+    data = json_bytes(value, orjson.OPT_INDENT_2) + b"\n"
+    if str(path) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
     with atomic_file(path) as handle:
-        handle.write(json_bytes(value, orjson.OPT_INDENT_2) + b"\n")
+        handle.write(data)

@@ -1,0 +1,210 @@
+"""What `loyalty run` writes: never over its inputs, with the files' modes and links kept,
+CSV with every field and no formula, a table no member id can forge rows in."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from loyalty_dsl.cli import main
+from loyalty_dsl.outputs_safe import OutputRefused, refuse_clashes
+
+ROOT = Path(__file__).resolve().parent.parent
+FOUR = ROOT / "programs" / "four_tier.loy"
+SPENDABLE = ROOT / "examples" / "programs" / "spendable_points.loy"
+EXAMPLES = ROOT / "examples" / "programs"
+LINES = [
+    {"member": "b", "type": "bonus", "at": "2026-01-10", "points": 900, "id": "1"},
+    {"member": "a", "type": "visit", "at": "2026-02-01", "id": "2"},
+]
+
+
+def jsonl(lines: list[dict]) -> bytes:
+    return b"".join(orjson.dumps(x) + b"\n" for x in lines)
+
+
+def invoke(*args: object, input: bytes | None = None, columns: int = 80):
+    return CliRunner().invoke(
+        main, [str(a) for a in args], input=input, env={"COLUMNS": str(columns)}, catch_exceptions=False
+    )
+
+
+@pytest.fixture
+def files(tmp_path) -> dict[str, Path]:
+    """A program and a history, copied so that a run that destroyed them would show it."""
+    program = tmp_path / "p.loy"
+    program.write_bytes(FOUR.read_bytes())
+    history = tmp_path / "h.jsonl"
+    history.write_bytes(jsonl(LINES))
+    return {"program": program, "history": history}
+
+
+@contextlib.contextmanager
+def umask(mask: int) -> Iterator[None]:
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+# --- issue 17 item 1: an output naming an input --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "target", "role"),
+    [
+        ("--output", "history", "the history file"),
+        ("--output", "./history", "the history file"),
+        ("--output", "link to history", "the history file"),
+        ("--output", "hard link to history", "the history file"),
+        ("--summary", "program", "the program"),
+        ("--summary", "../dir/program", "the program"),
+        ("--ledger", "link to history", "the history file"),
+    ],
+)
+def test_an_output_naming_an_input_is_refused_before_anything_is_read(
+    files, tmp_path, monkeypatch, option, target, role
+):
+    work = tmp_path / "dir"
+    work.mkdir()
+    for name, path in files.items():  # inputs inside the working folder, named relatively
+        path.rename(work / path.name)
+        files[name] = work / path.name
+    monkeypatch.chdir(work)
+    (work / "link.jsonl").symlink_to("h.jsonl")
+    os.link(work / "h.jsonl", work / "hard.jsonl")
+    spelt = {
+        "history": "h.jsonl",
+        "./history": "./h.jsonl",
+        "link to history": "link.jsonl",
+        "hard link to history": "hard.jsonl",
+        "program": "p.loy",
+        "../dir/program": "../dir/p.loy",
+    }[target]
+    before = {name: path.read_bytes() for name, path in files.items()}
+    result = invoke("run", "p.loy", "h.jsonl", option, spelt)
+    assert result.exit_code == 2
+    assert f"{option} {spelt} is {role}" in result.stderr  # both roles named
+    assert "events:" not in result.stderr  # refused before reading: no counts
+    assert {name: path.read_bytes() for name, path in files.items()} == before
+    assert (work / "link.jsonl").is_symlink()
+
+
+def test_an_output_inside_a_history_folder_is_refused(files, tmp_path):
+    folder = tmp_path / "history"
+    folder.mkdir()
+    files["history"].rename(folder / "part.jsonl")
+    result = invoke("run", files["program"], folder, "-o", folder / "part.jsonl")
+    assert result.exit_code == 2 and "is the history file" in result.stderr
+    assert (folder / "part.jsonl").read_bytes() == jsonl(LINES)
+
+
+def test_a_refused_output_is_refused_even_when_the_program_is_broken(files, tmp_path):
+    """Nothing is read first: the program's problems are not even looked at."""
+    files["program"].write_text("tier T from 0 points: prek\n")
+    result = invoke("run", files["program"], files["history"], "--summary", files["program"])
+    assert result.exit_code == 2
+    assert "is the program" in result.stderr and "E103" not in result.stderr
+    assert files["program"].read_text() == "tier T from 0 points: prek\n"
+
+
+def test_diff_output_naming_a_program_is_refused(files):
+    result = invoke("diff", files["program"], FOUR, files["history"], "-o", files["program"])
+    assert result.exit_code == 2 and "is program A" in result.stderr
+    assert files["program"].read_bytes() == FOUR.read_bytes()
+
+
+def test_the_rates_file_is_an_input_too(tmp_path):
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,rate\nEUR,1.1\n")
+    with pytest.raises(OutputRefused, match=r"--summary \S*rates.csv is the rates file"):
+        refuse_clashes({"the rates file": [str(rates)]}, {"--summary": str(rates)})
+
+
+@pytest.mark.parametrize("spelling", ["same", "./", "dangling symlink"])
+def test_two_outputs_naming_one_file_are_refused(files, tmp_path, monkeypatch, spelling):
+    monkeypatch.chdir(tmp_path)
+    second = {"same": "out.jsonl", "./": "./out.jsonl", "dangling symlink": "link.jsonl"}[spelling]
+    (tmp_path / "link.jsonl").symlink_to("out.jsonl")  # out.jsonl does not exist yet
+    result = invoke("run", files["program"], files["history"], "-o", "out.jsonl", "--summary", second)
+    assert result.exit_code == 2
+    assert f"--output out.jsonl and --summary {second} are the same file" in result.stderr
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_discarding_two_outputs_in_dev_null_is_fine(files):
+    """Guard: a device is not a file a run replaces, so naming it twice is allowed."""
+    result = invoke("run", files["program"], files["history"], "-o", os.devnull, "--summary", os.devnull)
+    assert result.exit_code == 0, result.stderr
+
+
+# --- issue 17 item 20: closed standard output, --strict, --summary - -------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("run {p} {h}", "standard output is closed; give --output a file"),
+        ("explain {p} {h} --member a", "standard output is closed; nowhere to write the explanation"),
+        ("diff {p} {p} {h}", "standard output is closed; nowhere to write the comparison"),
+    ],
+)
+def test_a_closed_standard_output_is_one_line_and_exit_2(files, command, message):
+    args = command.format(p=files["program"], h=files["history"]).split()
+    done = subprocess.run(
+        ["sh", "-c", 'exec "$0" -m loyalty_dsl.cli "$@" >&-', sys.executable, *args],
+        stderr=subprocess.PIPE,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.decode().splitlines() == [f"loyalty: {message}"]
+
+
+def test_a_closed_standard_output_is_fine_when_nothing_goes_there(files, tmp_path):
+    """Guard: with --output a file, a closed standard output is not needed."""
+    out = tmp_path / "out.jsonl"
+    done = subprocess.run(
+        ["sh", "-c", 'exec "$0" -m loyalty_dsl.cli run "$1" "$2" -o "$3" >&-', sys.executable, *files.values(), out],
+        capture_output=False,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0 and out.read_text().count("\n") == 2
+
+
+def test_strict_with_rejections_writes_no_summary(files, tmp_path):
+    files["history"].write_bytes(jsonl(LINES) + b"not json\n")
+    summary, kept = tmp_path / "summary.json", tmp_path / "kept.json"
+    kept.write_text("previous\n")
+    for path in (summary, kept):
+        result = invoke("run", files["program"], files["history"], "--strict", "--summary", path, "-o", tmp_path / "o")
+        assert result.exit_code == 1
+    assert not summary.exists() and kept.read_text() == "previous\n"
+    assert not (tmp_path / "o").exists()
+
+
+def test_summary_dash_is_standard_output(files, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run", files["program"], files["history"], "--summary", "-", "-o", "out.jsonl")
+    assert result.exit_code == 0
+    # Two lines read, both applied (a bonus and a visit the program uses).
+    assert orjson.loads(result.stdout)["events"]["applied"] == 2
+    assert not (tmp_path / "-").exists()
+    both = invoke("run", files["program"], files["history"], "--summary", "-")
+    assert both.exit_code == 2 and "would both write to standard output" in both.stderr
+    assert not (tmp_path / "-").exists()
