@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import json
 import os
+import secrets
 import shutil
+import stat
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -34,18 +36,29 @@ _CSV_COLUMNS = ("member", "as_of", "points", "tier", "benefits", "grants", "deci
 def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
     """A file that appears at `path` only once fully written (temporary file + rename).
 
-    A target that exists and is not a regular file (/dev/null, a named pipe) is
-    written directly: renaming over it would replace the device or the pipe.
+    A symlink is written through: the temporary file is made beside the file it points
+    to, which is replaced, so the link stays a link. An existing file keeps its
+    permissions; a new one gets those the umask gives. A target that exists and is not
+    a regular file (/dev/null, a named pipe) is written directly: renaming over it
+    would replace the device or the pipe.
     """
-    target = Path(path)
-    if target.exists() and not target.is_file():
+    target = Path(os.path.realpath(path))
+    try:
+        existing: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        existing = None
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, str(path)) from None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
         with open(target, mode) as direct:
             yield direct
         return
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as err:  # name the file the user asked for, not the temporary one
-        raise OSError(err.errno, err.strerror, str(target)) from None
+    try:  # name the file the user asked for, not the temporary one
+        fd, tmp = _temporary_beside(target)
+        if existing is not None:
+            os.fchmod(fd, stat.S_IMODE(existing.st_mode))
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, str(path)) from None
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
@@ -56,6 +69,19 @@ def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _temporary_beside(target: Path) -> tuple[int, Path]:
+    """A new file `.NAME.XXXXXXXX.tmp` beside `target`, created with the umask's permissions
+    (tempfile.mkstemp would make it 0600 whatever the umask)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(target))
 
 
 def json_bytes(value: Any, option: int = 0) -> bytes:

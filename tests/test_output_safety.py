@@ -152,6 +152,58 @@ def test_discarding_two_outputs_in_dev_null_is_fine(files):
     assert result.exit_code == 0, result.stderr
 
 
+# --- issue 17 item 13: modes and symlinks of outputs ---------------------------------------
+
+
+def test_new_outputs_get_the_umask_s_mode(files, tmp_path):
+    out, summary, ledger = tmp_path / "out.jsonl", tmp_path / "summary.json", tmp_path / "ledger.jsonl"
+    with umask(0o022):  # 0666 & ~022 = 0644, as `touch` would make them
+        args = ("-o", out, "--summary", summary, "--ledger", ledger)
+        assert invoke("run", files["program"], files["history"], *args).exit_code == 0
+    assert [mode(p) for p in (out, summary, ledger)] == [0o644, 0o644, 0o644]
+    with umask(0o027):  # 0666 & ~027 = 0640
+        assert invoke("run", files["program"], files["history"], "-o", tmp_path / "new.jsonl").exit_code == 0
+    assert mode(tmp_path / "new.jsonl") == 0o640
+
+
+def test_an_existing_output_keeps_its_mode(files, tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous\n")
+    out.chmod(0o664)  # neither 0600 nor what the umask below would give
+    with umask(0o077):
+        assert invoke("run", files["program"], files["history"], "-o", out).exit_code == 0
+    assert mode(out) == 0o664
+    assert out.read_text().count("\n") == 2  # replaced by the two members' outcomes
+    files["program"].write_text(FOUR.read_text() + "\n\n\n")  # `fmt` rewrites a program in place
+    files["program"].chmod(0o644)
+    with umask(0o077):
+        assert invoke("fmt", files["program"]).exit_code == 0
+    assert mode(files["program"]) == 0o644
+
+
+def test_an_output_that_is_a_symlink_is_written_through(files, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "real.jsonl"
+    target.write_text("previous\n")
+    target.chmod(0o640)
+    link = tmp_path / "out.jsonl"
+    link.symlink_to(target)
+    assert invoke("run", files["program"], files["history"], "-o", link).exit_code == 0
+    assert link.is_symlink() and link.resolve() == target
+    assert [orjson.loads(x)["member"] for x in target.read_text().splitlines()] == ["a", "b"]
+    assert mode(target) == 0o640
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["real.jsonl"]  # no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "h.jsonl", "out.jsonl", "p.loy"]
+
+
+def test_a_dangling_symlink_output_creates_its_target(files, tmp_path):
+    link = tmp_path / "out.jsonl"
+    link.symlink_to(tmp_path / "made.jsonl")
+    assert invoke("run", files["program"], files["history"], "-o", link).exit_code == 0
+    assert link.is_symlink() and (tmp_path / "made.jsonl").read_text().count("\n") == 2
+
+
 # --- issue 17 item 20: closed standard output, --strict, --summary - -------------------------
 
 
