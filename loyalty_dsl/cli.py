@@ -191,6 +191,12 @@ def main() -> None:
     "engine allow it and --ledger is not asked.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress display (it shows only at a terminal anyway).")
+@click.option(
+    "--csv-raw",
+    is_flag=True,
+    help="With --format csv: write text cells as they are, even those starting with = + - @ or ' "
+    "(by default a ' is put in front, so that a spreadsheet does not run them as formulas).",
+)
 @_guarded
 def run(
     program: str,
@@ -208,6 +214,7 @@ def run(
     partitions: int | None,
     rates: str | None,
     evaluator: str,
+    csv_raw: bool,
 ) -> None:
     """Evaluate PROGRAM over HISTORY files (JSON Lines, CSV or Parquet; - for standard input).
 
@@ -271,7 +278,7 @@ def run(
         writer = None
         if ledger and ledger_fmt:
             writer = LedgerWriter(context.enter_context(atomic_file(ledger)), ledger_fmt)
-        _write(_outcomes_and_ledgers(evaluated, writer), fmt, output)
+        _write(_outcomes_and_ledgers(evaluated, writer), fmt, output, csv_raw)
         if writer is not None:
             writer.finish()
     click.echo(f"loyalty: {acc.line()}", err=True)  # the counts close every run (DOMAIN.md §6)
@@ -373,13 +380,13 @@ def _read(paths: tuple[str, ...], compiled: CompiledProgram, shown: Callable[[in
         _fail(str(err))
 
 
-def _write(results: Iterable[dict[str, Any]], fmt: str, output: str) -> None:
+def _write(results: Iterable[dict[str, Any]], fmt: str, output: str, csv_raw: bool = False) -> None:
     if output == "-":
-        write_outcomes(results, fmt, sys.stdout.buffer)
+        write_outcomes(results, fmt, sys.stdout.buffer, csv_raw)
         sys.stdout.flush()
     else:
         with atomic_file(output) as handle:
-            write_outcomes(results, fmt, handle)
+            write_outcomes(results, fmt, handle, csv_raw)
 
 
 def _refuse_clashes(inputs: dict[str, Any], outputs: dict[str, str | None]) -> None:

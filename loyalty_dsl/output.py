@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import errno
 import io
 import json
@@ -27,9 +26,6 @@ def cell(text: str) -> Any:
 
     shown = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
     return Text(shown)
-
-
-_CSV_COLUMNS = ("member", "as_of", "points", "tier", "benefits", "grants", "decisions")
 
 
 @contextlib.contextmanager
@@ -94,8 +90,11 @@ def json_bytes(value: Any, option: int = 0) -> bytes:
         return json.dumps(value, ensure_ascii=False, indent=indent, separators=separators).encode()
 
 
-def write_outcomes(outcomes: Iterable[dict[str, Any]], fmt: str, out: IO[bytes]) -> int:
-    """Write every outcome (as `Outcome.to_json()` gives it) in `fmt`; returns how many."""
+def write_outcomes(outcomes: Iterable[dict[str, Any]], fmt: str, out: IO[bytes], csv_raw: bool = False) -> int:
+    """Write every outcome (as `Outcome.to_json()` gives it) in `fmt`; returns how many.
+
+    `csv_raw` writes CSV text cells as they are, even those a spreadsheet runs as formulas.
+    """
     if fmt == "jsonl":
         count = 0
         for o in outcomes:
@@ -103,30 +102,10 @@ def write_outcomes(outcomes: Iterable[dict[str, Any]], fmt: str, out: IO[bytes])
             count += 1
         return count
     if fmt == "csv":
-        return _write_csv(outcomes, out)
+        from loyalty_dsl.csv_out import write_csv
+
+        return write_csv(outcomes, out, raw=csv_raw)
     return _write_table(outcomes, out)
-
-
-def _write_csv(outcomes: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    writer = csv.writer(text)
-    writer.writerow(_CSV_COLUMNS)
-    count = 0
-    for j in outcomes:
-        writer.writerow(
-            [
-                j["member"],
-                j["as_of"],
-                j["points"],
-                j["tier"] or "",
-                json_bytes(j["benefits"]).decode(),
-                json_bytes(j["grants"]).decode(),
-                json_bytes(j["decisions"]).decode(),
-            ]
-        )
-        count += 1
-    text.detach()
-    return count
 
 
 def _write_table(outcomes: Iterable[dict[str, Any]], out: IO[bytes]) -> int:

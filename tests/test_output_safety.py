@@ -4,6 +4,8 @@ CSV with every field and no formula, a table no member id can forge rows in."""
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import stat
 import subprocess
@@ -202,6 +204,110 @@ def test_a_dangling_symlink_output_creates_its_target(files, tmp_path):
     link.symlink_to(tmp_path / "made.jsonl")
     assert invoke("run", files["program"], files["history"], "-o", link).exit_code == 0
     assert link.is_symlink() and (tmp_path / "made.jsonl").read_text().count("\n") == 2
+
+
+# --- issue 11 item 10: CSV carries every field; the table says where the rest is -----------
+
+
+def from_csv(text: str) -> list[dict]:
+    """Outcomes read back from CSV by its documented layout: `points_by_rule.NAME` columns,
+    JSON text for objects and lists, empty cells for null, numbers as numbers."""
+    rows = []
+    for row in csv.DictReader(io.StringIO(text)):
+        outcome: dict = {}
+        for name, value in row.items():
+            field, _, key = name.partition(".")
+            if key:
+                outcome.setdefault(field, {})[key] = int(value)
+            elif value == "":
+                outcome[field] = None
+            elif value[0] in "[{" or value.lstrip("-").isdigit():
+                outcome[field] = orjson.loads(value)
+            else:
+                outcome[field] = value
+        rows.append(outcome)
+    return rows
+
+
+def test_csv_carries_balance_expiring_redemptions_and_points_by_rule(tmp_path):
+    # spendable_points: 10 points an order, lots expire 12 months after they are earned,
+    # a redemption spends the oldest lot first. Two orders: 20 points; 5 redeemed on
+    # 3 January come out of the 1 January lot: 5 left of it (expiring 2027-01-01) and
+    # 10 of the 2 January lot (2027-01-02), balance 15.
+    history = tmp_path / "h.jsonl"
+    history.write_bytes(
+        jsonl(
+            [
+                {"member": "s", "type": "order_confirmed", "at": "2026-01-01", "order": "o1", "amount": 5},
+                {"member": "s", "type": "order_confirmed", "at": "2026-01-02", "order": "o2", "amount": 5},
+                {"member": "s", "type": "redeemed", "at": "2026-01-03", "points": 5},
+            ]
+        )
+    )
+    result = invoke("run", SPENDABLE, history, "--as-of", "2026-01-31", "--format", "csv")
+    assert result.exit_code == 0
+    (row,) = csv.DictReader(io.StringIO(result.stdout))
+    assert (row["points"], row["points_by_rule.orders"], row["balance"]) == ("20", "20", "15")
+    assert orjson.loads(row["expiring"]) == [{"points": 5, "on": "2027-01-01"}, {"points": 10, "on": "2027-01-02"}]
+    assert [(r["points"], r["spent"]) for r in orjson.loads(row["redemptions"])] == [(5, 5)]
+
+
+EXAMPLE_HISTORIES = {
+    "fiscal_calendar": "fiscal_history.jsonl",
+    "monthly_challenge": "challenge_history.jsonl",
+    "spendable_points": "spendable_history.jsonl",  # balance, expiring, redemptions
+    "campaigns": "campaign_history.jsonl",
+    "currencies": "currency_history.jsonl",
+    "tier_retention": "retention_history.jsonl",  # tier_by_points
+    "pending_points": "pending_history.jsonl",  # pending_points
+    "multipliers": "multiplier_history.jsonl",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_HISTORIES))
+def test_csv_carries_every_field_of_json_lines(name, monkeypatch):
+    """Each example program: the CSV read back by its layout is the JSON Lines outcome."""
+    monkeypatch.chdir(ROOT)
+    args = ("run", EXAMPLES / f"{name}.loy", f"examples/{EXAMPLE_HISTORIES[name]}")
+    as_json = [orjson.loads(x) for x in invoke(*args).stdout.splitlines()]
+    assert as_json
+    assert from_csv(invoke(*args, "--format", "csv").stdout) == as_json
+
+
+# --- issue 17 item 19: no CSV cell a spreadsheet runs as a formula --------------------------
+
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "\tx", "\rx", "'already"]
+
+
+def csv_members(*args: str, members: list[str]) -> list[str]:
+    lines = [{"member": m, "type": "visit", "at": "2026-02-01", "id": str(i)} for i, m in enumerate(members)]
+    result = invoke("run", FOUR, "-", "--format", "csv", *args, input=jsonl(lines))
+    assert result.exit_code == 0
+    return [row["member"] for row in csv.DictReader(io.StringIO(result.stdout, newline=""))]
+
+
+def test_csv_cells_that_start_a_formula_get_a_quote_in_front():
+    # OWASP: = + - @ tab and carriage return; ' too, so that one leading ' always strips back.
+    assert sorted(csv_members(members=FORMULAS)) == sorted("'" + m for m in FORMULAS)
+    assert csv_members(members=["plain", "a=b"]) == ["a=b", "plain"]
+
+
+def test_csv_raw_writes_text_as_given():
+    assert sorted(csv_members("--csv-raw", members=FORMULAS)) == sorted(FORMULAS)
+
+
+def test_negative_numbers_stay_numbers(tmp_path):
+    program = tmp_path / "adjust.loy"
+    program.write_text(
+        'program "adjust"\nevent adjust with points: integer\nwindow lifetime, continuous\n'
+        "rule adjust:\n    on adjust\n    earn points\ntier Member from 0 points:\n"
+    )
+    history = tmp_path / "h.jsonl"
+    history.write_bytes(jsonl([{"member": "m", "type": "adjust", "at": "2026-01-02", "points": -5}]))
+    result = invoke("run", program, history, "--format", "csv")
+    (row,) = csv.DictReader(io.StringIO(result.stdout))
+    assert (row["points"], row["points_by_rule.adjust"]) == ("-5", "-5")  # earned -5: a number, not a formula
 
 
 # --- issue 17 item 20: closed standard output, --strict, --summary - -------------------------
