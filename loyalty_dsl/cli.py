@@ -28,7 +28,7 @@ from loyalty_dsl.fmt import format_diff, format_source
 from loyalty_dsl.history import Accounting, History, HistoryError, expand_paths, format_of, read_history
 from loyalty_dsl.ledger_out import LedgerWriter, ledger_format
 from loyalty_dsl.lint import lint as lint_program
-from loyalty_dsl.output import FORMATS, atomic_file, json_bytes, write_json, write_outcomes
+from loyalty_dsl.output import FORMATS, TABLE_NOTE, atomic_file, json_bytes, write_json, write_outcomes
 from loyalty_dsl.outputs_safe import OutputRefused, history_files, refuse_clashes
 from loyalty_dsl.parse import parse, parse_file
 from loyalty_dsl.progress import progress
@@ -387,6 +387,8 @@ def _write(results: Iterable[dict[str, Any]], fmt: str, output: str, csv_raw: bo
     else:
         with atomic_file(output) as handle:
             write_outcomes(results, fmt, handle, csv_raw)
+    if fmt == "table":
+        click.echo(f"loyalty: {TABLE_NOTE}", err=True)
 
 
 def _refuse_clashes(inputs: dict[str, Any], outputs: dict[str, str | None]) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import io
 import json
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -108,37 +110,99 @@ def write_outcomes(outcomes: Iterable[dict[str, Any]], fmt: str, out: IO[bytes],
     return _write_table(outcomes, out)
 
 
+TABLE_NOTE = "the table shows points, tier and counts; every field with --format jsonl or csv"
+_CONTINUED = "\u21b3"  # starts every further line of a value folded in its column
+_LONGEST = 200  # characters of a member id a table shows; --format jsonl or csv give it whole
+_SPACE = re.compile(r"\s")
+_MEMBER_WIDTH = 12  # the narrowest the member column gets before lines grow past the terminal
+
+
+def shown_id(text: str) -> str:
+    """A member id as a table shows it: as written when that is unambiguous, else quoted.
+
+    Quoted (JSON style, escapes visible) when it is empty, holds a space or a character
+    that does not print, or starts with a quote or the continuation mark: written as is,
+    such an id could pass for several cells, an empty cell or a folded line. An id
+    longer than _LONGEST characters shows its start, its length and a digest of it all,
+    so that two ids alike for that long still look different.
+    """
+    head = text[:_LONGEST]
+    if text and text.isprintable() and not _SPACE.search(text) and text[0] not in ('"', _CONTINUED):
+        shown = head
+    else:
+        quoted = json.dumps(head, ensure_ascii=False)
+        shown = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in quoted)
+        if len(text) > _LONGEST:
+            shown = shown[:-1]  # the closing quote: the id goes on
+    if len(text) > _LONGEST:
+        digest = hashlib.blake2s(text.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
+        shown += f"\u2026[{len(text)} characters, #{digest}]"
+    return shown
+
+
+class Folded:
+    """A value that never wraps at its spaces nor is cut: past its column's width it folds,
+    and every further line starts with the continuation mark, so that none reads as a row."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.cells import cell_len
+        from rich.measure import Measurement
+
+        width = cell_len(self.text)
+        return Measurement(min(width, 8), width)
+
+    def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
+        from rich.cells import cell_len, chop_cells
+        from rich.text import Text
+
+        width = max(options.max_width, 2)
+        if cell_len(self.text) <= width:
+            yield Text(self.text, no_wrap=True)
+            return
+        first = chop_cells(self.text, width)[0]
+        rest = chop_cells(self.text[len(first) :], width - 1)
+        yield Text("\n".join([first, *(_CONTINUED + part for part in rest)]), no_wrap=True, overflow="crop")
+
+
 def _write_table(outcomes: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
-    """A table for people: one row per member, readable in an 80-column terminal."""
+    """A table for people: one row per member, readable in an 80-column terminal.
+
+    Only the member column folds (marked, see Folded); the other cells are short and
+    never wrap: a terminal too narrow for them gets lines as long as they need.
+    """
+    from rich.cells import cell_len
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(header_style="bold", box=None, pad_edge=False)
-    for name, justify in (
-        ("member", "left"),
-        ("points", "right"),
-        ("tier", "left"),
-        ("benefits", "right"),
-        ("grants", "right"),
-        ("decisions granted", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    count = 0
+    headers = ("member", "points", "tier", "benefits", "grants", "decisions granted")
+    rows = []
     for j in outcomes:
         granted = sum(1 for d in j["decisions"] if d["granted"])
-        table.add_row(
-            cell(j["member"]),
-            str(j["points"]),
-            cell(j["tier"] or "-"),
-            str(len(j["benefits"])),
-            str(len(j["grants"])),
-            f"{granted} of {len(j['decisions'])}" if j["decisions"] else "-",
+        rows.append(
+            (
+                shown_id(j["member"]),
+                str(j["points"]),
+                cell(j["tier"] or "-"),
+                str(len(j["benefits"])),
+                str(len(j["grants"])),
+                f"{granted} of {len(j['decisions'])}" if j["decisions"] else "-",
+            )
         )
-        count += 1
+    table = Table(header_style="bold", box=None, pad_edge=False)
+    for i, name in enumerate(headers):
+        justify = "left" if name in ("member", "tier") else "right"
+        table.add_column(name, justify=justify, no_wrap=i > 0, min_width=_MEMBER_WIDTH if i == 0 else None)  # type: ignore[arg-type]
+    for member, *rest in rows:
+        table.add_row(Folded(member), *rest)
+    others = sum(max(cell_len(str(c)) for c in column) for column in list(zip(headers, *rows, strict=True))[1:])
+    needed = _MEMBER_WIDTH + others + 2 * (len(headers) - 1)  # a space each side between columns
     text = io.StringIO()
-    Console(file=text, width=shutil.get_terminal_size().columns, no_color=True).print(table)
+    Console(file=text, width=max(shutil.get_terminal_size().columns, needed), no_color=True).print(table)
     out.write(text.getvalue().encode())
-    return count
+    return len(rows)
 
 
 def write_json(path: str | Path, value: Any) -> None:

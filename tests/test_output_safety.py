@@ -274,6 +274,78 @@ def test_csv_carries_every_field_of_json_lines(name, monkeypatch):
     assert from_csv(invoke(*args, "--format", "csv").stdout) == as_json
 
 
+def test_the_table_says_where_the_other_fields_are(files):
+    result = invoke("run", files["program"], files["history"], "--format", "table")
+    assert result.exit_code == 0
+    assert "every field with --format jsonl or csv" in result.stderr
+    assert "--format" not in result.stdout  # the table itself stays a table
+
+
+# --- issue 17 item 12: no member id forges a row in the table --------------------------------
+
+
+def table_of(*members: str, columns: int = 80) -> list[str]:
+    lines = [{"member": m, "type": "visit", "at": "2026-02-01", "id": str(i)} for i, m in enumerate(members)]
+    result = invoke("run", FOUR, "-", "--format", "table", input=jsonl(lines), columns=columns)
+    assert result.exit_code == 0
+    return result.stdout.splitlines()
+
+
+def members_shown(table: list[str]) -> list[str]:
+    """The member column read back: a row starts a member, a line starting with the
+    continuation mark goes on with it. The column ends two spaces before the right-aligned
+    `points` header (points here are 0 or 1, narrower than the header)."""
+    width = table[0].index("points") - 2
+    shown: list[str] = []
+    for line in table[1:]:
+        if line.startswith("\u21b3"):
+            shown[-1] += line[1:width].rstrip()
+        else:
+            assert line[width:].split()[0].isdigit(), f"a line without points reads as a row: {line!r}"
+            shown.append(line[:width].rstrip())
+    return shown
+
+
+def test_a_member_id_with_spaces_is_quoted_and_never_wraps_into_a_row():
+    spaced = "alice smith junior the third of her name from the north"
+    forged = "eve   900 Platinum"  # would pass for a member, points and a tier
+    table = table_of(spaced, forged, "bob")
+    # Sorted by id: "alice...", "bob", "eve..."; the spaced ones quoted whole.
+    assert members_shown(table) == [f'"{spaced}"', "bob", f'"{forged}"']
+    assert sum(not line.startswith("\u21b3") for line in table) == 1 + 3  # a header, a row a member
+
+
+def test_a_long_member_id_is_folded_whole_not_cut():
+    real = "mallory-" + "x" * 80 + "1"
+    forged = "mallory-" + "x" * 80 + "2"  # the same first 88 characters
+    table = table_of(real, forged)
+    assert "\u2026" not in "".join(table)  # no ellipsis: nothing cut
+    assert members_shown(table) == [real, forged]
+    assert all(len(line) <= 80 for line in table)
+
+
+def test_a_very_long_member_id_says_it_goes_on_and_differs_from_its_lookalike():
+    # Past 200 characters a table shows the start, the length and a digest of the whole id.
+    real, forged = "m" * 250 + "1", "m" * 250 + "2"
+    shown = members_shown(table_of(real, forged))
+    assert [s[:200] for s in shown] == ["m" * 200] * 2
+    assert all(s[200:].startswith("\u2026[251 characters, #") for s in shown)
+    assert shown[0] != shown[1]
+
+
+def test_ids_that_could_pass_for_something_else_are_quoted():
+    tricky = ['"quoted"', "tab\there", "\u21b3fold", "nbsp\u00a0x"]
+    shown = members_shown(table_of(*tricky))
+    # A no-break space does not print: shown as its escape.
+    assert sorted(shown) == sorted(['"\\"quoted\\""', '"tab\\there"', '"\u21b3fold"', '"nbsp\\xa0x"'])
+
+
+def test_a_narrow_terminal_never_folds_the_numbers():
+    table = table_of("a-rather-long-member-id", columns=30)
+    assert table[0].split() == ["member", "points", "tier", "benefits", "grants", "decisions", "granted"]
+    assert members_shown(table) == ["a-rather-long-member-id"]
+
+
 # --- issue 17 item 19: no CSV cell a spreadsheet runs as a formula --------------------------
 
 
