@@ -30,7 +30,8 @@ from loyalty_dsl.fmt import format_diff, format_source
 from loyalty_dsl.history import Accounting, History, HistoryError, expand_paths, format_of, read_history
 from loyalty_dsl.ledger_out import LedgerWriter, ledger_format
 from loyalty_dsl.lint import lint as lint_program
-from loyalty_dsl.output import FORMATS, atomic_file, json_bytes, write_json, write_outcomes
+from loyalty_dsl.output import FORMATS, TABLE_NOTE, atomic_file, json_bytes, write_json, write_outcomes
+from loyalty_dsl.outputs_safe import OutputRefused, history_files, refuse_clashes
 from loyalty_dsl.parse import parse, parse_file
 from loyalty_dsl.progress import progress
 from loyalty_dsl.report import console_text, coverage_table, diff_tables, explanation_tables
@@ -136,10 +137,14 @@ def main() -> None:
 )
 @click.option(
     "--summary",
-    type=click.Path(dir_okay=False),
-    help="Write the run's accounting (counts, rejected lines, repeats) as JSON here.",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the run's accounting (counts, rejected lines, repeats) as JSON here (- for standard output).",
 )
-@click.option("--strict", is_flag=True, help="Treat any rejected line as an error: exit 1 and write no outcomes.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat any rejected line as an error: exit 1 and write nothing (no outcomes, ledger or summary).",
+)
 @click.option(
     "--ledger",
     "ledger",
@@ -188,6 +193,12 @@ def main() -> None:
     "engine allow it and --ledger is not asked.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress display (it shows only at a terminal anyway).")
+@click.option(
+    "--csv-raw",
+    is_flag=True,
+    help="With --format csv: write text cells as they are, even those starting with = + - @ or ' "
+    "(by default a ' is put in front, so that a spreadsheet does not run them as formulas).",
+)
 @_guarded
 def run(
     program: str,
@@ -205,6 +216,7 @@ def run(
     partitions: int | None,
     rates: str | None,
     evaluator: str,
+    csv_raw: bool,
 ) -> None:
     """Evaluate PROGRAM over HISTORY files (JSON Lines, CSV or Parquet; - for standard input).
 
@@ -213,6 +225,10 @@ def run(
     rejected with file, line and reason and the rest is evaluated; a count of
     what became of every line is printed on standard error.
     """
+    _refuse_clashes(
+        {"the program": [program], "the history file": history_files(history), "the rates file": [rates]},
+        {"--output": output, "--summary": summary, "--ledger": ledger},
+    )
     compiled = _load(program)
     if rates:
         compiled = attrs.evolve(compiled, rates={**compiled.rates, **_rates(rates, compiled)})
@@ -255,16 +271,16 @@ def run(
             acc = hist.accounting
             shown.members(len(hist.members))
             evaluated = results(compiled, hist, day, ledger is not None, shown.evaluated)
-        if summary:
-            write_json(summary, acc.to_json())
         _report(acc.rejections)
         if strict and acc.rejected:
             click.echo(f"loyalty: {acc.line()}", err=True)
-            _fail(f"--strict: {acc.rejected} line(s) rejected; no outcomes written", EXIT_REJECTED)
+            _fail(f"--strict: {acc.rejected} line(s) rejected; nothing written", EXIT_REJECTED)
+        if summary:
+            write_json(summary, acc.to_json())
         writer = None
         if ledger and ledger_fmt:
             writer = LedgerWriter(context.enter_context(atomic_file(ledger)), ledger_fmt)
-        _write(_outcomes_and_ledgers(evaluated, writer), fmt, output)
+        _write(_outcomes_and_ledgers(evaluated, writer), fmt, output, csv_raw)
         if writer is not None:
             writer.finish()
     click.echo(f"loyalty: {acc.line()}", err=True)  # the counts close every run (DOMAIN.md §6)
@@ -358,13 +374,23 @@ def _read(paths: tuple[str, ...], compiled: CompiledProgram, shown: Callable[[in
         _fail(str(err))
 
 
-def _write(results: Iterable[dict[str, Any]], fmt: str, output: str) -> None:
+def _write(results: Iterable[dict[str, Any]], fmt: str, output: str, csv_raw: bool = False) -> None:
     if output == "-":
-        write_outcomes(results, fmt, sys.stdout.buffer)
+        write_outcomes(results, fmt, sys.stdout.buffer, csv_raw)
         sys.stdout.flush()
     else:
         with atomic_file(output) as handle:
-            write_outcomes(results, fmt, handle)
+            write_outcomes(results, fmt, handle, csv_raw)
+    if fmt == "table":
+        click.echo(f"loyalty: {TABLE_NOTE}", err=True)
+
+
+def _refuse_clashes(inputs: dict[str, Any], outputs: dict[str, str | None]) -> None:
+    """Before anything is read: no output may be an input, another output or a closed standard output."""
+    try:
+        refuse_clashes(inputs, outputs)
+    except OutputRefused as err:
+        _fail(str(err))
 
 
 def _report(rejections: list[dict[str, Any]]) -> None:
@@ -445,6 +471,7 @@ def explain(program: str, history: tuple[str, ...], member: str, as_of: dt.datet
     points needed for the next tier or to keep this one, and every grant and
     decision with its reason.
     """
+    _refuse_clashes({}, {"the explanation": "-"})
     compiled = _load(program)
     hist = _read(history, compiled)
     if member not in hist.members:
@@ -481,6 +508,10 @@ def diff(
     """
     if "-" in history:
         _fail("diff reads the history twice, so it cannot read standard input; give files")
+    _refuse_clashes(
+        {"program A": [program_a], "program B": [program_b], "the history file": history_files(history)},
+        {"--output": output, "the comparison": "-"},
+    )
     a, b = _load(program_a), _load(program_b)
     ha, hb = _read(history, a), _read(history, b)
     click.echo(f"loyalty: A {ha.accounting.line()}", err=True)
