@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import io
 import math
 import signal
 import sys
@@ -26,6 +27,7 @@ from loyalty_dsl.diff import DiffReport, pair_outcomes
 from loyalty_dsl.explain import explain_member
 from loyalty_dsl.fmt import format_diff, format_source
 from loyalty_dsl.history import Accounting, History, HistoryError, expand_paths, format_of, read_history
+from loyalty_dsl.input_files import MAX_RATES_BYTES, read_bounded, read_program
 from loyalty_dsl.ledger_out import LedgerWriter, ledger_format
 from loyalty_dsl.lint import lint as lint_program
 from loyalty_dsl.output import FORMATS, atomic_file, json_bytes, write_json, write_outcomes
@@ -44,6 +46,8 @@ Exit status:
   1    --strict and some history lines were rejected
   2    a bad program, a bad command line, or a history that cannot be read
   130  interrupted (Ctrl-C); 143: terminated (SIGTERM)"""
+# check, explain and diff have no --strict and never exit 1.
+EXIT_STATUSES_WITHOUT_1 = EXIT_STATUSES.replace("  1    --strict and some history lines were rejected\n", "")
 
 
 def as_of_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -274,7 +278,7 @@ def _rates(path: str, compiled: CompiledProgram) -> dict[str, float]:
         _fail(f"{path}: the program declares no currency, so it takes no rates")
     found: dict[str, float] = {}
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
+        with io.StringIO(read_bounded(path, MAX_RATES_BYTES).decode("utf-8-sig"), newline="") as handle:
             for number, row in enumerate(csv.DictReader(handle), start=2):
                 try:
                     rate = float(row["rate"])
@@ -383,7 +387,7 @@ def _report(rejections: list[dict[str, Any]]) -> None:
         )
 
 
-@main.command(epilog=EXIT_STATUSES)
+@main.command(epilog=EXIT_STATUSES_WITHOUT_1)
 @click.argument("programs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--assumptions", is_flag=True, help="Also list every `# assumption:` mark, with its place.")
 @_guarded
@@ -428,7 +432,14 @@ def _examples_problems(path: str, parsed: Any) -> list[Any]:
     return check_examples(parsed, _load(str(program_path)))
 
 
-@main.command(epilog=EXIT_STATUSES)
+def _check_examples_or_fail(path: str, parsed: Any) -> None:
+    problems = _examples_problems(path, parsed)
+    if problems:
+        click.echo(ProgramError(problems, parsed.source).render(), err=True)
+        _fail(f"{path}: {len(problems)} problem(s) in the examples")
+
+
+@main.command(epilog=EXIT_STATUSES_WITHOUT_1)
 @click.argument("program", type=click.Path(exists=True, dir_okay=False))
 @click.argument("history", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--member", "member", required=True, help="The member to explain.")
@@ -466,7 +477,7 @@ def explain(program: str, history: tuple[str, ...], member: str, as_of: dt.datet
     sys.stdout.flush()
 
 
-@main.command(epilog=EXIT_STATUSES)
+@main.command(epilog=EXIT_STATUSES_WITHOUT_1)
 @click.argument("program_a", type=click.Path(exists=True, dir_okay=False))
 @click.argument("program_b", type=click.Path(exists=True, dir_okay=False))
 @click.argument("history", nargs=-1, required=True, type=click.Path(allow_dash=True))
@@ -569,8 +580,11 @@ def test_cmd(paths: tuple[str, ...], coverage_of: tuple[str, ...], as_of: dt.dat
 
 def _source(path: str) -> str:
     try:
-        return Path(path).read_bytes().decode("utf-8")  # bytes: keep CRLF line ends as they are
-    except (OSError, UnicodeDecodeError) as err:
+        return read_program(path, keep_line_ends=True)
+    except ProgramError as err:  # not UTF-8: said with its line and column
+        click.echo(err.render(), err=True)
+        _fail(f"{path}: cannot read the program")
+    except OSError as err:
         _fail(f"{path}: cannot read the program ({err})")
 
 
@@ -620,6 +634,9 @@ def lint(programs: tuple[str, ...]) -> None:
         text = _source(path)
         try:
             parsed = parse(text, path)
+            if path.endswith(TEST_SUFFIX):  # examples: checked as `check` does, nothing to lint
+                _check_examples_or_fail(path, parsed)
+                continue
             problems = check_program(parsed)
         except ProgramError as err:
             click.echo(err.render(), err=True)

@@ -19,6 +19,7 @@ from loyalty_dsl.calendar import US_PER_DAY, Calendar
 from loyalty_dsl.check import MONTHS, WEEKDAYS, Symbols, check, fields_of
 from loyalty_dsl.conditions import Explained, Predicate, compile_explained, compile_predicate, fact_refs
 from loyalty_dsl.diagnostics import ProgramError
+from loyalty_dsl.input_files import read_program
 from loyalty_dsl.parse import parse
 
 
@@ -145,8 +146,7 @@ class CompiledProgram:
 
 def load(path: str | Path) -> CompiledProgram:
     """Read, parse, check and compile a program file; ProgramError lists every problem."""
-    text = Path(path).read_text(encoding="utf-8")
-    return compile_text(text, str(path))
+    return compile_text(read_program(path), str(path))
 
 
 def compile_text(text: str, file: str = "<program>") -> CompiledProgram:
