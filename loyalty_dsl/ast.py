@@ -219,6 +219,8 @@ class Earn:
     beyond_first: bool
     threshold: Threshold | None = None
     span: Span = _span()
+    # Where `once` is written, if it is: it only reads well, but needs a `per` to read true.
+    once: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen

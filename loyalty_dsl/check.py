@@ -8,14 +8,14 @@ that passed.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
 
-from loyalty_dsl import ast
+from loyalty_dsl import ast, zones
 from loyalty_dsl.diagnostics import Diagnostic, did_you_mean
+from loyalty_dsl.suggest import closest
 
 FIELD_TYPES = ("text", "integer", "number", "money", "date", "boolean")
 NUMERIC = frozenset({"integer", "number", "money"})
@@ -127,19 +127,8 @@ def _is_whole(lit: ast.Literal) -> bool:
 
 def check_settings(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     out = []
-    if p.timezone is not None:
-        tz = p.timezone.value
-        try:
-            zoneinfo.ZoneInfo(str(tz))
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            out.append(
-                _err(
-                    p.timezone,
-                    "E110",
-                    f"unknown time zone {p.timezone.text}",
-                    'use an IANA name such as "UTC" or "Europe/Paris"',
-                )
-            )
+    if p.timezone is not None and not zones.is_iana(str(p.timezone.value)):
+        out.append(_unknown_zone(p.timezone))
     if p.week_start is not None and p.week_start.text not in WEEKDAYS:
         out.append(_unknown(p.week_start, "day of the week", WEEKDAYS, "E118"))
     if p.year_start is not None and p.year_start.text not in MONTHS:
@@ -191,6 +180,28 @@ def check_settings(p: ast.Program, s: Symbols) -> list[Diagnostic]:
             )
         )
     return out
+
+
+def _unknown_zone(tz: ast.Literal) -> Diagnostic:
+    name = str(tz.value)
+    close = closest(name, zones.iana_names()) if len(name) <= _SHOWN_CHARS else None
+    if close is not None:
+        hint = f'did you mean "{close}"?'
+    elif name.casefold() in ("localtime", "posixrules"):
+        hint = 'the host\'s local time differs from machine to machine: name a zone, such as "Europe/Paris"'
+    else:
+        hint = 'use an IANA name such as "UTC" or "Europe/Paris"'
+    return _err(tz, "E110", f"unknown time zone {_cut(tz.text)}", hint)
+
+
+_SHOWN_CHARS = 60
+
+
+def _cut(text: str) -> str:
+    """Text written in the program, cut to fit a one-line message."""
+    if len(text) <= _SHOWN_CHARS:
+        return text
+    return f"{text[: _SHOWN_CHARS - 1]}… ({len(text)} characters)"
 
 
 def check_unique_names(p: ast.Program, s: Symbols) -> list[Diagnostic]:
@@ -427,7 +438,18 @@ def _check_earn(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:
                 f"`{amount.text}` is {_a(fields[amount.text])}; points come from a whole number or an integer field",
             )
         )
+    if rule.earn.once is not None and not rule.earn.per:
+        out.append(
+            Diagnostic.at(
+                rule.earn.once,
+                "E148",
+                f"`earn {amount.text} once`: once per what? Without `per`, it pays every event",
+                "say what it is paid once for: `once per day` (a period) or `once per FIELD` (each value of a field)",
+            )
+        )
     for key in rule.earn.per:
+        if key.text in fields and fields[key.text] in ("money", "number"):
+            out.append(_per_amount(rule, key, fields[key.text]))
         if key.text not in PERIODS and key.text not in fields:
             out.append(
                 _unknown(
@@ -449,6 +471,19 @@ def _check_earn(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:
             )
         )
     return out
+
+
+def _per_amount(rule: ast.RuleDecl, key: ast.Name, type_name: str) -> Diagnostic:
+    """`per amount` on money reads as "per dollar" but would pay once per distinct amount."""
+    unit = "1.00" if type_name == "money" else "1"
+    return _err(
+        key,
+        "E147",
+        f"`per {key.text}` would pay once for each distinct value of `{key.text}` ({_a(type_name)}), "
+        "not for each unit of it",
+        f"`per` groups events by a period or by a text or integer field; points for each {unit} of {_a(type_name)} "
+        f"are not in the language yet (they will read `earn {rule.earn.amount.text} for every {unit} of {key.text}`)",
+    )
 
 
 def _check_during(d: ast.During | None) -> list[Diagnostic]:
@@ -745,8 +780,17 @@ def _literals(node: Any) -> Iterator[ast.Literal]:
 def check_balance(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     """`points expire ...` and `redeem points by ...`: once each, with units and fields that exist."""
     out: list[Diagnostic] = []
-    for extra in (*p.expiries[1:], *p.redemptions[1:]):
-        out.append(_err(extra, "E117", "points expire or are redeemed in one way only", "keep one statement"))
+    for extra in p.expiries[1:]:
+        out.append(_err(extra, "E117", "points expire in one way only", "keep one `points expire` statement"))
+    for again in p.redemptions[1:]:
+        out.append(
+            _err(
+                again,
+                "E117",
+                "a program has one `redeem points` statement: points are spent by one kind of event",
+                f"the first is on line {p.redemptions[0].span.line}; keep one",
+            )
+        )
     for e in p.expiries[:1]:
         if e.kind == "after":
             if e.amount is None or not _is_whole(e.amount) or int(e.amount.value) < 1:

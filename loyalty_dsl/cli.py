@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import io
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -16,18 +17,18 @@ import attrs
 import click
 import orjson
 
-from loyalty_dsl import __version__, parallel
-from loyalty_dsl.check import check as check_program
+from loyalty_dsl import __version__, ast, parallel
 from loyalty_dsl.choice import choose_plan
 from loyalty_dsl.columnar import run_columnar
 from loyalty_dsl.columnar_plan import NotColumnar, Plan
-from loyalty_dsl.compile import CompiledProgram, load
+from loyalty_dsl.compile import CompiledProgram, diagnose, load
 from loyalty_dsl.diagnostics import ProgramError, did_you_mean
 from loyalty_dsl.diff import DiffReport, pair_outcomes
 from loyalty_dsl.exact import rate_of
 from loyalty_dsl.explain import explain_member
 from loyalty_dsl.fmt import format_diff, format_source
 from loyalty_dsl.history import Accounting, History, HistoryError, expand_paths, format_of, read_history
+from loyalty_dsl.input_files import MAX_RATES_BYTES, read_bounded, read_program
 from loyalty_dsl.ledger_out import LedgerWriter, ledger_format
 from loyalty_dsl.lint import lint as lint_program
 from loyalty_dsl.output import FORMATS, TABLE_NOTE, atomic_file, json_bytes, write_json, write_outcomes
@@ -47,6 +48,8 @@ Exit status:
   1    --strict and some history lines were rejected
   2    a bad program, a bad command line, or a history that cannot be read
   130  interrupted (Ctrl-C); 143: terminated (SIGTERM)"""
+# check, explain and diff have no --strict and never exit 1.
+EXIT_STATUSES_WITHOUT_1 = EXIT_STATUSES.replace("  1    --strict and some history lines were rejected\n", "")
 
 
 def as_of_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -292,7 +295,7 @@ def _rates(path: str, compiled: CompiledProgram) -> dict[str, Decimal]:
         _fail(f"{path}: the program declares no currency, so it takes no rates")
     found: dict[str, Decimal] = {}
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
+        with io.StringIO(read_bounded(path, MAX_RATES_BYTES).decode("utf-8-sig"), newline="") as handle:
             for number, row in enumerate(csv.DictReader(handle), start=2):
                 try:
                     rate = rate_of(row["rate"])  # the decimal written, exactly
@@ -403,7 +406,7 @@ def _report(rejections: list[dict[str, Any]]) -> None:
         )
 
 
-@main.command(epilog=EXIT_STATUSES)
+@main.command(epilog=EXIT_STATUSES_WITHOUT_1)
 @click.argument("programs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--assumptions", is_flag=True, help="Also list every `# assumption:` mark, with its place.")
 @_guarded
@@ -412,10 +415,16 @@ def check(programs: tuple[str, ...], assumptions: bool) -> None:
     failed = 0
     for path in programs:
         try:
-            parsed = parse_file(path)
-            problems = _examples_problems(path, parsed) if path.endswith(TEST_SUFFIX) else check_program(parsed)
-            if problems:
-                raise ProgramError(problems, parsed.source)
+            partial: ast.Program | None
+            if path.endswith(TEST_SUFFIX):
+                partial = parse_file(path)
+                source, problems = partial.source, _examples_problems(path, partial)
+            else:  # every syntax error, and what check finds in the statements that parsed
+                source = read_program(path)
+                partial, problems = diagnose(source, path)
+            if problems or partial is None:
+                raise ProgramError(problems, source)
+            parsed = partial
         except ProgramError as err:
             click.echo(err.render(), err=True)
             failed += 1
@@ -448,7 +457,14 @@ def _examples_problems(path: str, parsed: Any) -> list[Any]:
     return check_examples(parsed, _load(str(program_path)))
 
 
-@main.command(epilog=EXIT_STATUSES)
+def _check_examples_or_fail(path: str, parsed: Any) -> None:
+    problems = _examples_problems(path, parsed)
+    if problems:
+        click.echo(ProgramError(problems, parsed.source).render(), err=True)
+        _fail(f"{path}: {len(problems)} problem(s) in the examples")
+
+
+@main.command(epilog=EXIT_STATUSES_WITHOUT_1)
 @click.argument("program", type=click.Path(exists=True, dir_okay=False))
 @click.argument("history", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--member", "member", required=True, help="The member to explain.")
@@ -487,7 +503,7 @@ def explain(program: str, history: tuple[str, ...], member: str, as_of: dt.datet
     sys.stdout.flush()
 
 
-@main.command(epilog=EXIT_STATUSES)
+@main.command(epilog=EXIT_STATUSES_WITHOUT_1)
 @click.argument("program_a", type=click.Path(exists=True, dir_okay=False))
 @click.argument("program_b", type=click.Path(exists=True, dir_okay=False))
 @click.argument("history", nargs=-1, required=True, type=click.Path(allow_dash=True))
@@ -594,8 +610,11 @@ def test_cmd(paths: tuple[str, ...], coverage_of: tuple[str, ...], as_of: dt.dat
 
 def _source(path: str) -> str:
     try:
-        return Path(path).read_bytes().decode("utf-8")  # bytes: keep CRLF line ends as they are
-    except (OSError, UnicodeDecodeError) as err:
+        return read_program(path, keep_line_ends=True)
+    except ProgramError as err:  # not UTF-8: said with its line and column
+        click.echo(err.render(), err=True)
+        _fail(f"{path}: cannot read the program")
+    except OSError as err:
         _fail(f"{path}: cannot read the program ({err})")
 
 
@@ -643,12 +662,18 @@ def lint(programs: tuple[str, ...]) -> None:
     findings = 0
     for path in programs:
         text = _source(path)
-        try:
-            parsed = parse(text, path)
-            problems = check_program(parsed)
-        except ProgramError as err:
-            click.echo(err.render(), err=True)
+        if path.endswith(TEST_SUFFIX):  # examples: checked as `check` does, nothing to lint
+            try:
+                _check_examples_or_fail(path, parse(text, path))
+            except ProgramError as err:
+                click.echo(err.render(), err=True)
+                _fail(f"{path}: does not parse")
+            continue
+        partial, problems = diagnose(text, path)
+        if partial is None:
+            click.echo(ProgramError(problems, text).render(), err=True)
             _fail(f"{path}: does not parse; lint needs a program that does")
+        parsed = partial
         if problems:
             click.echo(ProgramError(problems, text).render(), err=True)
             _fail(f"{path}: {len(problems)} problem(s); fix them before linting")

@@ -22,6 +22,7 @@ from loyalty_dsl.check import MONTHS, WEEKDAYS, Symbols, check, fields_of
 from loyalty_dsl.conditions import Explained, Predicate, compile_explained, compile_predicate, fact_refs
 from loyalty_dsl.diagnostics import Diagnostic, ProgramError
 from loyalty_dsl.exact import factor_of
+from loyalty_dsl.input_files import read_program
 from loyalty_dsl.parse import parse_partial
 
 
@@ -148,8 +149,7 @@ class CompiledProgram:
 
 def load(path: str | Path) -> CompiledProgram:
     """Read, parse, check and compile a program file; ProgramError lists every problem."""
-    text = Path(path).read_text(encoding="utf-8")
-    return compile_text(text, str(path))
+    return compile_text(read_program(path), str(path))
 
 
 def compile_text(text: str, file: str = "<program>") -> CompiledProgram:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
+import re
 from collections.abc import Iterable, Sequence
 
 import attrs
 
 from loyalty_dsl.ast import Span
+from loyalty_dsl.suggest import closest
 
 
 @attrs.frozen
@@ -49,17 +50,27 @@ class ProgramError(Exception):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A hint naming the closest choice, only when one is really close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
-    return f"did you mean `{close[0]}`?" if close else None
+    close = closest(word, choices)
+    return f"did you mean `{close}`?" if close is not None and close != word else None
 
 
-def render(d: Diagnostic, source: str) -> str:
+# Shown as one space each, so that the caret stays under its column: tabs, form feeds,
+# other control characters and line separators that are not line ends for the parser.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def source_lines(source: str) -> list[str]:
+    """The program's lines as the parser counts them: ended by `\\n` only."""
+    return source.split("\n")
+
+
+def render(d: Diagnostic, source: str, lines: list[str] | None = None) -> str:
     """`file:line:col: message`, the source line, a caret under the place, the hint."""
     out = [f"{d.file}:{d.line}:{d.col}: {d.severity}[{d.code}]: {d.message}"]
-    lines = source.splitlines()
+    lines = source_lines(source) if lines is None else lines
     last = min(d.last_line, len(lines))
     for number in range(d.line, last + 1):  # a span over several lines is underlined on each
-        text = lines[number - 1].expandtabs(1)
+        text = _UNPRINTABLE.sub(" ", lines[number - 1].removesuffix("\r"))
         start = d.col if number == d.line else len(text) - len(text.lstrip()) + 1
         stop = d.end_col if number == d.last_line else len(text.rstrip()) + 1
         if number > d.line and not text.strip():
@@ -72,4 +83,5 @@ def render(d: Diagnostic, source: str) -> str:
 
 
 def render_all(diagnostics: Iterable[Diagnostic], source: str) -> str:
-    return "\n".join(render(d, source) for d in diagnostics)
+    lines = source_lines(source)  # once: a program may have thousands of problems
+    return "\n".join(render(d, source, lines) for d in diagnostics)

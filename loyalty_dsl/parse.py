@@ -17,7 +17,8 @@ from lark import Token, Transformer, v_args
 
 from loyalty_dsl import ast
 from loyalty_dsl.ast import Span
-from loyalty_dsl.diagnostics import Diagnostic, ProgramError
+from loyalty_dsl.diagnostics import Diagnostic, ProgramError, source_lines
+from loyalty_dsl.input_files import read_program
 
 
 def _grammar_text() -> str:
@@ -180,8 +181,7 @@ def _too_deep(tree: lark.Tree) -> _Deep | None:
 
 
 def parse_file(path: str | Path) -> ast.Program:
-    p = Path(path)
-    return parse(p.read_text(encoding="utf-8"), str(path))
+    return parse(read_program(path), str(path))
 
 
 # --- syntax errors in an analyst's words ------------------------------------
@@ -215,8 +215,8 @@ def _previous_word(text: str, offset: int) -> str | None:
 
 
 def _end_position(text: str) -> tuple[int, int]:
-    lines = text.splitlines() or [""]
-    return len(lines), len(lines[-1]) + 1
+    lines = source_lines(text.removesuffix("\n"))  # as str.splitlines() would, but with `\n` only
+    return len(lines), len(lines[-1].removesuffix("\r")) + 1
 
 
 def _syntax_diagnostic(err: lark.exceptions.UnexpectedInput, text: str, file: str) -> Diagnostic:
@@ -241,12 +241,27 @@ def _syntax_diagnostic(err: lark.exceptions.UnexpectedInput, text: str, file: st
     where = f" after `{prev}`" if prev else ""
     ended = got == "the end of the program"
     message = f"the program ends too early{where}" if ended else f"unexpected {got}{where}"
+    unfinished = _unfinished_before(err, text, offset)
+    if unfinished is not None:  # the next statement is fine: the one before it stops short
+        (line, col), width = unfinished, 1
+        message = f"the statement ends too early{where}"
     if expected:
         message += f": expected {_expected_words(expected)}"
     hint = None
     if isinstance(err, lark.exceptions.UnexpectedCharacters) and text[err.pos_in_stream or 0] == "'":
         hint = 'texts are written in double quotes: "like this"'
     return Diagnostic(file, line, col, col + width, "E001", message, hint)
+
+
+def _unfinished_before(err: lark.exceptions.UnexpectedInput, text: str, offset: int) -> tuple[int, int] | None:
+    """Just after the last word, when the unexpected word opens a statement on a later line."""
+    if not isinstance(err, lark.exceptions.UnexpectedToken) or str(err.token.value) not in _STATEMENT_KEYWORDS:
+        return None
+    end = len(re.sub(r"#[^\n]*", lambda m: " " * len(m.group()), text[:offset]).rstrip())
+    if end == 0 or "\n" not in text[end:offset]:
+        return None
+    line = text.count("\n", 0, end) + 1
+    return line, end - (text.rfind("\n", 0, end) + 1) + 1
 
 
 def _offset(text: str, line: int, col: int) -> int:
@@ -261,7 +276,8 @@ def _assumptions(text: str, file: str, statements: list[Any]) -> tuple[ast.Assum
     """Find `# assumption:` comments (outside strings) and attach each to its statement."""
     starts = sorted((s.span.line, s.span.end_line, _describe(s)) for s in statements)
     found = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(source_lines(text), start=1):
+        line = line.removesuffix("\r")
         col = _comment_column(line)
         if col is None:
             continue
@@ -487,11 +503,12 @@ class _ToAst(Transformer[Token, Any]):
         return True
 
     def earn(self, meta: Any, c: list[Any]) -> ast.Earn:
-        amount, _once, *rest = c
+        amount, once, *rest = c
         beyond_first = any(x is True for x in rest)
         per = tuple(x for x in rest if isinstance(x, ast.Name))
         threshold = next((x for x in rest if isinstance(x, ast.Threshold)), None)
-        return ast.Earn(amount, per, beyond_first, threshold, self._span(meta))
+        once_at = self._name(once).span if once is not None else None
+        return ast.Earn(amount, per, beyond_first, threshold, self._span(meta), once=once_at)
 
     def count_threshold(self, meta: Any, c: list[Token]) -> ast.Threshold:
         return ast.Threshold("count", self.number(meta, [c[0]]), None, self._span(meta))

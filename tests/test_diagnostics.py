@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -130,7 +131,8 @@ def _mutations() -> st.SearchStrategy[str]:
         lambda text, at, junk, cut: text[:at] + junk + text[at + cut :],
         st.sampled_from(shipped),
         st.integers(0, 4000),
-        st.sampled_from([*_WORDS, "", "@", "'", '"']),
+        # Line breaks of str.splitlines() that are no line end for the parser, and a Latin-1 letter.
+        st.sampled_from([*_WORDS, "", "@", "'", '"', "\f", "\v", "\r", "\x1c", "\x85", "\u2028", "é"]),
         st.integers(0, 30),
     )
 
@@ -141,10 +143,13 @@ def test_any_text_gives_a_program_or_placed_errors(text):
     try:
         compile_text(text, "fuzz.loy")
     except ProgramError as err:
-        lines = text.splitlines() or [""]
+        lines = text.split("\n")  # as the parser counts lines: `\n` ends one, nothing else
         assert err.diagnostics
+        rendered = err.render().splitlines()
         for d in err.diagnostics:
-            assert 1 <= d.line <= max(len(lines), 1) + 1, d
+            assert 1 <= d.line <= len(lines), d
+            shown = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", lines[d.line - 1].removesuffix("\r"))
+            assert f"    {shown}" in rendered, d  # the line the place is on, whatever else it holds
             assert d.col >= 1 and d.end_col > d.col, d
             assert d.file == "fuzz.loy"
         assert err.render()
