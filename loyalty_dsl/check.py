@@ -260,7 +260,7 @@ def check_retention(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     seen: set[str] = set()
     for r in p.retention:
         if r.kind in seen:
-            out.append(_err(r, "E117", "this tier retention is declared twice", "keep one"))
+            out.append(_err(r, "E240", "this tier retention is declared twice", "keep one"))
         seen.add(r.kind)
         if p.windows and not isinstance(p.windows[0], ast.RollingWindow):
             out.append(_err(r, "E175", "tiers are kept or dropped at recalculations: this needs a rolling window"))
@@ -268,9 +268,9 @@ def check_retention(p: ast.Program, s: Symbols) -> list[Diagnostic]:
             if r.amount is None or not _is_whole(r.amount) or int(r.amount.value) < 1:
                 out.append(_err(r.amount or r, "E176", "a grace period is a whole number of months, 1 or more"))
             if r.unit is not None and r.unit.text not in ("month", "months"):
-                out.append(_unknown(r.unit, "unit", ("months",), "E176"))
+                out.append(_unknown(r.unit, "unit", ("months",), "E245"))
         if r.kind == "guarantee" and r.unit is not None and r.unit.text not in ("month", "quarter", "year"):
-            out.append(_unknown(r.unit, "period", ("month", "quarter", "year"), "E176"))
+            out.append(_unknown(r.unit, "period", ("month", "quarter", "year"), "E245"))
     return out
 
 
@@ -416,7 +416,7 @@ def check_rules(p: ast.Program, s: Symbols) -> list[Diagnostic]:
             if not _is_whole(v.amount) or int(v.amount.value) < 1:
                 out.append(_err(v.amount, "E177", "points vest after a whole number of days, 1 or more"))
             if v.unit.text not in ("day", "days"):
-                out.append(_unknown(v.unit, "unit", ("days",), "E177"))
+                out.append(_unknown(v.unit, "unit", ("days",), "E246"))
         out += _check_earn(rule, fields)
         out += _check_caps(rule)
     return out
@@ -539,7 +539,7 @@ def _check_threshold(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnos
         if t.key.text not in fields:
             out.append(_no_field(t.key, rule.on.text, fields))
         elif fields[t.key.text] not in NUMERIC:
-            out.append(_err(t.key, "E151", f"`{t.key.text}` is {_a(fields[t.key.text])}; a sum needs numbers"))
+            out.append(_err(t.key, "E247", f"`{t.key.text}` is {_a(fields[t.key.text])}; a sum needs numbers"))
     return out
 
 
@@ -627,13 +627,13 @@ def check_decisions(p: ast.Program, s: Symbols) -> list[Diagnostic]:
         if d.key is not None and d.key.text not in fields:
             out.append(_no_field(d.key, d.on.text, fields))
         if d.key is not None and d.key.text in ("benefit", "granted", "reason", "at"):
-            out.append(_err(d.key, "E170", f"`{d.key.text}` is already a key of every decision"))
+            out.append(_err(d.key, "E243", f"`{d.key.text}` is already a key of every decision"))
         params = {pd.name.text: pd.type.text for pd in benefit.params} if benefit else {}
         for clash in sorted(set(params) & set(fields)):
             out.append(
                 _err(
                     d,
-                    "E171",
+                    "E244",
                     f"`{clash}` is both a field of `{d.on.text}` and a parameter of `{d.benefit.text}`",
                     "rename one of them",
                 )
@@ -781,12 +781,12 @@ def check_balance(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     """`points expire ...` and `redeem points by ...`: once each, with units and fields that exist."""
     out: list[Diagnostic] = []
     for extra in p.expiries[1:]:
-        out.append(_err(extra, "E117", "points expire in one way only", "keep one `points expire` statement"))
+        out.append(_err(extra, "E241", "points expire in one way only", "keep one `points expire` statement"))
     for again in p.redemptions[1:]:
         out.append(
             _err(
                 again,
-                "E117",
+                "E242",
                 "a program has one `redeem points` statement: points are spent by one kind of event",
                 f"the first is on line {p.redemptions[0].span.line}; keep one",
             )

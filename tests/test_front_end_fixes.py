@@ -92,7 +92,7 @@ def test_a_second_redeem_says_one_redeeming_statement_at_its_place():
     with pytest.raises(ProgramError) as err:
         compile_text(text, "p.loy")
     (d,) = err.value.diagnostics
-    assert (d.line, d.col, d.code) == (6, 1, "E117")
+    assert (d.line, d.col, d.code) == (6, 1, "E242")
     assert "redeem points" in d.message and "expire" not in d.message
 
 

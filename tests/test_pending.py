@@ -53,7 +53,7 @@ def test_explain_says_what_is_pending_and_adds_up():
 def test_vesting_is_checked_and_formatted():
     with pytest.raises(ProgramError) as err:
         compile_text(PROGRAM.read_text().replace("after 15 days", "after 2 weeks"), "p.loy")
-    assert "E177" in {d.code for d in err.value.diagnostics}
+    assert "E246" in {d.code for d in err.value.diagnostics}  # an unknown unit of vesting
     assert format_source(PROGRAM.read_text(), "p.loy") == PROGRAM.read_text()
 
 

@@ -86,7 +86,7 @@ def test_decisions_and_grants_see_the_kept_tier():
     [
         (("window last 3 months, recalculated monthly", "window lifetime, continuous"), "E175"),
         (("for 1 months", "for 0 months"), "E176"),
-        (("for 1 months", "for 1 weeks"), "E176"),
+        (("for 1 months", "for 1 weeks"), "E245"),
     ],
 )
 def test_retention_is_checked(change, code):

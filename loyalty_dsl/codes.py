@@ -1,0 +1,108 @@
+"""Every error code of a program, with its one meaning.
+
+A code names one kind of problem, so that scripts, editors and tests can match
+on it rather than on words; `tests/test_codes.py` requires every code raised
+in the package to be here, every code here to be raised, and each to have a
+case in `tests/cases/broken/`. Lint warnings have their own table (`lint.CODES`).
+"""
+
+from __future__ import annotations
+
+PROGRAM_CODES: dict[str, str] = {
+    # the text
+    "E001": "a syntax error",
+    "E002": "a condition nested too deep",
+    "E003": "a program that is not UTF-8 text",
+    # names
+    "E101": "an unknown event type",
+    "E102": "a name declared twice",
+    "E103": "an unknown benefit",
+    "E104": "a field that the event does not have",
+    "E105": "an unknown fact",
+    "E106": "an unknown rule",
+    # settings and the window
+    "E110": "an unknown time zone",
+    "E111": "no window",
+    "E112": "more than one window",
+    "E113": "a window length that is not a whole number of months",
+    "E114": "a rolling window in a unit other than months",
+    "E115": "a recalculation other than monthly",
+    "E116": "no tier",
+    "E117": "a setting declared more than once",
+    "E118": "an unknown day of the week",
+    "E119": "an unknown month",
+    # events and facts
+    "E120": "a declared field that every event already has",
+    "E121": "an unknown field or parameter type",
+    "E122": "a default of the wrong type",
+    "E123": "`at least` on a field that is not a number",
+    "E130": "a fact's subject that an establishing event does not carry",
+    "E131": "a fact said of values of different types",
+    # tiers and benefits
+    "E140": "a tier threshold that is not a whole number of points",
+    "E141": "tiers out of order",
+    "E142": "an unknown benefit parameter",
+    "E143": "a benefit parameter value of the wrong type",
+    "E144": "a benefit parameter left out",
+    "E147": "`per` on an amount (it groups by distinct values)",
+    "E148": "`once` without `per`",
+    # rules
+    "E150": "points that are not a whole number",
+    "E151": "points from a field that is not an integer",
+    "E152": "a `per` key that is neither a period nor a field",
+    "E153": "`beyond the first` without `per`",
+    "E154": "a cap that is not a whole number of points",
+    "E155": "an unknown cap period",
+    "E156": "two caps on the same period",
+    "E157": "caps on periods that do not nest",
+    "E158": "a threshold without `per`",
+    "E159": "a threshold count that is not a whole number",
+    "E247": "a threshold sum over a field that is not a number",
+    # dated grants
+    "E160": "a date taken from a field that is not a date",
+    "E161": "a notice that is not a whole number of days",
+    "E162": "a notice in a unit other than days",
+    "E163": "a leap-day rule for a day other than 29 February",
+    "E164": "29 February moved to a day other than 28 February or 1 March",
+    # spendable points
+    "E165": "an expiry that is not a whole number",
+    "E166": "an unknown expiry unit or period",
+    "E167": "points redeemed from a field that is not an integer",
+    "E241": "`points expire` declared twice",
+    "E242": "a second `redeem points` statement",
+    # campaigns
+    "E168": "a day that does not exist",
+    "E169": "a campaign that ends before it starts",
+    # currencies
+    "E170": "a currency on a field that is not an amount",
+    "E171": "a currency named by a field that is not text",
+    "E172": "currencies without the program's own",
+    "E173": "a rate that is not above 0",
+    "E174": "a rate for the program's own currency",
+    # retention, vesting, multipliers
+    "E175": "a construct that needs a rolling window",
+    "E176": "a grace period that is not a whole number of months",
+    "E245": "an unknown unit or period of tier retention",
+    "E240": "a kind of tier retention declared twice",
+    "E177": "vesting that is not a whole number of days",
+    "E246": "vesting in a unit other than days",
+    "E178": "a multiplier factor that is not above 0",
+    "E179": "an unknown tier",
+    # conditions and figures
+    "E180": "values of two types compared",
+    "E181": "an order comparison of values that have no order",
+    "E182": "a field compared with a value of another type",
+    "E183": "a list value of the wrong type",
+    "E184": "a yes/no test of a field that is not boolean",
+    "E185": "an impossible date",
+    "E186": "a number too large to be exact",
+    # decisions
+    "E243": "a decision key named like a key of every decision",
+    "E244": "a name that is both an event field and a benefit parameter",
+    # examples files
+    "E190": "a statement other than `test` in an examples file",
+    "E191": "an `as of` that is not a day",
+    "E192": "an example naming something the program does not have",
+    # the tool itself
+    "E900": "the formatter would change the program's meaning (a bug to report)",
+}

@@ -1,0 +1,34 @@
+"""Every error code has one registered meaning, is raised somewhere, and has a broken case."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from loyalty_dsl.codes import PROGRAM_CODES
+from loyalty_dsl.lint import CODES as LINT_CODES
+
+ROOT = Path(__file__).parent.parent
+PACKAGE = ROOT / "loyalty_dsl"
+
+
+def raised_codes() -> set[str]:
+    found: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        if path.name != "codes.py":
+            found |= set(re.findall(r'"(E\d{3})"', path.read_text()))
+    return found
+
+
+def test_every_raised_code_is_registered():
+    assert sorted(raised_codes() - set(PROGRAM_CODES)) == []
+
+
+def test_every_registered_code_is_raised():
+    assert sorted(set(PROGRAM_CODES) - raised_codes()) == []
+
+
+def test_meanings_are_distinct():
+    meanings = list(PROGRAM_CODES.values())
+    assert len(set(meanings)) == len(meanings)
+    assert not set(PROGRAM_CODES) & set(LINT_CODES)
