@@ -18,8 +18,7 @@ from loyalty_dsl.calendar import Calendar, iso_instant, month_ordinal
 from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.events import Event
 from loyalty_dsl.rules import RuleState
-
-NEVER = 1 << 62
+from loyalty_dsl.vocabulary import NEVER
 
 
 @attrs.define

@@ -35,7 +35,8 @@ import pyarrow.compute as pc
 
 from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, US_PER_DAY
 from loyalty_dsl.compile import CompiledProgram, FieldSpec
-from loyalty_dsl.history import MAX_INTEGER, Accounting, HistoryError, format_of
+from loyalty_dsl.history import Accounting, HistoryError, format_of
+from loyalty_dsl.vocabulary import MAX_EXACT
 
 # The columns of the events table, by field type; and how JSON Lines are read before checks.
 COLUMN_TYPES = {
@@ -166,7 +167,7 @@ def _default_fits(spec: FieldSpec) -> bool:
         return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
-    return abs(value) <= MAX_INTEGER if spec.type == "integer" else abs(value) < _EXACT
+    return abs(value) <= MAX_EXACT if spec.type == "integer" else abs(value) < _EXACT
 
 
 def _frame_schema(layout: _Layout) -> pa.Schema:
@@ -399,7 +400,7 @@ def _parquet_field(column: pa.ChunkedArray | None, kind: str, rows: int) -> pa.C
             # Whole numbers stay exact in a double up to 2**53, beyond which the reader refuses
             # integers and a double would not equal its Python int.
             if column.null_count < len(column) and pc.max(pc.abs_checked(pc.cast(column, pa.int64()))).as_py() >= (
-                MAX_INTEGER if kind == "integer" else _EXACT
+                MAX_EXACT if kind == "integer" else _EXACT
             ):
                 raise _Doubt("a number beyond 2**53")
             return pc.cast(column, pa.float64())
@@ -507,7 +508,7 @@ def _convert(kind: str, values: Any) -> Any:
             raise _Doubt("not finite")
         largest = pc.max(pc.abs(present)).as_py()
         if kind == "integer":
-            if largest > MAX_INTEGER or not _all(pc.equal(pc.floor(present), present)):
+            if largest > MAX_EXACT or not _all(pc.equal(pc.floor(present), present)):
                 raise _Doubt("not a whole number in range")
             return pc.cast(values, pa.int64())
         if largest >= _EXACT:  # an integer this large would be a Python int the double does not equal

@@ -16,29 +16,18 @@ import attrs
 from loyalty_dsl import ast, zones
 from loyalty_dsl.diagnostics import Diagnostic, did_you_mean
 from loyalty_dsl.suggest import closest
-
-FIELD_TYPES = ("text", "integer", "number", "money", "date", "boolean")
-NUMERIC = frozenset({"integer", "number", "money"})
-PERIODS = ("day", "week", "month", "quarter", "year")
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-CAP_PERIODS = (*PERIODS, "window")
-BUILTIN_FIELDS = ("member", "type", "at", "id")
-MAX_NUMBER = 2**53 - 1
-EXPIRY_UNITS = ("day", "days", "month", "months")
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
+from loyalty_dsl.vocabulary import (
+    BUILTIN_FIELDS,
+    CAP_PERIODS,
+    EXPIRY_UNITS,
+    FIELD_TYPES,
+    MAX_EXACT,
+    MONTHS,
+    NUMERIC,
+    PERIODS,
+    WEEKDAYS,
 )
+
 # Caps on several periods must nest, so that one chronological pass can apply them.
 _NESTED_PERIODS = {
     ("day", "week"),
@@ -759,9 +748,9 @@ def check_condition(
 def check_numbers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     """Every number written in the program fits what JSON readers keep exact."""
     return [
-        _err(lit, "E186", f"{lit.text} is too large (at most {MAX_NUMBER} either way)")
+        _err(lit, "E186", f"{lit.text} is too large (at most {MAX_EXACT} either way)")
         for lit in _literals(p)
-        if isinstance(lit.value, (int, float)) and abs(lit.value) > MAX_NUMBER
+        if isinstance(lit.value, (int, float)) and abs(lit.value) > MAX_EXACT
     ]
 
 

@@ -26,9 +26,9 @@ import attrs
 from loyalty_dsl import ast
 from loyalty_dsl.compile import CompiledProgram, CompiledRule
 from loyalty_dsl.conditions import fact_refs
+from loyalty_dsl.vocabulary import NEVER
 
 AT = '"at"'  # a column named as a SQL keyword: always quoted
-NEVER = 1 << 62  # a step at NEVER never counts: no status is that late
 PERIODS_IN = {  # the periods each period lies within
     "day": {"day", "week", "month", "quarter", "year"},
     "week": {"week"},

@@ -18,12 +18,13 @@ import attrs
 
 from loyalty_dsl import ast
 from loyalty_dsl.calendar import US_PER_DAY, Calendar
-from loyalty_dsl.check import MONTHS, WEEKDAYS, Symbols, check, fields_of
+from loyalty_dsl.check import Symbols, check, fields_of
 from loyalty_dsl.conditions import Explained, Predicate, compile_explained, compile_predicate, fact_refs
 from loyalty_dsl.diagnostics import Diagnostic, ProgramError
 from loyalty_dsl.exact import factor_of
 from loyalty_dsl.input_files import read_program
 from loyalty_dsl.parse import parse_partial
+from loyalty_dsl.vocabulary import MONTHS, WEEKDAYS
 
 
 @attrs.frozen

@@ -15,14 +15,13 @@ from typing import Any
 
 import attrs
 
-from loyalty_dsl.balance import NEVER
 from loyalty_dsl.calendar import Calendar, instant_of, month_date
-from loyalty_dsl.check import PERIODS
 from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.evaluate import MemberRun, Outcome, Status
 from loyalty_dsl.events import Event
 from loyalty_dsl.rules import RuleState, Unit
 from loyalty_dsl.standing import retained_standing
+from loyalty_dsl.vocabulary import NEVER, PERIODS
 
 _PERIOD_WORD = {
     "day": "daily",

@@ -27,6 +27,7 @@ from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, instant_of
 from loyalty_dsl.compile import CompiledProgram, FieldSpec
 from loyalty_dsl.events import Event
 from loyalty_dsl.exact import times
+from loyalty_dsl.vocabulary import MAX_EXACT
 
 FORMATS = {
     ".jsonl": "jsonl",
@@ -42,7 +43,6 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}$")
 _INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?)?$")
 _FRACTION = re.compile(r"([.,])(\d{6})\d+")  # Python keeps microseconds: further digits are cut
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
-MAX_INTEGER = 2**53 - 1
 _CSV_NUMBER = re.compile(r"\s*-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?\s*$")
 MAX_LINE = 16 * 2**20  # bytes: a longer line is rejected unread, so memory stays bounded
 
@@ -520,8 +520,8 @@ def _to_integer(value: Any, text_cells: bool) -> int:
         if not number.is_integer():
             raise ValueError("expected a whole number")
         number = int(number)
-    if abs(number) > MAX_INTEGER:  # beyond what every JSON reader keeps exact
-        raise ValueError(f"a whole number out of range (at most {MAX_INTEGER} either way)")
+    if abs(number) > MAX_EXACT:  # beyond what every JSON reader keeps exact
+        raise ValueError(f"a whole number out of range (at most {MAX_EXACT} either way)")
     return number
 
 

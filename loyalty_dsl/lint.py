@@ -23,10 +23,11 @@ from typing import Protocol
 import attrs
 
 from loyalty_dsl import ast
-from loyalty_dsl.check import NUMERIC, PERIODS, Symbols
+from loyalty_dsl.check import Symbols
 from loyalty_dsl.diagnostics import Diagnostic
 from loyalty_dsl.exact import factor_of
 from loyalty_dsl.fmt import format_condition
+from loyalty_dsl.vocabulary import NUMERIC, PERIODS
 
 CODES: dict[str, str] = {
     "L101": "a tier listed after a tier with a higher threshold",

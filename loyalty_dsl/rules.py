@@ -27,15 +27,14 @@ from fractions import Fraction
 from typing import Any
 
 from loyalty_dsl.calendar import Calendar
-from loyalty_dsl.check import PERIODS
 from loyalty_dsl.compile import CompiledRule
 from loyalty_dsl.conditions import Facts
 from loyalty_dsl.events import Event
 from loyalty_dsl.exact import decimal_of, multiplied
+from loyalty_dsl.vocabulary import NEVER, PERIODS
 
 # Rules test facts as they stand. That is right because MemberRun settles every status
 # before it applies the events at or after it: each fact known so far is older.
-_ALWAYS = 1 << 62
 
 
 class Candidate:
@@ -89,7 +88,7 @@ class RuleState:
         self.groups: dict[Any, list[Unit]] = defaultdict(list)
         self.month_kept: dict[int, int] = defaultdict(int)
         self.total = 0
-        self.now = _ALWAYS  # the instant of the status being settled (vesting reads it)
+        self.now = NEVER  # the instant of the status being settled (vesting reads it)
         self.factor: Callable[[int], Fraction] | None = None  # the multiplier of points earned at an instant
         self.pending: list[tuple[int, int, Unit]] = []  # (vests at, seq, unit): a heap
         self._coarsest = rule.caps[-1][1] if rule.caps else None
@@ -164,9 +163,9 @@ class RuleState:
 
     def _until(self, event: Event) -> int:
         """Facts count for a candidate until its points vest (a later return does not take them back)."""
-        return event.at + self.rule.vesting if self.rule.vesting else _ALWAYS
+        return event.at + self.rule.vesting if self.rule.vesting else NEVER
 
-    def settle(self, now: int = _ALWAYS) -> None:
+    def settle(self, now: int = NEVER) -> None:
         """Bring units, ranks and caps up to date with the events applied, as at instant `now`."""
         self.now = now
         while self.pending and self.pending[0][0] <= now:  # points vested since the last status
