@@ -7,7 +7,33 @@ thing compare equal wherever they were written. No later stage sees Lark trees.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import attrs
+
+
+# The forms of a construct, as enums whose values are the words the rest of the code reads.
+class ThresholdKind(StrEnum):
+    COUNT = "count"  # with at least 4 (events)
+    DISTINCT = "distinct"  # with at least 3 distinct day
+    SUM = "sum"  # with at least 100 in amount
+
+
+class DuringKind(StrEnum):
+    DATES = "dates"  # during 2026-11-01 to 2026-11-30
+    DAY = "day"  # during 11 November
+    MONTH = "month"  # during November
+
+
+class ExpiryKind(StrEnum):
+    AFTER = "after"  # points expire after 12 months
+    END = "end"  # points expire at the end of the year
+
+
+class RetentionKind(StrEnum):
+    GRACE = "grace"  # keep tiers for 3 months below their threshold
+    ONE_LEVEL = "one_level"  # drop tiers one level at a time
+    GUARANTEE = "guarantee"  # keep a tier reached until the end of the next year
 
 
 @attrs.frozen
@@ -203,7 +229,7 @@ class TierDecl:
 class Threshold:
     """`with at least 4` (events), `... 3 distinct day` (values), `... 100 in amount` (a sum)."""
 
-    kind: str  # "count", "distinct" or "sum"
+    kind: ThresholdKind
     amount: Literal
     key: Name | None = None
     span: Span = _span()
@@ -234,7 +260,7 @@ class Cap:
 class During:
     """A campaign: `during 2026-11-01 to 2026-11-30`, `during 11 November`, `during November`."""
 
-    kind: str  # "dates", "day" or "month"
+    kind: DuringKind
     first: Literal | None = None  # dates: the first and last day; day: the day of the month
     last: Literal | None = None
     month: Name | None = None
@@ -352,7 +378,7 @@ class TestDecl:
 class Expiry:
     """`points expire after 12 months` (kind "after") / `points expire at the end of the year` ("end")."""
 
-    kind: str
+    kind: ExpiryKind
     amount: Literal | None
     unit: Name
     span: Span = _span()
@@ -380,7 +406,7 @@ class Rate:
 class Retention:
     """How a tier outlives the points: `grace` (N months below), `one_level`, `guarantee` (until a period's end)."""
 
-    kind: str
+    kind: RetentionKind
     amount: Literal | None = None
     unit: Name | None = None
     span: Span = _span()
@@ -412,11 +438,6 @@ class Assumption:
     text: str
     about: str
     span: Span = _span()
-
-
-Statement = (
-    EventDecl | FactDecl | RollingWindow | LifetimeWindow | BenefitDecl | TierDecl | RuleDecl | GrantDecl | DecideDecl
-)
 
 
 @attrs.frozen

@@ -52,7 +52,7 @@ class CompiledRule:
     beyond_first: bool
     caps: tuple[tuple[int, str], ...]  # (points, period), finest period first
     window_cap: int | None
-    threshold: tuple[str, float, str | None] | None = None  # (count|distinct|sum, how many, key)
+    threshold: Threshold | None = None
     during: Callable[[dt.date], bool] | None = None  # a campaign: the local days the rule applies on
     vesting: int = 0  # microseconds an earning stays pending
 
@@ -75,7 +75,25 @@ class CompiledMultiplier:
     factor: Fraction  # exact: 1.4 is 7/5
     during: Callable[[dt.date], bool] | None = None
     tiers: frozenset[str] = frozenset()
-    date_of: tuple[str, str, bool] | None = None  # (event type, date field, latest?)
+    date_of: DateSource | None = None  # a member's own date: in its month
+
+
+@attrs.frozen
+class Threshold:
+    """A `per` group earns once it reaches `need`: events (count), distinct values of `key`, or a sum of `key`."""
+
+    kind: ast.ThresholdKind
+    need: int | float
+    key: str | None = None
+
+
+@attrs.frozen
+class DateSource:
+    """A date a member gave: the `field` of the latest (or first) event of type `event`."""
+
+    event: str
+    field: str
+    latest: bool
 
 
 @attrs.frozen
@@ -266,7 +284,7 @@ def _during(d: ast.During | None) -> Callable[[dt.date], bool] | None:
 
 def _multiplier(m: ast.Multiplier) -> CompiledMultiplier:
     assert isinstance(m.factor.value, (int, float))
-    date_of = (m.event.text, m.field.text, m.which == "latest") if m.event and m.field else None
+    date_of = DateSource(m.event.text, m.field.text, m.which == "latest") if m.event and m.field else None
     return CompiledMultiplier(
         m.rule.text, factor_of(m.factor.text), _during(m.during), frozenset(t.text for t in m.tiers), date_of
     )
@@ -276,11 +294,11 @@ def _retention(found: tuple[ast.Retention, ...]) -> Retention | None:
     if not found:
         return None
     kinds = {r.kind: r for r in found}
-    grace = kinds.get("grace")
-    guarantee = kinds.get("guarantee")
+    grace = kinds.get(ast.RetentionKind.GRACE)
+    guarantee = kinds.get(ast.RetentionKind.GUARANTEE)
     return Retention(
         grace_months=int(grace.amount.value) if grace is not None and grace.amount is not None else 0,
-        one_level="one_level" in kinds,
+        one_level=ast.RetentionKind.ONE_LEVEL in kinds,
         guarantee=guarantee.unit.text if guarantee is not None and guarantee.unit is not None else None,
     )
 
@@ -290,11 +308,11 @@ def _expiry(e: ast.Expiry) -> tuple[str, int, str]:
     return e.kind, int(e.amount.value) if e.amount is not None else 0, unit
 
 
-def _threshold(t: ast.Threshold | None) -> tuple[str, float, str | None] | None:
+def _threshold(t: ast.Threshold | None) -> Threshold | None:
     if t is None:
         return None
     assert isinstance(t.amount.value, (int, float))
-    return t.kind, t.amount.value, t.key.text if t.key is not None else None
+    return Threshold(t.kind, t.amount.value, t.key.text if t.key is not None else None)
 
 
 def _tier(t: ast.TierDecl, s: Symbols) -> Tier:

@@ -201,7 +201,7 @@ class MemberRun:
                 if status is None or status.tier is None or status.tier.name not in m.tiers:
                     continue
             if m.date_of is not None:
-                date = self._member_date(*m.date_of, instant)
+                date = self._member_date(m.date_of.event, m.date_of.field, m.date_of.latest, instant)
                 if date is None or date.month != day.month:
                     continue
             factor *= m.factor

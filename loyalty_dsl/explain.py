@@ -245,7 +245,7 @@ def _condition_failed(st: RuleState, event: Event, probe: MemberRun, instant: in
 
 def _toward_threshold(st: RuleState, unit: Unit) -> str:
     assert st.rule.threshold is not None
-    kind, need, key = st.rule.threshold
+    kind, need, key = st.rule.threshold.kind, st.rule.threshold.need, st.rule.threshold.key
     what = {"count": "events", "distinct": f"distinct {key}", "sum": f"in {key}"}[kind]
     shown = int(need) if float(need).is_integer() else need
     first = unit.first

@@ -511,13 +511,13 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Earn(amount, per, beyond_first, threshold, self._span(meta), once=once_at)
 
     def count_threshold(self, meta: Any, c: list[Token]) -> ast.Threshold:
-        return ast.Threshold("count", self.number(meta, [c[0]]), None, self._span(meta))
+        return ast.Threshold(ast.ThresholdKind.COUNT, self.number(meta, [c[0]]), None, self._span(meta))
 
     def distinct_threshold(self, meta: Any, c: list[Token]) -> ast.Threshold:
-        return ast.Threshold("distinct", self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+        return ast.Threshold(ast.ThresholdKind.DISTINCT, self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
 
     def sum_threshold(self, meta: Any, c: list[Token]) -> ast.Threshold:
-        return ast.Threshold("sum", self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+        return ast.Threshold(ast.ThresholdKind.SUM, self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
 
     def cap(self, meta: Any, c: list[Token]) -> ast.Cap:
         return ast.Cap(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
@@ -537,13 +537,15 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Vesting(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
 
     def during_dates(self, meta: Any, c: list[Token]) -> ast.During:
-        return ast.During("dates", self.instant(meta, [c[0]]), self.instant(meta, [c[1]]), None, self._span(meta))
+        return ast.During(
+            ast.DuringKind.DATES, self.instant(meta, [c[0]]), self.instant(meta, [c[1]]), None, self._span(meta)
+        )
 
     def during_day(self, meta: Any, c: list[Token]) -> ast.During:
-        return ast.During("day", self.number(meta, [c[0]]), None, self._name(c[1]), self._span(meta))
+        return ast.During(ast.DuringKind.DAY, self.number(meta, [c[0]]), None, self._name(c[1]), self._span(meta))
 
     def during_month(self, meta: Any, c: list[Token]) -> ast.During:
-        return ast.During("month", None, None, self._name(c[0]), self._span(meta))
+        return ast.During(ast.DuringKind.MONTH, None, None, self._name(c[0]), self._span(meta))
 
     def notice(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
         return ("notice", ast.Notice(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta)))
@@ -644,22 +646,22 @@ class _ToAst(Transformer[Token, Any]):
         return ast.TestDecl(self.string(meta, [name]), given, as_of, expects, self._span(meta))
 
     def expire_after(self, meta: Any, c: list[Token]) -> ast.Expiry:
-        return ast.Expiry("after", self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+        return ast.Expiry(ast.ExpiryKind.AFTER, self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
 
     def expire_at_end(self, meta: Any, c: list[Token]) -> ast.Expiry:
-        return ast.Expiry("end", None, self._name(c[0]), self._span(meta))
+        return ast.Expiry(ast.ExpiryKind.END, None, self._name(c[0]), self._span(meta))
 
     def redeem_decl(self, meta: Any, c: list[Token]) -> ast.Redemption:
         return ast.Redemption(self._name(c[0]), self._name(c[1]), self._span(meta))
 
     def grace(self, meta: Any, c: list[Token]) -> ast.Retention:
-        return ast.Retention("grace", self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+        return ast.Retention(ast.RetentionKind.GRACE, self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
 
     def one_level(self, meta: Any, c: list[Token]) -> ast.Retention:
-        return ast.Retention("one_level", None, None, self._span(meta))
+        return ast.Retention(ast.RetentionKind.ONE_LEVEL, None, None, self._span(meta))
 
     def guarantee(self, meta: Any, c: list[Token]) -> ast.Retention:
-        return ast.Retention("guarantee", None, self._name(c[0]), self._span(meta))
+        return ast.Retention(ast.RetentionKind.GUARANTEE, None, self._name(c[0]), self._span(meta))
 
     def multiply_during(self, meta: Any, c: list[Any]) -> ast.Multiplier:
         return ast.Multiplier(self._name(c[0]), self.number(meta, [c[1]]), during=c[2], span=self._span(meta))

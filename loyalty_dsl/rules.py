@@ -129,7 +129,7 @@ class RuleState:
         earning = [c for c in unit.candidates if c.passing and (not vesting or c.event.at + vesting <= now)]
         if threshold is None:  # only points vested by now earn
             return earning[0].event if earning else None
-        kind, need, key = threshold
+        kind, need, key = threshold.kind, threshold.need, threshold.key
         goal = decimal_of(need) if kind == "sum" else need  # compared with a decimal sum: as written
         seen: set[Any] = set()
         total: int | Decimal = 0  # a sum of amounts, added as the decimals they are

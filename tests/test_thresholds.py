@@ -68,7 +68,7 @@ def test_a_threshold_before_the_as_of_day_only(run):
     [
         ("rule r: on order_confirmed earn 10 with at least 4", "E158"),
         ("rule r: on order_confirmed earn 10 per month with at least 0", "E159"),
-        ("rule r: on order_confirmed earn 10 per month with at least 2 in category", "E151"),
+        ("rule r: on order_confirmed earn 10 per month with at least 2 in category", "E247"),
         ("rule r: on order_confirmed earn 10 per month with at least 2 distinct colour", "E152"),
     ],
 )
