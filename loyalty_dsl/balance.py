@@ -26,7 +26,7 @@ NEVER = 1 << 62
 class Lot:
     rule: str
     earned: int  # instant
-    seq: int
+    seq: int  # the earning event's rank (Event.rank): orders lots of one instant
     points: int
     expires: int  # instant (NEVER without expiry)
     left: int
@@ -95,7 +95,7 @@ def member_balance(program: CompiledProgram, states: Sequence[RuleState], events
             for lot in lots:  # oldest first
                 if taken == asked:
                     break
-                if lot.left and (lot.earned, lot.seq) < (event.at, event.seq) and lot.expires > event.at:
+                if lot.left and (lot.earned, lot.seq) < (event.at, event.rank) and lot.expires > event.at:
                     spent = min(lot.left, asked - taken)
                     lot.left -= spent
                     taken += spent

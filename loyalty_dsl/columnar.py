@@ -30,6 +30,7 @@ from loyalty_dsl.evaluate import Outcome, Status, decisions, grant_verdicts, gra
 from loyalty_dsl.events import Event
 from loyalty_dsl.grants import candidate_days
 from loyalty_dsl.history import Accounting, History, read_history
+from loyalty_dsl.order import tie_key_sql
 from loyalty_dsl.progress import Progress
 from loyalty_dsl.run import Result
 
@@ -198,9 +199,12 @@ def _special_events(con: Any, program: CompiledProgram, end: int) -> tuple[pa.Ta
     names = sorted({spec.name for t in wanted for spec in program.schema.get(t, ())})
     quoted = "".join(f', "{n}"' for n in names)
     types = ", ".join("'" + t.replace("'", "''") + "'" for t in wanted) or "NULL"
+    # The order of order.py: same-type rows have the same fields, the others' columns are null.
+    fields = {spec.name: spec for t in wanted for spec in program.schema.get(t, ())}
+    ties = ", ".join(tie_key_sql(list(fields.values())))
     table = con.sql(
         f"SELECT member, type, {AT}, seq{quoted} FROM ev WHERE {AT} < {end} AND type IN ({types})"
-        f" ORDER BY member, {AT}, seq"
+        f" ORDER BY member, {AT}, type, {ties}"
     ).to_arrow_table()
     return table, names
 

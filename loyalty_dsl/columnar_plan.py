@@ -26,6 +26,7 @@ import attrs
 from loyalty_dsl import ast
 from loyalty_dsl.compile import CompiledProgram, CompiledRule
 from loyalty_dsl.conditions import fact_refs
+from loyalty_dsl.order import tie_key_sql
 
 AT = '"at"'  # a column named as a SQL keyword: always quoted
 NEVER = 1 << 62  # a step at NEVER never counts: no status is that late
@@ -210,7 +211,8 @@ def _rule_ctes(
     carried = ", ".join(f"{expr} AS {alias}" for alias, expr in key_exprs + cap_exprs + month)
     condition = " AND ".join([f"e.type = {_lit(rule.on)}", f"({_static_sql(static, types)})", *needs])
     ctes = [
-        f"cand_{r} AS (SELECT e.member, e.{AT}, e.seq, {amount} AS v, {a} AS a, {b} AS b"
+        f"cand_{r} AS (SELECT e.member, e.{AT}, row(e.{AT}, {', '.join(tie_key_sql(p.schema[rule.on], 'e'))}) AS o,"
+        f" {amount} AS v, {a} AS a, {b} AS b"
         f"{', ' + carried if carried else ''} FROM evp e {' '.join(joins)} WHERE {condition})"
     ]
     keys = [alias for alias, _ in key_exprs]
@@ -226,8 +228,7 @@ def _rule_ctes(
         elif rule.per:  # the unit's first event earns (facts are the same for all its events)
             picked = ", ".join(f"arg_min({c}, o) AS {c}" for c in ["a", "b", "v", *extra])
             first = (
-                f"(SELECT {unit}, {picked} FROM (SELECT *, {AT}::HUGEINT * {1 << 40} + seq AS o"
-                f" FROM cand_{r} WHERE a < b) GROUP BY {unit})"
+                f"(SELECT {unit}, {picked} FROM cand_{r} WHERE a < b GROUP BY {unit})"  # o: order.py's order
             )
         cols = ", ".join(["member", *keys, *extra])
         ctes.append(

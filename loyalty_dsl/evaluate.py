@@ -370,5 +370,5 @@ def _decide(d: Any, event: Event, status: Status, facts: Facts) -> tuple[bool, s
 
 
 def evaluate_member(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> Outcome:
-    """The outcome of one member at the end of day `as_of`; `events` sorted by (at, seq)."""
+    """The outcome of one member at the end of day `as_of`; `events` in the order of order.sort_events."""
     return MemberRun(program, member, events, as_of).run()

@@ -26,6 +26,7 @@ import orjson
 from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, instant_of
 from loyalty_dsl.compile import CompiledProgram, FieldSpec
 from loyalty_dsl.events import Event
+from loyalty_dsl.order import sort_events
 
 FORMATS = {
     ".jsonl": "jsonl",
@@ -173,7 +174,7 @@ def read_history(
         records = _records(path, fmt, stdin, partition)
         reader.consume(path if path != "-" else "<stdin>", records, text_cells=(fmt == "csv"))
     for events in reader.history.members.values():
-        events.sort(key=lambda e: e.at)  # stable: same-instant events keep their input order
+        sort_events(events, program.schema)  # never by line: see order.py
     return reader.history
 
 
@@ -192,7 +193,7 @@ def read_records(records: Iterable[dict[str, Any]] | Any, program: CompiledProgr
         )
     reader.consume(name, numbered, text_cells=False)
     for events in reader.history.members.values():
-        events.sort(key=lambda e: e.at)
+        sort_events(events, program.schema)
     return reader.history
 
 
