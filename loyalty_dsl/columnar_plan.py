@@ -227,9 +227,7 @@ def _rule_ctes(
             first += f" FROM cand_{r} GROUP BY ALL)"
         elif rule.per:  # the unit's first event earns (facts are the same for all its events)
             picked = ", ".join(f"arg_min({c}, o) AS {c}" for c in ["a", "b", "v", *extra])
-            first = (
-                f"(SELECT {unit}, {picked} FROM cand_{r} WHERE a < b GROUP BY {unit})"  # o: order.py's order
-            )
+            first = f"(SELECT {unit}, {picked} FROM cand_{r} WHERE a < b GROUP BY {unit})"  # o: order.py's order
         cols = ", ".join(["member", *keys, *extra])
         ctes.append(
             f"unit_{r} AS (SELECT {cols}, a AS t, {unit_value} AS d FROM {first} u WHERE a < b"
