@@ -20,6 +20,7 @@ from loyalty_dsl.events import Event
 from loyalty_dsl.rules import RuleState
 
 NEVER = 1 << 62
+_LAST_DAY, _LAST_MONTH = dt.date.max.toordinal(), 9999 * 12 + 11  # the calendar's last day and month
 
 
 @attrs.define
@@ -55,8 +56,10 @@ def expires_at(program: CompiledProgram, earned: int) -> int:
     cal = program.calendar
     day = cal.day(earned)
     if kind == "after" and unit == "day":
-        return cal.day_start(day + amount)
+        return cal.day_start(day + amount) if day + amount <= _LAST_DAY else NEVER  # beyond year 9999: never
     month = cal.month(earned)
+    if kind == "after" and month + amount > _LAST_MONTH:
+        return NEVER
     if kind == "after":  # the same day of the month, N months later (or that month's last day)
         date = dt.date.fromordinal(day)
         target = month + amount

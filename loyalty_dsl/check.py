@@ -16,6 +16,7 @@ import attrs
 
 from loyalty_dsl import ast
 from loyalty_dsl.diagnostics import Diagnostic, did_you_mean
+from loyalty_dsl.limits import check_limits
 
 FIELD_TYPES = ("text", "integer", "number", "money", "date", "boolean")
 NUMERIC = frozenset({"integer", "number", "money"})
@@ -786,6 +787,7 @@ CHECKS: tuple[Callable[[ast.Program, Symbols], list[Diagnostic]], ...] = (
     check_rates,
     check_retention,
     check_multipliers,
+    check_limits,
 )
 
 

@@ -128,3 +128,67 @@ def test_earn_points_per_day_pays_the_same_event_whatever_the_lines(tmp_path):
         for evaluator in ("per-member", "columnar"):
             code, out, _ = cli("run", str(program), str(path), "--evaluator", evaluator, "--jobs", "1")
             assert (code, evaluator, b'"points":3,' in out) == (0, evaluator, True)
+
+
+# --- 8. figures bounded by the calendar --------------------------------------------------------------
+
+AT_THE_BOUNDS = """
+window last 119988 months, recalculated monthly
+event bonus with points: integer at least 0
+event redeemed with points: integer at least 1
+event profile_updated with birthday: date
+rule slow:
+    on bonus
+    earn points
+    vesting after 3652059 days
+rule bonus:
+    on bonus
+    earn points
+points expire after 119988 months
+redeem points by redeemed with points
+benefit gift
+tier Gold from 1 point:
+    gift
+grant gift every year on the birthday of the latest profile_updated,
+    known at least 3652059 days before
+"""
+
+
+def test_figures_at_the_calendar_bounds_pass_check_and_evaluate(tmp_path):
+    """The largest figures check allows run and explain without an error: a lot that would
+    expire after year 9999 never expires, a point vesting after it stays pending."""
+    program = tmp_path / "p.loy"
+    program.write_text(AT_THE_BOUNDS)
+    history = tmp_path / "h.jsonl"
+    history.write_bytes(
+        jsonl(
+            [
+                {"member": "m", "type": "bonus", "at": "2026-01-01", "points": 5},
+                {"member": "m", "type": "profile_updated", "at": "2026-01-01", "birthday": "1990-05-05"},
+                {"member": "m", "type": "redeemed", "at": "2026-02-01", "points": 1},
+            ]
+        )
+    )
+    code, out, err = cli("run", str(program), str(history))
+    assert code == 0, err
+    # 5 points of `bonus` (the slow rule's are pending), 1 spent: a balance of 4 that never expires.
+    assert b'"points":5,' in out and b'"balance":4,"expiring":[]' in out and b'"pending_points":5' in out
+    assert cli("explain", str(program), str(history), "--member", "m")[0] == 0
+
+
+def test_an_example_repeating_an_event_too_many_times_is_refused_with_its_place(tmp_path):
+    """`given 9007199254740991 times ...` in an examples file: a placed error (at most 100000),
+    from check and from test, not a MemoryError."""
+    (tmp_path / "p.loy").write_text(PER_DAY)
+    examples_file = tmp_path / "p_test.loy"
+    examples_file.write_text(
+        'test "many visits":\n'
+        "    given 9007199254740991 times visit at 2026-01-01T10:00:00Z with points 1\n"
+        "    as of 2026-01-31\n"
+        "    expect points 1\n"
+    )
+    for command in ("check", "test"):
+        code, _, err = cli(command, str(examples_file))
+        assert code == 2, (command, err)
+        assert f"{examples_file}:2:11: error[E193]".encode() in err
+        assert b"at most 100000" in err
