@@ -24,12 +24,12 @@ import pyarrow.compute as pc
 from loyalty_dsl import parallel
 from loyalty_dsl.bulk_read import COLUMN_TYPES, read_bulk
 from loyalty_dsl.calendar import datetime_of, end_of_day
-from loyalty_dsl.columnar_plan import AT, Plan
+from loyalty_dsl.columnar_plan import AT, NotColumnar, Plan
 from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.evaluate import Outcome, Status, decisions, grant_verdicts, granted
 from loyalty_dsl.events import Event
 from loyalty_dsl.grants import candidate_days
-from loyalty_dsl.history import Accounting, History, read_history
+from loyalty_dsl.history import MAX_INTEGER, Accounting, History, read_history
 from loyalty_dsl.order import tie_key_sql
 from loyalty_dsl.progress import Progress
 from loyalty_dsl.run import Result
@@ -101,31 +101,47 @@ def outcomes(plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.dat
 def prepare(
     plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date, threads: int | None = None
 ) -> Prepared:
-    """Every member's points over time, and the events grants and decisions read (all in SQL)."""
+    """Every member's points over time, and the events grants and decisions read (all in SQL).
+
+    NotColumnar where DuckDB cannot run the plan or the points leave the exact range:
+    the per-member evaluator then runs (and says where the points leave it)."""
     import duckdb  # a fast path's engine: imported only when it runs
 
+    # DuckDB spills to disk past its memory limit: into a folder of our own, not the working one.
+    threads_set = {"threads": threads} if threads else {}
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="loyalty-duckdb-") as spill,
+            duckdb.connect(config={"temp_directory": spill, **threads_set}) as con,
+        ):
+            return _prepare(con, plan, events, members, as_of)
+    except duckdb.Error as err:
+        raise NotColumnar(f"DuckDB cannot run the plan ({str(err).splitlines()[0]})") from None
+
+
+def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date) -> Prepared:
     program = plan.program
     end = end_of_day(as_of)
     last = program.status_instant(end)
-    # DuckDB spills to disk past its memory limit: into a folder of our own, not the working one.
-    threads_set = {"threads": threads} if threads else {}
-    with (
-        tempfile.TemporaryDirectory(prefix="loyalty-duckdb-") as spill,
-        duckdb.connect(config={"temp_directory": spill, **threads_set}) as con,
-    ):
-        # Members by their place in `members`: integers group and sort much faster than text.
-        ids = pc.index_in(events.column("member"), value_set=pa.array(members, pa.string())).cast(pa.int32())
-        con.register("ev", events.set_column(events.schema.get_field_index("member"), "member", ids))
-        con.execute(f"CREATE TEMP VIEW evp AS SELECT *, make_timestamp({AT}) AS ts FROM ev WHERE {AT} < {end}")
-        con.execute(
-            f"CREATE TEMP TABLE steps AS SELECT member, rule, t, sum(d)::BIGINT AS d FROM ({plan.steps}) GROUP BY ALL"
-        )
-        by_rule = _points_by_rule(con, plan.time_at(last), len(plan.rules))
-        running = con.sql(
-            "SELECT member, t, sum(d) OVER (PARTITION BY member ORDER BY t ROWS UNBOUNDED PRECEDING)::BIGINT AS s"
-            " FROM (SELECT member, t, sum(d) AS d FROM steps GROUP BY member, t) ORDER BY member, t"
-        ).to_arrow_table()
-        special, fields = _special_events(con, program, end)
+    # Members by their place in `members`: integers group and sort much faster than text.
+    ids = pc.index_in(events.column("member"), value_set=pa.array(members, pa.string())).cast(pa.int32())
+    con.register("ev", events.set_column(events.schema.get_field_index("member"), "member", ids))
+    con.execute(f"CREATE TEMP VIEW evp AS SELECT *, make_timestamp({AT}) AS ts FROM ev WHERE {AT} < {end}")
+    con.execute("CREATE TEMP TABLE steps (member INTEGER, rule INTEGER, t BIGINT, d HUGEINT)")
+    for piece in plan.pieces:
+        con.execute(f"INSERT INTO steps SELECT member, rule, t, sum(d) FROM ({piece}) GROUP BY ALL")
+    # Every sum of a member's steps is at most the sum of their sizes: within the bound, all are exact.
+    ((largest,),) = con.sql(
+        "SELECT coalesce(max(s), 0) FROM (SELECT sum(abs(d)) AS s FROM steps GROUP BY member)"
+    ).fetchall()
+    if largest > MAX_INTEGER:
+        raise NotColumnar(f"points beyond {MAX_INTEGER}")
+    by_rule = _points_by_rule(con, plan.time_at(last), len(plan.rules))
+    running = con.sql(
+        "SELECT member, t, sum(d) OVER (PARTITION BY member ORDER BY t ROWS UNBOUNDED PRECEDING)::BIGINT AS s"
+        " FROM (SELECT member, t, sum(d) AS d FROM steps GROUP BY member, t) ORDER BY member, t"
+    ).to_arrow_table()
+    special, fields = _special_events(con, program, end)
     n = len(members)
     return Prepared(plan, members, as_of, last, by_rule, _Rows.of(running, n), _Rows.of(special, n), fields)
 

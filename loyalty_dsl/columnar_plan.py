@@ -30,6 +30,7 @@ from loyalty_dsl.order import tie_key_sql
 
 AT = '"at"'  # a column named as a SQL keyword: always quoted
 NEVER = 1 << 62  # a step at NEVER never counts: no status is that late
+RULES_PER_STATEMENT = 32  # a UNION ALL of many more nests beyond DuckDB's expression depth (1000)
 PERIODS_IN = {  # the periods each period lies within
     "day": {"day", "week", "month", "quarter", "year"},
     "week": {"week"},
@@ -45,10 +46,11 @@ class NotColumnar(Exception):
 
 @attrs.frozen
 class Plan:
-    """The SQL of a program's points: `steps` gives (member, rule, t, d) over a table `ev`."""
+    """The SQL of a program's points: each of `pieces` gives (member, rule, t, d) over a table
+    `ev`, for some of the rules (one statement for all would be too deep for DuckDB)."""
 
     program: CompiledProgram
-    steps: str
+    pieces: tuple[str, ...]
     rules: tuple[str, ...]
 
     def time_at(self, instant: int) -> int:
@@ -86,16 +88,19 @@ def plan(program: CompiledProgram) -> Plan:
             raise NotColumnar(f"decision {decision.benefit.text} looks up facts")
     fact_types = _fact_types(p)
     facts = _facts(p, fact_types)
-    ctes = [f"fact_{i} AS MATERIALIZED ({sql})" for i, sql in enumerate(facts.values())]
+    fact_ctes = [f"fact_{i} AS MATERIALIZED ({sql})" for i, sql in enumerate(facts.values())]
     fact_index = {name: i for i, name in enumerate(facts)}
-    selects = []
-    for r, (rule, decl) in enumerate(zip(p.rules, p.source.rules, strict=True)):
-        ctes += _rule_ctes(p, rule, decl, r, types, fact_index, fact_types)
-        selects.append(f"SELECT member, {r} AS rule, t, d FROM steps_{r}")
-    body = "\nUNION ALL\n".join(selects) if selects else "SELECT NULL::VARCHAR AS member, 0 AS rule, 0 AS t, 0 AS d"
-    where = "" if selects else " WHERE false"
-    sql = (f"WITH {', '.join(ctes)}\n" if ctes else "") + f"SELECT * FROM ({body}){where}"
-    return Plan(program, sql, tuple(r.name for r in p.rules))
+    by_rule = [
+        _rule_ctes(p, rule, decl, r, types, fact_index, fact_types)
+        for r, (rule, decl) in enumerate(zip(p.rules, p.source.rules, strict=True))
+    ]
+    pieces = []
+    for first in range(0, len(by_rule), RULES_PER_STATEMENT):
+        rules = range(first, min(first + RULES_PER_STATEMENT, len(by_rule)))
+        ctes = fact_ctes + [cte for r in rules for cte in by_rule[r]]
+        body = "\nUNION ALL\n".join(f"SELECT member, {r} AS rule, t, d FROM steps_{r}" for r in rules)
+        pieces.append(f"WITH {', '.join(ctes)}\nSELECT * FROM ({body})")
+    return Plan(program, tuple(pieces), tuple(r.name for r in p.rules))
 
 
 # --- facts ---------------------------------------------------------------------------------

@@ -24,6 +24,17 @@ from loyalty_dsl.events import Event
 from loyalty_dsl.grants import candidate_days
 from loyalty_dsl.rules import RuleState
 
+MAX_POINTS = 2**53 - 1  # the largest sum every JSON reader keeps exact (the history reader's bound too)
+
+
+class PointsOutOfRange(Exception):
+    """A member's points beyond MAX_POINTS: the outcome is withheld, with the event it went past at."""
+
+    def __init__(self, member: str, event: Event | None) -> None:
+        place = f" ({event.file}:{event.line})" if event is not None else ""
+        super().__init__(f"member {member}: points exceed {MAX_POINTS}{place}")
+        self.member = member
+
 
 @attrs.frozen
 class Status:
@@ -145,6 +156,7 @@ class MemberRun:
         self.witnesses: dict[tuple[str, Any], Event] = {}  # (fact, value) -> the event that made it true
         self.extra_instants = extra_instants  # more statuses to keep (a timeline)
         self.grant_days: dict[CompiledGrant, list[int]] = {}  # filled by run(): the days each grant may fall on
+        self.applied: Event | None = None  # the latest event applied (named if the points leave the range)
 
     def run(self) -> Outcome:
         p = self.program
@@ -160,15 +172,19 @@ class MemberRun:
         self._apply_events(sorted(wanted))
         if p.retention is not None:
             self._retain(p.retention)
+        balance = self._balance() if p.expiry is not None or p.redemption is not None else None
+        pending = self._pending() if any(r.vesting for r in p.rules) else None
+        if max(abs(balance.balance) if balance else 0, abs(pending or 0)) > MAX_POINTS:
+            raise PointsOutOfRange(self.member, self._latest_earning())
         return Outcome(
             member=self.member,
             as_of=self.as_of,
             status=self.statuses[p.status_instant(self.end)],
             grants=self._grants(),
             decisions=self._decisions(),
-            balance=self._balance() if p.expiry is not None or p.redemption is not None else None,
+            balance=balance,
             retained=p.retention is not None,
-            pending=self._pending() if any(r.vesting for r in p.rules) else None,
+            pending=pending,
         )
 
     def _pending(self) -> int:
@@ -273,6 +289,7 @@ class MemberRun:
                     st.fact_established(fact, value, self.facts)
         for st in self.by_type.get(event.type, ()):
             st.add(event, self.facts)
+        self.applied = event
 
     def window(self, instant: int) -> range | None:
         """The months whose points count at a status instant (None: all of them)."""
@@ -289,7 +306,14 @@ class MemberRun:
             st.settle(instant)
             by_rule[st.rule.name] = st.points(window)
         points = sum(by_rule.values())
+        if max([abs(points), *map(abs, by_rule.values())]) > MAX_POINTS:
+            raise PointsOutOfRange(self.member, self._latest_earning())
         self.statuses[instant] = Status(instant, points, by_rule, self.program.tier_for(points))
+
+    def _latest_earning(self) -> Event | None:
+        """The latest event that earned points so far: where a sum went beyond the range."""
+        earning = [u.first for st in self.states for u in st.units.values() if u.first is not None and u.kept]
+        return max(earning, key=lambda e: (e.at, e.rank), default=self.applied)
 
     def status_at(self, instant: int) -> Status:
         return self.statuses[self.program.status_instant(instant)]

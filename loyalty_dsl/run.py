@@ -9,11 +9,12 @@ from typing import Any
 
 from loyalty_dsl.calendar import datetime_of
 from loyalty_dsl.compile import CompiledProgram
-from loyalty_dsl.evaluate import Outcome, evaluate_member
+from loyalty_dsl.evaluate import Outcome, PointsOutOfRange, evaluate_member
 from loyalty_dsl.explain import member_ledger
 from loyalty_dsl.history import History
 
 Result = tuple[dict[str, Any], list[dict[str, Any]] | None]  # an outcome as JSON, and its ledger
+WITHHELD = "\0withheld"  # in a Result's place of an outcome: why the member's outcome is withheld
 _CHUNK = 512  # members between two progress reports
 
 
@@ -48,9 +49,16 @@ def results(
     the members and call this on each part.
     """
     day = as_of or default_as_of(history)
-    for i, outcome in enumerate(outcomes(program, history, day), start=1):
-        assert day is not None  # outcomes() yields only when there is a day
-        entries = member_ledger(program, outcome.member, history.members[outcome.member], day) if ledger else None
-        yield outcome.to_json(), entries
+    if day is None:
+        return
+    for i, member in enumerate(history.member_ids(), start=1):
+        events = history.members[member]
+        try:
+            outcome = evaluate_member(program, member, events, day)
+            entries = member_ledger(program, member, events, day) if ledger else None
+        except PointsOutOfRange as err:  # withheld: the caller reports it (see WITHHELD)
+            yield {"member": member, WITHHELD: str(err)}, None
+        else:
+            yield outcome.to_json(), entries
         if progress is not None and not i % _CHUNK:
             progress(_CHUNK)

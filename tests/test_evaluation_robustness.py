@@ -192,3 +192,60 @@ def test_an_example_repeating_an_event_too_many_times_is_refused_with_its_place(
         assert code == 2, (command, err)
         assert f"{examples_file}:2:11: error[E193]".encode() in err
         assert b"at most 100000" in err
+
+
+# --- 5. sums beyond the exact range ------------------------------------------------------------------
+
+MAX = 2**53 - 1
+
+
+def test_points_beyond_the_exact_range_withhold_the_member_on_both_evaluators(tmp_path):
+    """1,025 bonus lines of 2^53 - 1 points for m1 in January, one of 5 for m2: as of February,
+    m1's points (1025 * (2^53 - 1), beyond 2^63) are withheld with the place of the last earning
+    line (its 1,025th, the latest of January), m2's outcome is written, the run exits 3; the same
+    bytes on every evaluator and any number of jobs."""
+    lines = [
+        {
+            "member": "m1",
+            "type": "bonus",
+            "at": f"2026-01-{1 + i // 40:02d}T{i % 40 // 2:02d}:{i % 2 * 30:02d}:00Z",
+            "points": MAX,
+        }
+        for i in range(1025)
+    ]
+    lines.append({"member": "m2", "type": "bonus", "at": "2026-01-05", "points": 5})
+    history = tmp_path / "h.jsonl"
+    history.write_bytes(jsonl(lines))
+    program = str(PROGRAM_FILES["four_tier"])
+    seen = set()
+    for evaluator in ("per-member", "columnar", "auto"):
+        for jobs in ("1", "2"):
+            code, out, err = cli(
+                "run", program, str(history), "--as-of", "2026-02-28", "--evaluator", evaluator, "--jobs", jobs
+            )
+            assert code == 3, err
+            assert f"loyalty: member m1: points exceed {MAX} ({history}:1025): its outcome is withheld".encode() in err
+            assert out.count(b'"member"') == 1 and b'"member":"m2"' in out and b'"points":5,' in out
+            seen.add(out)
+    assert len(seen) == 1
+    code, _, err = cli("explain", program, str(history), "--member", "m1", "--as-of", "2026-02-28")
+    assert code == 2 and f"points exceed {MAX} ({history}:1025)".encode() in err
+
+
+# --- 7. programs larger than one SQL statement -----------------------------------------------------------
+
+
+def test_a_program_of_340_rules_runs_columnar_and_agrees(tmp_path):
+    """340 rules earning 1 each: 340 points for the member's one bonus, columnar and per member."""
+    rules = "".join(f"rule r{i}:\n    on bonus\n    earn 1\n" for i in range(340))
+    program = tmp_path / "p.loy"
+    program.write_text("window lifetime, continuous\nevent bonus\nbenefit b\ntier Gold from 1 point:\n    b\n" + rules)
+    history = tmp_path / "h.jsonl"
+    history.write_bytes(jsonl([{"member": "m", "type": "bonus", "at": "2026-01-01"}]))
+    outs = set()
+    for evaluator in ("columnar", "per-member"):
+        code, out, err = cli("run", str(program), str(history), "--evaluator", evaluator, "--jobs", "1")
+        assert (code, b"gave way" in err) == (0, False), err
+        assert b'"points":340,' in out
+        outs.add(out)
+    assert len(outs) == 1
