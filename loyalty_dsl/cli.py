@@ -33,7 +33,7 @@ from loyalty_dsl.output import FORMATS, atomic_file, json_bytes, write_json, wri
 from loyalty_dsl.parse import parse, parse_file
 from loyalty_dsl.progress import progress
 from loyalty_dsl.report import console_text, coverage_table, diff_tables, explanation_tables
-from loyalty_dsl.run import WITHHELD, Result, default_as_of, default_jobs, results
+from loyalty_dsl.run import WITHHELD, Result, default_as_of, default_jobs, far_as_of_note, results
 from loyalty_dsl.testing import TEST_SUFFIX, DiscoveryError, check_examples, coverage, find_pairs, run_examples
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
@@ -264,6 +264,8 @@ def run(
         if summary:
             write_json(summary, acc.to_json())
         _report(acc.rejections)
+        if note := far_as_of_note(acc, day):
+            click.echo(f"loyalty: {note}", err=True)
         if strict and acc.rejected:
             click.echo(f"loyalty: {acc.line()}", err=True)
             _fail(f"--strict: {acc.rejected} line(s) rejected; no outcomes written", EXIT_REJECTED)
@@ -327,6 +329,8 @@ def _on_dask(
     acc, evaluated = run_on_cluster(
         client, _source(program), program, paths, day, partitions or 2 * workers, ledger, rates
     )
+    if acc.latest is not None:  # the line setting the default as-of, named as given too
+        acc.latest = (*acc.latest[:2], names.get(acc.latest[2], acc.latest[2]), acc.latest[3])
     for entry in (*acc.rejections, *acc.duplicates):  # show the files as they were named
         entry["file"] = names.get(entry["file"], entry["file"])
         if "first" in entry:

@@ -177,7 +177,18 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
                 status = by_time[time] = Status(plan.instant_of(time), pts, {}, program.tier_for(pts))
             return status
 
-        days = {g: candidate_days(g, group, cal, as_of.toordinal()) for g in program.grants}
+        # After the member's last step every status is the final one: a grant day after it is
+        # looked at only if that status grants it (as MemberRun does: work grows with events).
+        last_day = as_of.toordinal()
+        if not steps:
+            last_day = 0
+        elif times[steps.stop - 1] + 1 < time_at(last):
+            last_day = min(last_day, cal.day(plan.instant_of(times[steps.stop - 1] + 1)))
+        given = final.tier.benefits if final.tier is not None else {}
+        days = {
+            g: candidate_days(g, group, cal, as_of.toordinal() if g.benefit in given else last_day)
+            for g in program.grants
+        }
         verdicts = grant_verdicts(days, cal, status_at)
         yield Outcome(member, as_of, final, granted(verdicts), decisions(program, group, status_at, {}))
 

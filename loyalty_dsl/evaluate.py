@@ -157,21 +157,33 @@ class MemberRun:
         self.extra_instants = extra_instants  # more statuses to keep (a timeline)
         self.grant_days: dict[CompiledGrant, list[int]] = {}  # filled by run(): the days each grant may fall on
         self.applied: Event | None = None  # the latest event applied (named if the points leave the range)
+        self.quiet: int | None = None  # set by run(): see _quiet_instant
 
     def run(self) -> Outcome:
         p = self.program
-        self.grant_days = {g: candidate_days(g, self.events, self.cal, self.as_of.toordinal()) for g in p.grants}
+        # From `quiet` on, every status is the one at it: no status after it is settled, and a grant
+        # day after it is looked at only if that status grants it (work grows with events, not days).
+        self.quiet = self._quiet_instant() if not self.extra_instants else None
+        as_of_day = self.as_of.toordinal()
+        last_day = as_of_day if self.quiet is None else min(as_of_day, self.cal.day(self.quiet))
+        self.grant_days = {g: candidate_days(g, self.events, self.cal, last_day) for g in p.grants}
         decided_types = {d.on for d in p.decisions}
-        wanted = {p.status_instant(self.end)}
-        wanted.update(p.status_instant(e.at) for e in self.events if e.type in decided_types)
-        wanted.update(p.status_instant(self.cal.day_start(d)) for days in self.grant_days.values() for d in days)
+        wanted = {self._key(self.end)}
+        wanted.update(self._key(e.at) for e in self.events if e.type in decided_types)
+        wanted.update(self._key(self.cal.day_start(d)) for days in self.grant_days.values() for d in days)
         wanted.update(p.status_instant(t) for t in self.extra_instants if t <= self.end)
         by_tier = any(m.tiers for m in p.multipliers)
         if (p.retention is not None or by_tier) and self.events:  # every recalculation is read
-            wanted.update(self.cal.recalculations(self.events[0].at, p.status_instant(self.end)))
+            wanted.update(self.cal.recalculations(self.events[0].at, self._key(self.end)))
         self._apply_events(sorted(wanted))
         if p.retention is not None:
             self._retain(p.retention)
+        if self.quiet is not None and last_day < as_of_day:
+            tier = self.statuses[self.quiet].tier
+            for g in p.grants:
+                if tier is not None and g.benefit in tier.benefits:
+                    self.grant_days[g] = candidate_days(g, self.events, self.cal, as_of_day)
+        final = self.statuses[self._key(self.end)]
         balance = self._balance() if p.expiry is not None or p.redemption is not None else None
         pending = self._pending() if any(r.vesting for r in p.rules) else None
         if max(abs(balance.balance) if balance else 0, abs(pending or 0)) > MAX_POINTS:
@@ -179,13 +191,35 @@ class MemberRun:
         return Outcome(
             member=self.member,
             as_of=self.as_of,
-            status=self.statuses[p.status_instant(self.end)],
+            status=attrs.evolve(final, instant=p.status_instant(self.end)),
             grants=self._grants(),
             decisions=self._decisions(),
             balance=balance,
             retained=p.retention is not None,
             pending=pending,
         )
+
+    def _quiet_instant(self) -> int | None:
+        """A status instant before the end after which no status changes, if there is one: the
+        last event (and vesting) is applied, its points have left the window, retention is done."""
+        p, cal = self.program, self.cal
+        if not self.events:
+            return None
+        last = self.events[-1].at + max((r.vesting for r in p.rules), default=0)
+        end = p.status_instant(self.end)
+        if last >= end:
+            return None
+        if p.window_months is None:
+            return last + 1
+        month = cal.month(last) + p.window_months + 1  # the first recalculation that counts none of it
+        if p.retention is not None:  # a guarantee (to the end of next year), grace, one level a month
+            month += 25 + p.retention.grace_months + len(p.tiers)
+        return cal.month_start(month) if month < cal.month(end) else None
+
+    def _key(self, instant: int) -> int:
+        """The instant of the status kept for `instant`."""
+        key = self.program.status_instant(instant)
+        return key if self.quiet is None or key <= self.quiet else self.quiet
 
     def _pending(self) -> int:
         """Points of events that pass their rule but have not vested by the end (before caps)."""
@@ -316,7 +350,7 @@ class MemberRun:
         return max(earning, key=lambda e: (e.at, e.rank), default=self.applied)
 
     def status_at(self, instant: int) -> Status:
-        return self.statuses[self.program.status_instant(instant)]
+        return self.statuses[self._key(instant)]
 
     # --- grants and decisions --------------------------------------------------------------
 

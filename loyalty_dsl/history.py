@@ -69,6 +69,8 @@ class Accounting:
     # Input positions of the lines above, so that partitions read apart merge back in order.
     rejection_seqs: list[int] = attrs.field(factory=list, repr=False)
     duplicate_seqs: list[int] = attrs.field(factory=list, repr=False)
+    # (instant, seq, file, line) of the first line with the latest instant: it sets the default as-of.
+    latest: tuple[int, int, str, int] | None = attrs.field(default=None, repr=False)
 
     @classmethod
     def merged(cls, parts: Iterable[Accounting]) -> Accounting:
@@ -81,6 +83,7 @@ class Accounting:
         duplicates = sorted((s, d) for p in parts for s, d in zip(p.duplicate_seqs, p.duplicates, strict=True))
         out.rejection_seqs, out.rejections = [s for s, _ in rejections], [r for _, r in rejections]
         out.duplicate_seqs, out.duplicates = [s for s, _ in duplicates], [d for _, d in duplicates]
+        out.latest = max((p.latest for p in parts if p.latest), key=lambda x: (x[0], -x[1]), default=None)
         return out
 
     def counts(self) -> dict[str, int]:
@@ -413,6 +416,8 @@ class _Reader:
                 )
                 return
         history.latest = at if history.latest is None else max(history.latest, at)
+        if acc.latest is None or at > acc.latest[0]:
+            acc.latest = (at, self.seq, file, line)
         events = history.members.setdefault(member, [])
         if fields is None:
             acc.ignored += 1

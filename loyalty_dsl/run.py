@@ -11,7 +11,7 @@ from loyalty_dsl.calendar import datetime_of
 from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.evaluate import Outcome, PointsOutOfRange, evaluate_member
 from loyalty_dsl.explain import member_ledger
-from loyalty_dsl.history import History
+from loyalty_dsl.history import Accounting, History
 
 Result = tuple[dict[str, Any], list[dict[str, Any]] | None]  # an outcome as JSON, and its ledger
 WITHHELD = "\0withheld"  # in a Result's place of an outcome: why the member's outcome is withheld
@@ -21,6 +21,20 @@ _CHUNK = 512  # members between two progress reports
 def default_as_of(history: History) -> dt.date | None:
     """The UTC day of the latest event that was neither rejected nor a repeat."""
     return datetime_of(history.latest).date() if history.latest is not None else None
+
+
+def far_as_of_note(accounting: Accounting, as_of: dt.date | None) -> str | None:
+    """Where the default as-of lies after today: which line set it (one far date moves every outcome)."""
+    if as_of is not None or accounting.latest is None:
+        return None
+    at, _, file, line = accounting.latest
+    day, today = datetime_of(at).date(), dt.datetime.now(dt.UTC).date()
+    if day <= today:
+        return None
+    return (
+        f"the default as-of, {day.isoformat()}, is after today ({today.isoformat()}): it is the day of "
+        f"{file}:{line}; give --as-of to choose the day"
+    )
 
 
 def default_jobs() -> int:

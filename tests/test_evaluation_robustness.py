@@ -249,3 +249,75 @@ def test_a_program_of_340_rules_runs_columnar_and_agrees(tmp_path):
         assert b'"points":340,' in out
         outs.add(out)
     assert len(outs) == 1
+
+
+# --- 4. a far default as-of ---------------------------------------------------------------------------
+
+
+def far_history(tmp_path: Path) -> Path:
+    """m1 registers and gives a birthday in 2026; line 3 (m2's visit) is dated 9999-12-31."""
+    path = tmp_path / "h.jsonl"
+    path.write_bytes(
+        jsonl(
+            [
+                {"member": "m1", "type": "registered", "at": "2026-01-10"},
+                {"member": "m1", "type": "profile_updated", "at": "2026-01-10", "birthday": "1990-03-05"},
+                {"member": "m2", "type": "visit", "at": "9999-12-31"},
+                {"member": "m1", "type": "bonus", "at": "2026-01-11", "points": 900},
+            ]
+        )
+    )
+    return path
+
+
+def test_a_default_as_of_after_today_names_the_line_that_set_it(tmp_path):
+    """The latest accepted line (line 3, 9999-12-31) sets the default as-of: standard error says
+    so, with its place, on every path; not when --as-of is given."""
+    history = far_history(tmp_path)
+    program = str(PROGRAM_FILES["four_tier"])
+    for evaluator in ("per-member", "columnar"):
+        for jobs in ("1", "2"):
+            code, _, err = cli("run", program, str(history), "--evaluator", evaluator, "--jobs", jobs)
+            assert code == 0
+            assert b"the default as-of, 9999-12-31, is after today (" in err
+            assert f"it is the day of {history}:3; give --as-of".encode() in err
+    code, _, err = cli("run", program, str(history), "--as-of", "9999-12-31")
+    assert code == 0 and b"after today" not in err
+
+
+def test_a_far_as_of_costs_the_events_not_the_months(tmp_path, monkeypatch):
+    """As of 9999-12-31, m1's points (2026) left the 12-month window in 2027: a handful of
+    statuses are settled (not one for each of ~8000 birthdays and anniversaries), and the
+    columnar path judges no grant day after the points left; the outcome is the same."""
+    from loyalty_dsl import columnar
+    from loyalty_dsl.evaluate import MemberRun
+
+    settled: list[int] = []
+    original = MemberRun._settle
+    monkeypatch.setattr(MemberRun, "_settle", lambda self, t: (settled.append(t), original(self, t))[1])
+    judged: list[int] = []
+    verdicts = columnar.grant_verdicts
+    monkeypatch.setattr(
+        columnar,
+        "grant_verdicts",
+        lambda days, cal, at: (judged.append(sum(map(len, days.values()))), verdicts(days, cal, at))[1],
+    )
+    history = far_history(tmp_path)
+    program = str(PROGRAM_FILES["four_tier"])
+    outs = set()
+    for evaluator in ("per-member", "columnar"):
+        code, out, _ = cli(
+            "run", program, str(history), "--as-of", "9999-12-31", "--evaluator", evaluator, "--jobs", "1"
+        )
+        assert code == 0
+        outs.add(out)
+    assert len(outs) == 1
+    # m1's 900 points (January 2026) count in the recalculations of 2026-02-01 to 2027-01-01:
+    # the birthday of 2026-03-05 and the anniversary of 2027-01-10 are given, nothing later
+    # (from 2027-02-01 on, 0 points, no tier).
+    expected = (
+        b'"grants":[{"benefit":"birthday_reward","on":"2026-03-05"},{"benefit":"anniversary_reward","on":"2027-01-10"}]'
+    )
+    assert expected in outs.pop()
+    assert len(settled) < 50
+    assert sum(judged) < 50
