@@ -20,12 +20,14 @@ from loyalty_dsl.events import Event
 from loyalty_dsl.rules import RuleState
 from loyalty_dsl.vocabulary import NEVER
 
+_LAST_DAY, _LAST_MONTH = dt.date.max.toordinal(), 9999 * 12 + 11  # the calendar's last day and month
+
 
 @attrs.define
 class Lot:
     rule: str
     earned: int  # instant
-    seq: int
+    seq: int  # the earning event's rank (Event.rank): orders lots of one instant
     points: int
     expires: int  # instant (NEVER without expiry)
     left: int
@@ -54,8 +56,10 @@ def expires_at(program: CompiledProgram, earned: int) -> int:
     cal = program.calendar
     day = cal.day(earned)
     if kind == "after" and unit == "day":
-        return cal.day_start(day + amount)
+        return cal.day_start(day + amount) if day + amount <= _LAST_DAY else NEVER  # beyond year 9999: never
     month = cal.month(earned)
+    if kind == "after" and month + amount > _LAST_MONTH:
+        return NEVER
     if kind == "after":  # the same day of the month, N months later (or that month's last day)
         date = dt.date.fromordinal(day)
         target = month + amount
@@ -94,7 +98,7 @@ def member_balance(program: CompiledProgram, states: Sequence[RuleState], events
             for lot in lots:  # oldest first
                 if taken == asked:
                     break
-                if lot.left and (lot.earned, lot.seq) < (event.at, event.seq) and lot.expires > event.at:
+                if lot.left and (lot.earned, lot.seq) < (event.at, event.rank) and lot.expires > event.at:
                     spent = min(lot.left, asked - taken)
                     lot.left -= spent
                     taken += spent

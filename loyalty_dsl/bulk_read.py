@@ -550,6 +550,10 @@ def _account(table: pa.Table, sources: list[_Source], layout: _Layout) -> BulkHi
         duplicate_seqs=repeated,
     )
     latest = pc.max(table.column("at").filter(kept)).as_py() if rows else None
+    if latest is not None:  # the first line at that instant: it sets the default as-of
+        row = pc.index(pc.if_else(kept, table.column("at"), pa.scalar(None, pa.int64())), latest).as_py()
+        ((file, line),) = _places([row], sources)
+        accounting.latest = (latest, row + 1, file, line)
     events = table.append_column("seq", seq).filter(applied_mask)
     names = ["member", "type", "at", "seq", "id", *sorted(layout.kinds)]
     # A repeat's member has the first line of its id too: the members are all the members.

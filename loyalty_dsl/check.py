@@ -15,6 +15,7 @@ import attrs
 
 from loyalty_dsl import ast, zones
 from loyalty_dsl.diagnostics import Diagnostic, did_you_mean
+from loyalty_dsl.limits import check_limits
 from loyalty_dsl.suggest import closest
 from loyalty_dsl.vocabulary import (
     BUILTIN_FIELDS,
@@ -819,6 +820,7 @@ CHECKS: tuple[Callable[[ast.Program, Symbols], list[Diagnostic]], ...] = (
     check_rates,
     check_retention,
     check_multipliers,
+    check_limits,
 )
 
 

@@ -24,6 +24,7 @@ from loyalty_dsl.columnar_plan import NotColumnar, Plan
 from loyalty_dsl.compile import CompiledProgram, diagnose, load
 from loyalty_dsl.diagnostics import ProgramError, did_you_mean
 from loyalty_dsl.diff import DiffReport, pair_outcomes
+from loyalty_dsl.evaluate import PointsOutOfRange
 from loyalty_dsl.exact import rate_of
 from loyalty_dsl.explain import explain_member
 from loyalty_dsl.fmt import format_diff, format_source
@@ -36,10 +37,11 @@ from loyalty_dsl.outputs_safe import OutputRefused, history_files, refuse_clashe
 from loyalty_dsl.parse import parse, parse_file
 from loyalty_dsl.progress import progress
 from loyalty_dsl.report import console_text, coverage_table, diff_tables, explanation_tables
-from loyalty_dsl.run import Result, default_as_of, default_jobs, results
+from loyalty_dsl.run import WITHHELD, Result, default_as_of, default_jobs, far_as_of_note, results
 from loyalty_dsl.testing import TEST_SUFFIX, DiscoveryError, check_examples, coverage, find_pairs, run_examples
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+EXIT_WITHHELD = 3  # run: some members' points leave the exact range; the others' outcomes are written
 _SHOWN_REJECTIONS = 10
 
 EXIT_STATUSES = """\b
@@ -47,6 +49,7 @@ Exit status:
   0    success
   1    --strict and some history lines were rejected
   2    a bad program, a bad command line, or a history that cannot be read
+  3    run: some members' points exceed 2^53 - 1; their outcomes are withheld
   130  interrupted (Ctrl-C); 143: terminated (SIGTERM)"""
 # check, explain and diff have no --strict and never exit 1.
 EXIT_STATUSES_WITHOUT_1 = EXIT_STATUSES.replace("  1    --strict and some history lines were rejected\n", "")
@@ -98,6 +101,8 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         except BrokenPipeError:
             sys.stderr.close()  # the reader left: say nothing more
             sys.exit(EXIT_OK)
+        except PointsOutOfRange as err:  # explain, diff, test: one member, no outcome to give
+            _fail(str(err))
         except OSError as err:  # an output or summary that cannot be written
             where = f": {err.filename}" if err.filename else ""
             _fail(f"cannot write{where}: {err.strerror or err}")
@@ -253,6 +258,9 @@ def run(
                 )
             except HistoryError as err:
                 _fail(str(err))
+            except NotColumnar as why:  # found only once running: the reference evaluator takes over
+                shown.phase(None)
+                click.echo(f"loyalty: the columnar evaluator gave way to the per-member one: {why}", err=True)
         if ran is not None:
             acc, evaluated = ran
         elif engine == "dask":
@@ -275,6 +283,8 @@ def run(
             shown.members(len(hist.members))
             evaluated = results(compiled, hist, day, ledger is not None, shown.evaluated)
         _report(acc.rejections)
+        if note := far_as_of_note(acc, day, compiled.calendar):
+            click.echo(f"loyalty: {note}", err=True)
         if strict and acc.rejected:
             click.echo(f"loyalty: {acc.line()}", err=True)
             _fail(f"--strict: {acc.rejected} line(s) rejected; nothing written", EXIT_REJECTED)
@@ -283,10 +293,15 @@ def run(
         writer = None
         if ledger and ledger_fmt:
             writer = LedgerWriter(context.enter_context(atomic_file(ledger)), ledger_fmt)
-        _write(_outcomes_and_ledgers(evaluated, writer), fmt, output, csv_raw)
+        withheld: list[str] = []
+        _write(_outcomes_and_ledgers(evaluated, writer, withheld), fmt, output, csv_raw)
         if writer is not None:
             writer.finish()
+        for reason in withheld:
+            click.echo(f"loyalty: {reason}: its outcome is withheld", err=True)
     click.echo(f"loyalty: {acc.line()}", err=True)  # the counts close every run (DOMAIN.md §6)
+    if withheld:
+        sys.exit(EXIT_WITHHELD)
 
 
 def _rates(path: str, compiled: CompiledProgram) -> dict[str, Decimal]:
@@ -335,6 +350,8 @@ def _on_dask(
     acc, evaluated = run_on_cluster(
         client, _source(program), program, paths, day, partitions or 2 * workers, ledger, rates
     )
+    if acc.latest is not None:  # the line setting the default as-of, named as given too
+        acc.latest = (*acc.latest[:2], names.get(acc.latest[2], acc.latest[2]), acc.latest[3])
     for entry in (*acc.rejections, *acc.duplicates):  # show the files as they were named
         entry["file"] = names.get(entry["file"], entry["file"])
         if "first" in entry:
@@ -351,8 +368,13 @@ def _columnar_plan(compiled: CompiledProgram, evaluator: str, engine: str, ledge
         _fail(f"--evaluator columnar {why}" if barred else f"--evaluator columnar: {why}")
 
 
-def _outcomes_and_ledgers(evaluated: Iterable[Result], writer: LedgerWriter | None) -> Iterator[dict[str, Any]]:
+def _outcomes_and_ledgers(
+    evaluated: Iterable[Result], writer: LedgerWriter | None, withheld: list[str]
+) -> Iterator[dict[str, Any]]:
     for outcome, entries in evaluated:
+        if WITHHELD in outcome:
+            withheld.append(outcome[WITHHELD])
+            continue
         if writer is not None and entries is not None:
             writer.add(outcome["member"], entries)
         yield outcome

@@ -96,6 +96,8 @@ PROGRAM_CODES: dict[str, str] = {
     "E184": "a yes/no test of a field that is not boolean",
     "E185": "an impossible date",
     "E186": "a number too large to be exact",
+    "E187": "a duration beyond what the calendar holds (years 1 to 9999)",
+    "E188": "a rule or decision reading `member` or `id`",
     # decisions
     "E243": "a decision key named like a key of every decision",
     "E244": "a name that is both an event field and a benefit parameter",
@@ -103,6 +105,7 @@ PROGRAM_CODES: dict[str, str] = {
     "E190": "a statement other than `test` in an examples file",
     "E191": "an `as of` that is not a day",
     "E192": "an example naming something the program does not have",
+    "E193": "an example repeating an event too many times",
     # the tool itself
     "E900": "the formatter would change the program's meaning (a bug to report)",
 }

@@ -23,14 +23,16 @@ import pyarrow.compute as pc
 
 from loyalty_dsl import parallel
 from loyalty_dsl.bulk_read import COLUMN_TYPES, read_bulk
-from loyalty_dsl.columnar_plan import AT, Plan
+from loyalty_dsl.columnar_plan import AT, NotColumnar, Plan
 from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.evaluate import Outcome, Status, decisions, grant_verdicts, granted
 from loyalty_dsl.events import Event
 from loyalty_dsl.grants import candidate_days
 from loyalty_dsl.history import Accounting, History, read_history
+from loyalty_dsl.order import tie_key_sql
 from loyalty_dsl.progress import Progress
 from loyalty_dsl.run import Result
+from loyalty_dsl.vocabulary import MAX_EXACT
 
 
 def field_types(program: CompiledProgram) -> dict[str, str]:
@@ -99,31 +101,47 @@ def outcomes(plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.dat
 def prepare(
     plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date, threads: int | None = None
 ) -> Prepared:
-    """Every member's points over time, and the events grants and decisions read (all in SQL)."""
+    """Every member's points over time, and the events grants and decisions read (all in SQL).
+
+    NotColumnar where DuckDB cannot run the plan or the points leave the exact range:
+    the per-member evaluator then runs (and says where the points leave it)."""
     import duckdb  # a fast path's engine: imported only when it runs
 
+    # DuckDB spills to disk past its memory limit: into a folder of our own, not the working one.
+    threads_set = {"threads": threads} if threads else {}
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="loyalty-duckdb-") as spill,
+            duckdb.connect(config={"temp_directory": spill, **threads_set}) as con,
+        ):
+            return _prepare(con, plan, events, members, as_of)
+    except duckdb.Error as err:
+        raise NotColumnar(f"DuckDB cannot run the plan ({str(err).splitlines()[0]})") from None
+
+
+def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date) -> Prepared:
     program = plan.program
     end = program.calendar.end_of_day(as_of)  # UTC here: the columnar path takes no other zone
     last = program.status_instant(end)
-    # DuckDB spills to disk past its memory limit: into a folder of our own, not the working one.
-    threads_set = {"threads": threads} if threads else {}
-    with (
-        tempfile.TemporaryDirectory(prefix="loyalty-duckdb-") as spill,
-        duckdb.connect(config={"temp_directory": spill, **threads_set}) as con,
-    ):
-        # Members by their place in `members`: integers group and sort much faster than text.
-        ids = pc.index_in(events.column("member"), value_set=pa.array(members, pa.string())).cast(pa.int32())
-        con.register("ev", events.set_column(events.schema.get_field_index("member"), "member", ids))
-        con.execute(f"CREATE TEMP VIEW evp AS SELECT *, make_timestamp({AT}) AS ts FROM ev WHERE {AT} < {end}")
-        con.execute(
-            f"CREATE TEMP TABLE steps AS SELECT member, rule, t, sum(d)::BIGINT AS d FROM ({plan.steps}) GROUP BY ALL"
-        )
-        by_rule = _points_by_rule(con, plan.time_at(last), len(plan.rules))
-        running = con.sql(
-            "SELECT member, t, sum(d) OVER (PARTITION BY member ORDER BY t ROWS UNBOUNDED PRECEDING)::BIGINT AS s"
-            " FROM (SELECT member, t, sum(d) AS d FROM steps GROUP BY member, t) ORDER BY member, t"
-        ).to_arrow_table()
-        special, fields = _special_events(con, program, end)
+    # Members by their place in `members`: integers group and sort much faster than text.
+    ids = pc.index_in(events.column("member"), value_set=pa.array(members, pa.string())).cast(pa.int32())
+    con.register("ev", events.set_column(events.schema.get_field_index("member"), "member", ids))
+    con.execute(f"CREATE TEMP VIEW evp AS SELECT *, make_timestamp({AT}) AS ts FROM ev WHERE {AT} < {end}")
+    con.execute("CREATE TEMP TABLE steps (member INTEGER, rule INTEGER, t BIGINT, d HUGEINT)")
+    for piece in plan.pieces:
+        con.execute(f"INSERT INTO steps SELECT member, rule, t, sum(d) FROM ({piece}) GROUP BY ALL")
+    # Every sum of a member's steps is at most the sum of their sizes: within the bound, all are exact.
+    ((largest,),) = con.sql(
+        "SELECT coalesce(max(s), 0) FROM (SELECT sum(abs(d)) AS s FROM steps GROUP BY member)"
+    ).fetchall()
+    if largest > MAX_EXACT:
+        raise NotColumnar(f"points beyond {MAX_EXACT}")
+    by_rule = _points_by_rule(con, plan.time_at(last), len(plan.rules))
+    running = con.sql(
+        "SELECT member, t, sum(d) OVER (PARTITION BY member ORDER BY t ROWS UNBOUNDED PRECEDING)::BIGINT AS s"
+        " FROM (SELECT member, t, sum(d) AS d FROM steps GROUP BY member, t) ORDER BY member, t"
+    ).to_arrow_table()
+    special, fields = _special_events(con, program, end)
     n = len(members)
     return Prepared(plan, members, as_of, last, by_rule, _Rows.of(running, n), _Rows.of(special, n), fields)
 
@@ -159,7 +177,18 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
                 status = by_time[time] = Status(plan.instant_of(time), pts, {}, program.tier_for(pts))
             return status
 
-        days = {g: candidate_days(g, group, cal, as_of.toordinal()) for g in program.grants}
+        # After the member's last step every status is the final one: a grant day after it is
+        # looked at only if that status grants it (as MemberRun does: work grows with events).
+        last_day = as_of.toordinal()
+        if not steps:
+            last_day = 0
+        elif times[steps.stop - 1] + 1 < time_at(last):
+            last_day = min(last_day, cal.day(plan.instant_of(times[steps.stop - 1] + 1)))
+        given = final.tier.benefits if final.tier is not None else {}
+        days = {
+            g: candidate_days(g, group, cal, as_of.toordinal() if g.benefit in given else last_day)
+            for g in program.grants
+        }
         verdicts = grant_verdicts(days, cal, status_at)
         yield Outcome(member, as_of, final, granted(verdicts), decisions(program, group, status_at, {}))
 
@@ -197,9 +226,12 @@ def _special_events(con: Any, program: CompiledProgram, end: int) -> tuple[pa.Ta
     names = sorted({spec.name for t in wanted for spec in program.schema.get(t, ())})
     quoted = "".join(f', "{n}"' for n in names)
     types = ", ".join("'" + t.replace("'", "''") + "'" for t in wanted) or "NULL"
+    # The order of order.py: same-type rows have the same fields, the others' columns are null.
+    fields = {spec.name: spec for t in wanted for spec in program.schema.get(t, ())}
+    ties = ", ".join(tie_key_sql(list(fields.values())))
     table = con.sql(
         f"SELECT member, type, {AT}, seq{quoted} FROM ev WHERE {AT} < {end} AND type IN ({types})"
-        f" ORDER BY member, {AT}, seq"
+        f" ORDER BY member, {AT}, type, {ties}"
     ).to_arrow_table()
     return table, names
 

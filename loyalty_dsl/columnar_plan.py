@@ -26,9 +26,11 @@ import attrs
 from loyalty_dsl import ast
 from loyalty_dsl.compile import CompiledProgram, CompiledRule
 from loyalty_dsl.conditions import fact_refs
+from loyalty_dsl.order import tie_key_sql
 from loyalty_dsl.vocabulary import NEVER
 
 AT = '"at"'  # a column named as a SQL keyword: always quoted
+RULES_PER_STATEMENT = 32  # a UNION ALL of many more nests beyond DuckDB's expression depth (1000)
 PERIODS_IN = {  # the periods each period lies within
     "day": {"day", "week", "month", "quarter", "year"},
     "week": {"week"},
@@ -44,10 +46,11 @@ class NotColumnar(Exception):
 
 @attrs.frozen
 class Plan:
-    """The SQL of a program's points: `steps` gives (member, rule, t, d) over a table `ev`."""
+    """The SQL of a program's points: each of `pieces` gives (member, rule, t, d) over a table
+    `ev`, for some of the rules (one statement for all would be too deep for DuckDB)."""
 
     program: CompiledProgram
-    steps: str
+    pieces: tuple[str, ...]
     rules: tuple[str, ...]
 
     def time_at(self, instant: int) -> int:
@@ -79,16 +82,19 @@ def plan(program: CompiledProgram) -> Plan:
             raise NotColumnar(f"decision {decision.benefit.text} looks up facts")
     fact_types = _fact_types(p)
     facts = _facts(p, fact_types)
-    ctes = [f"fact_{i} AS MATERIALIZED ({sql})" for i, sql in enumerate(facts.values())]
+    fact_ctes = [f"fact_{i} AS MATERIALIZED ({sql})" for i, sql in enumerate(facts.values())]
     fact_index = {name: i for i, name in enumerate(facts)}
-    selects = []
-    for r, (rule, decl) in enumerate(zip(p.rules, p.source.rules, strict=True)):
-        ctes += _rule_ctes(p, rule, decl, r, types, fact_index, fact_types)
-        selects.append(f"SELECT member, {r} AS rule, t, d FROM steps_{r}")
-    body = "\nUNION ALL\n".join(selects) if selects else "SELECT NULL::VARCHAR AS member, 0 AS rule, 0 AS t, 0 AS d"
-    where = "" if selects else " WHERE false"
-    sql = (f"WITH {', '.join(ctes)}\n" if ctes else "") + f"SELECT * FROM ({body}){where}"
-    return Plan(program, sql, tuple(r.name for r in p.rules))
+    by_rule = [
+        _rule_ctes(p, rule, decl, r, types, fact_index, fact_types)
+        for r, (rule, decl) in enumerate(zip(p.rules, p.source.rules, strict=True))
+    ]
+    pieces = []
+    for first in range(0, len(by_rule), RULES_PER_STATEMENT):
+        rules = range(first, min(first + RULES_PER_STATEMENT, len(by_rule)))
+        ctes = fact_ctes + [cte for r in rules for cte in by_rule[r]]
+        body = "\nUNION ALL\n".join(f"SELECT member, {r} AS rule, t, d FROM steps_{r}" for r in rules)
+        pieces.append(f"WITH {', '.join(ctes)}\nSELECT * FROM ({body})")
+    return Plan(program, tuple(pieces), tuple(r.name for r in p.rules))
 
 
 # --- what the plan knows ----------------------------------------------------------------------
@@ -238,7 +244,8 @@ def _rule_ctes(
     carried = ", ".join(f"{expr} AS {alias}" for alias, expr in key_exprs + cap_exprs + month)
     condition = " AND ".join([f"e.type = {_lit(rule.on)}", f"({_static_sql(static, types)})", *needs])
     ctes = [
-        f"cand_{r} AS (SELECT e.member, e.{AT}, e.seq, {amount} AS v, {a} AS a, {b} AS b"
+        f"cand_{r} AS (SELECT e.member, e.{AT}, row(e.{AT}, {', '.join(tie_key_sql(p.schema[rule.on], 'e'))}) AS o,"
+        f" {amount} AS v, {a} AS a, {b} AS b"
         f"{', ' + carried if carried else ''} FROM evp e {' '.join(joins)} WHERE {condition})"
     ]
     keys = [alias for alias, _ in key_exprs]
@@ -253,10 +260,7 @@ def _rule_ctes(
             first += f" FROM cand_{r} GROUP BY ALL)"
         elif rule.per:  # the unit's first event earns (facts are the same for all its events)
             picked = ", ".join(f"arg_min({c}, o) AS {c}" for c in ["a", "b", "v", *extra])
-            first = (
-                f"(SELECT {unit}, {picked} FROM (SELECT *, {AT}::HUGEINT * {1 << 40} + seq AS o"
-                f" FROM cand_{r} WHERE a < b) GROUP BY {unit})"
-            )
+            first = f"(SELECT {unit}, {picked} FROM cand_{r} WHERE a < b GROUP BY {unit})"  # o: order.py's order
         cols = ", ".join(["member", *keys, *extra])
         ctes.append(
             f"unit_{r} AS (SELECT {cols}, a AS t, {unit_value} AS d FROM {first} u WHERE a < b"

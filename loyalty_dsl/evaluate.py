@@ -26,6 +26,16 @@ from loyalty_dsl.exact import multiplied
 from loyalty_dsl.grants import candidate_days
 from loyalty_dsl.retention import TierKeeper
 from loyalty_dsl.rules import RuleState
+from loyalty_dsl.vocabulary import MAX_EXACT
+
+
+class PointsOutOfRange(Exception):
+    """A member's points beyond MAX_EXACT: the outcome is withheld, with the event it went past at."""
+
+    def __init__(self, member: str, event: Event | None) -> None:
+        place = f" ({event.file}:{event.line})" if event is not None else ""
+        super().__init__(f"member {member}: points exceed {MAX_EXACT}{place}")
+        self.member = member
 
 
 @attrs.frozen
@@ -150,29 +160,68 @@ class MemberRun:
         self.witnesses: dict[tuple[str, Any], Event] = {}  # (fact, value) -> the event that made it true
         self.extra_instants = extra_instants  # more statuses to keep (a timeline)
         self.grant_days: dict[CompiledGrant, list[int]] = {}  # filled by run(): the days each grant may fall on
+        self.applied: Event | None = None  # the latest event applied (named if the points leave the range)
+        self.quiet: int | None = None  # set by run(): see _quiet_instant
 
     def run(self) -> Outcome:
         p = self.program
-        self.grant_days = {g: candidate_days(g, self.events, self.cal, self.as_of.toordinal()) for g in p.grants}
+        # From `quiet` on, every status is the one at it: no status after it is settled, and a grant
+        # day after it is looked at only if that status grants it (work grows with events, not days).
+        self.quiet = self._quiet_instant() if not self.extra_instants else None
+        as_of_day = self.as_of.toordinal()
+        last_day = as_of_day if self.quiet is None else min(as_of_day, self.cal.day(self.quiet))
+        self.grant_days = {g: candidate_days(g, self.events, self.cal, last_day) for g in p.grants}
         decided_types = {d.on for d in p.decisions}
-        wanted = {p.status_instant(self.end)}
-        wanted.update(p.status_instant(e.at) for e in self.events if e.type in decided_types)
-        wanted.update(p.status_instant(self.cal.day_start(d)) for days in self.grant_days.values() for d in days)
+        wanted = {self._key(self.end)}
+        wanted.update(self._key(e.at) for e in self.events if e.type in decided_types)
+        wanted.update(self._key(self.cal.day_start(d)) for days in self.grant_days.values() for d in days)
         wanted.update(p.status_instant(t) for t in self.extra_instants if t <= self.end)
         if p.retention is not None and self.events:  # every recalculation is read
-            wanted.update(self.cal.recalculations(self.events[0].at, p.status_instant(self.end)))
-        wanted.update(self.tier_instants(self.end))
+            wanted.update(self.cal.recalculations(self.events[0].at, self._key(self.end)))
+        wanted.update(self.tier_instants(self._key(self.end)))
         self._apply_events(sorted(wanted))
+        if self.quiet is not None and last_day < as_of_day:
+            tier = self.statuses[self.quiet].tier
+            for g in p.grants:
+                if tier is not None and g.benefit in tier.benefits:
+                    self.grant_days[g] = candidate_days(g, self.events, self.cal, as_of_day)
+        final = self.statuses[self._key(self.end)]
+        balance = self._balance() if p.expiry is not None or p.redemption is not None else None
+        pending = self._pending() if any(r.vesting for r in p.rules) else None
+        if max(abs(balance.balance) if balance else 0, abs(pending or 0)) > MAX_EXACT:
+            raise PointsOutOfRange(self.member, self._latest_earning())
         return Outcome(
             member=self.member,
             as_of=self.as_of,
-            status=self.statuses[p.status_instant(self.end)],
+            status=attrs.evolve(final, instant=p.status_instant(self.end)),
             grants=self._grants(),
             decisions=self._decisions(),
-            balance=self._balance() if p.expiry is not None or p.redemption is not None else None,
+            balance=balance,
             retained=p.retention is not None,
-            pending=self._pending() if any(r.vesting for r in p.rules) else None,
+            pending=pending,
         )
+
+    def _quiet_instant(self) -> int | None:
+        """A status instant before the end after which no status changes, if there is one: the
+        last event (and vesting) is applied, its points have left the window, retention is done."""
+        p, cal = self.program, self.cal
+        if not self.events:
+            return None
+        last = self.events[-1].at + max((r.vesting for r in p.rules), default=0)
+        end = p.status_instant(self.end)
+        if last >= end:
+            return None
+        if p.window_months is None:
+            return last + 1
+        month = cal.month(last) + p.window_months + 1  # the first recalculation that counts none of it
+        if p.retention is not None:  # a guarantee (to the end of next year), grace, one level a month
+            month += 25 + p.retention.grace_months + len(p.tiers)
+        return cal.month_start(month) if month < cal.month(end) else None
+
+    def _key(self, instant: int) -> int:
+        """The instant of the status kept for `instant`."""
+        key = self.program.status_instant(instant)
+        return key if self.quiet is None or key <= self.quiet else self.quiet
 
     def _pending(self) -> int:
         """Points of events that pass their rule but have not vested by the end (multiplied, before caps)."""
@@ -258,6 +307,7 @@ class MemberRun:
                     st.fact_established(fact, value, self.facts)
         for st in self.by_type.get(event.type, ()):
             st.add(event, self.facts)
+        self.applied = event
 
     def window(self, instant: int) -> range | None:
         """The months whose points count at a status instant (None: all of them)."""
@@ -274,14 +324,21 @@ class MemberRun:
             st.settle(instant)
             by_rule[st.rule.name] = st.points(window)
         points = sum(by_rule.values())
+        if max([abs(points), *map(abs, by_rule.values())]) > MAX_EXACT:
+            raise PointsOutOfRange(self.member, self._latest_earning())
         tier = self.program.tier_for(points)
         if self.keeper is None:
             self.statuses[instant] = Status(instant, points, by_rule, tier)
         else:
             self.statuses[instant] = Status(instant, points, by_rule, self.keeper.tier_at(instant, tier), tier)
 
+    def _latest_earning(self) -> Event | None:
+        """The latest event that earned points so far: where a sum went beyond the range."""
+        earning = [u.first for st in self.states for u in st.units.values() if u.first is not None and u.kept]
+        return max(earning, key=lambda e: (e.at, e.rank), default=self.applied)
+
     def status_at(self, instant: int) -> Status:
-        return self.statuses[self.program.status_instant(instant)]
+        return self.statuses[self._key(instant)]
 
     # --- grants and decisions --------------------------------------------------------------
 
@@ -359,5 +416,5 @@ def _decide(d: Any, event: Event, status: Status, facts: Facts) -> tuple[bool, s
 
 
 def evaluate_member(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> Outcome:
-    """The outcome of one member at the end of day `as_of`; `events` sorted by (at, seq)."""
+    """The outcome of one member at the end of day `as_of`; `events` in the order of order.sort_events."""
     return MemberRun(program, member, events, as_of).run()

@@ -8,18 +8,20 @@ from typing import Any
 class Event:
     """An applied event: its instant, input order, type, typed fields and origin.
 
-    `seq` is the position in the input (all files, in order): it breaks ties
-    between events of the same instant, so evaluation never depends on sorting
-    luck. Slots keep millions of these small.
+    `seq` is the position in the input (all files, in order). `rank` is the place in
+    the member's evaluation order (order.py: instant, then what the event is, never
+    its line), which breaks ties between events of the same instant. Slots keep
+    millions of these small.
     """
 
-    __slots__ = ("at", "fields", "file", "id", "line", "seq", "type")
+    __slots__ = ("at", "fields", "file", "id", "line", "rank", "seq", "type")
 
     def __init__(
         self, at: int, seq: int, type: str, fields: dict[str, Any], file: str, line: int, id: str | None
     ) -> None:
         self.at = at
         self.seq = seq
+        self.rank = seq  # until order.sort_events ranks the member's events
         self.type = type
         self.fields = fields
         self.file = file

@@ -169,9 +169,9 @@ def _rule_ledger(
 
     def refuse(event: Event, reason: str, kind: str) -> None:
         entry = {"rule": rule.name, "line": rule.line, "reason": reason, "kind": kind, "event": event_json(event, cal)}
-        not_rewarded.append((event.at, event.seq, entry))
+        not_rewarded.append((event.at, event.rank, entry))
 
-    for unit in sorted(st.units.values(), key=lambda u: min((c.event.at, c.event.seq) for c in u.candidates)):
+    for unit in sorted(st.units.values(), key=lambda u: min((c.event.at, c.event.rank) for c in u.candidates)):
         for cand in unit.candidates:
             event = cand.event
             if not cand.passing:
@@ -179,7 +179,9 @@ def _rule_ledger(
             elif rule.vesting and event.at + rule.vesting > instant:
                 refuse(event, f"pending until {cal.iso(event.at + rule.vesting)} (vesting)", "pending")
             elif (
-                event is not unit.first and rule.threshold and (unit.first is None or (event.at, event.seq) < unit.time)
+                event is not unit.first
+                and rule.threshold
+                and (unit.first is None or (event.at, event.rank) < unit.time)
             ):
                 refuse(event, _toward_threshold(st, unit), "threshold")
             elif event is not unit.first:

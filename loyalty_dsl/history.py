@@ -27,6 +27,7 @@ from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, instant_of
 from loyalty_dsl.compile import CompiledProgram, FieldSpec
 from loyalty_dsl.events import Event
 from loyalty_dsl.exact import times
+from loyalty_dsl.order import sort_events
 from loyalty_dsl.vocabulary import MAX_EXACT
 
 FORMATS = {
@@ -69,6 +70,8 @@ class Accounting:
     # Input positions of the lines above, so that partitions read apart merge back in order.
     rejection_seqs: list[int] = attrs.field(factory=list, repr=False)
     duplicate_seqs: list[int] = attrs.field(factory=list, repr=False)
+    # (instant, seq, file, line) of the first line with the latest instant: it sets the default as-of.
+    latest: tuple[int, int, str, int] | None = attrs.field(default=None, repr=False)
 
     @classmethod
     def merged(cls, parts: Iterable[Accounting]) -> Accounting:
@@ -81,6 +84,7 @@ class Accounting:
         duplicates = sorted((s, d) for p in parts for s, d in zip(p.duplicate_seqs, p.duplicates, strict=True))
         out.rejection_seqs, out.rejections = [s for s, _ in rejections], [r for _, r in rejections]
         out.duplicate_seqs, out.duplicates = [s for s, _ in duplicates], [d for _, d in duplicates]
+        out.latest = max((p.latest for p in parts if p.latest), key=lambda x: (x[0], -x[1]), default=None)
         return out
 
     def counts(self) -> dict[str, int]:
@@ -174,7 +178,7 @@ def read_history(
         records = _records(path, fmt, stdin, partition)
         reader.consume(path if path != "-" else "<stdin>", records, text_cells=(fmt == "csv"))
     for events in reader.history.members.values():
-        events.sort(key=lambda e: e.at)  # stable: same-instant events keep their input order
+        sort_events(events, program.schema)  # never by line: see order.py
     return reader.history
 
 
@@ -193,7 +197,7 @@ def read_records(records: Iterable[dict[str, Any]] | Any, program: CompiledProgr
         )
     reader.consume(name, numbered, text_cells=False)
     for events in reader.history.members.values():
-        events.sort(key=lambda e: e.at)
+        sort_events(events, program.schema)
     return reader.history
 
 
@@ -413,6 +417,8 @@ class _Reader:
                 )
                 return
         history.latest = at if history.latest is None else max(history.latest, at)
+        if acc.latest is None or at > acc.latest[0]:
+            acc.latest = (at, self.seq, file, line)
         events = history.members.setdefault(member, [])
         if fields is None:
             acc.ignored += 1

@@ -111,7 +111,7 @@ class RuleState:
             if value not in facts.get(fact, ()):
                 self.waiting.setdefault((fact, value), []).append(cand)
         if rule.vesting:
-            heapq.heappush(self.pending, (event.at + rule.vesting, event.seq, unit))
+            heapq.heappush(self.pending, (event.at + rule.vesting, event.rank, unit))
         if cand.passing:
             self._touch(unit)
 
@@ -149,7 +149,7 @@ class RuleState:
 
     def _unit_key(self, event: Event) -> Any:
         if not self._period_keys:
-            return event.seq
+            return event.rank
         return tuple(
             self.cal.period(k, event.at) if is_period else event.fields.get(k) for k, is_period in self._period_keys
         )
@@ -192,7 +192,7 @@ class RuleState:
 
     def _attach(self, unit: Unit, first: Event, outer_touched: set[Any], groups_touched: set[Any]) -> None:
         rule = self.rule
-        unit.time = (first.at + rule.vesting, first.seq)  # vested points count from when they vest
+        unit.time = (first.at + rule.vesting, first.rank)  # vested points count from when they vest
         unit.month = self.cal.month(unit.time[0])
         unit.base = rule.points_of(first.fields)
         unit.value = 0 if rule.beyond_first else unit.base

@@ -9,17 +9,32 @@ from typing import Any
 
 from loyalty_dsl.calendar import Calendar
 from loyalty_dsl.compile import CompiledProgram
-from loyalty_dsl.evaluate import Outcome, evaluate_member
+from loyalty_dsl.evaluate import Outcome, PointsOutOfRange, evaluate_member
 from loyalty_dsl.explain import member_ledger
-from loyalty_dsl.history import History
+from loyalty_dsl.history import Accounting, History
 
 Result = tuple[dict[str, Any], list[dict[str, Any]] | None]  # an outcome as JSON, and its ledger
+WITHHELD = "\0withheld"  # in a Result's place of an outcome: why the member's outcome is withheld
 _CHUNK = 512  # members between two progress reports
 
 
 def default_as_of(history: History, calendar: Calendar) -> dt.date | None:
     """The local day (in the program's zone) of the latest event that was neither rejected nor a repeat."""
     return calendar.date_of(history.latest) if history.latest is not None else None
+
+
+def far_as_of_note(accounting: Accounting, as_of: dt.date | None, calendar: Calendar) -> str | None:
+    """Where the default as-of lies after today: which line set it (one far date moves every outcome)."""
+    if as_of is not None or accounting.latest is None:
+        return None
+    at, _, file, line = accounting.latest
+    day, today = calendar.date_of(at), dt.datetime.now(dt.UTC).date()
+    if day <= today:
+        return None
+    return (
+        f"the default as-of, {day.isoformat()}, is after today ({today.isoformat()}): it is the day of "
+        f"{file}:{line}; give --as-of to choose the day"
+    )
 
 
 def default_jobs() -> int:
@@ -48,9 +63,16 @@ def results(
     the members and call this on each part.
     """
     day = as_of or default_as_of(history, program.calendar)
-    for i, outcome in enumerate(outcomes(program, history, day), start=1):
-        assert day is not None  # outcomes() yields only when there is a day
-        entries = member_ledger(program, outcome.member, history.members[outcome.member], day) if ledger else None
-        yield outcome.to_json(), entries
+    if day is None:
+        return
+    for i, member in enumerate(history.member_ids(), start=1):
+        events = history.members[member]
+        try:
+            outcome = evaluate_member(program, member, events, day)
+            entries = member_ledger(program, member, events, day) if ledger else None
+        except PointsOutOfRange as err:  # withheld: the caller reports it (see WITHHELD)
+            yield {"member": member, WITHHELD: str(err)}, None
+        else:
+            yield outcome.to_json(), entries
         if progress is not None and not i % _CHUNK:
             progress(_CHUNK)

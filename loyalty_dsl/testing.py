@@ -22,6 +22,7 @@ from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.diagnostics import Diagnostic, did_you_mean
 from loyalty_dsl.evaluate import Outcome, evaluate_member
 from loyalty_dsl.history import History, read_history
+from loyalty_dsl.limits import check_times
 
 MEMBER = "example"
 TEST_SUFFIX = "_test.loy"
@@ -74,7 +75,7 @@ def check_examples(tests: ast.Program, program: CompiledProgram) -> list[Diagnos
         except ValueError:
             out.append(Diagnostic.at(test.as_of.span, "E191", "`as of` takes a day such as 2026-03-31"))
         for given in test.given:
-            out += _check_given(given, program)
+            out += check_times(given) or _check_given(given, program)
         for e in test.expects:
             if e.what == "tier" and e.name is not None and e.name.text not in tiers:
                 out.append(_unknown(e.name, "tier", tiers))

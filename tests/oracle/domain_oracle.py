@@ -74,8 +74,35 @@ def drop_duplicates(raw_events: list[dict]) -> list[Event]:
     return events
 
 
+# The fields of each type (§1), in name order. Events of one instant are taken by type, then
+# id (none first), then these fields' values (a missing one first), as the README orders them;
+# input order only between events equal in all of these.
+FIELDS = {
+    "profile_updated": ("birthday",),
+    "order_confirmed": ("amount", "category", "order"),
+    "order_returned": ("order",),
+    "order_fraud": ("order",),
+    "review": ("order",),
+    "bonus": ("campaign", "points"),
+    "feedback_left": ("order",),
+    "feedback_received": ("order",),
+    "refund_requested": ("amount", "closed_for_security", "order"),
+    "claim_escalated": ("order",),
+}
+DEFAULTS = {("refund_requested", "closed_for_security"): False}
+
+
+def _tie_key(e: Event) -> tuple[Any, ...]:
+    ident = e.fields.get("id")
+    values = tuple(
+        (value is not None, value)
+        for value in (e.fields.get(n, DEFAULTS.get((e.type, n))) for n in FIELDS.get(e.type, ()))
+    )
+    return (e.at, e.type, ident is not None, "" if ident is None else str(ident), values, e.index)
+
+
 def in_time_order(events: list[Event]) -> list[Event]:
-    return sorted(events, key=lambda e: (e.at, e.index))
+    return sorted(events, key=_tie_key)
 
 
 def start_of_day(day: dt.date) -> dt.datetime:
