@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import re
-import zoneinfo
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -35,7 +33,7 @@ import pyarrow.compute as pc
 
 from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, US_PER_DAY
 from loyalty_dsl.compile import CompiledProgram, FieldSpec
-from loyalty_dsl.history import MAX_INTEGER, Accounting, HistoryError, format_of
+from loyalty_dsl.history import MAX_INTEGER, Accounting, HistoryError, format_of, known_zone
 
 # The columns of the events table, by field type; and how JSON Lines are read before checks.
 COLUMN_TYPES = {
@@ -357,13 +355,12 @@ def _parquet_instants(column: pa.ChunkedArray | None, rows: int) -> pa.ChunkedAr
         raise _Doubt("no instants")
     type_ = column.type
     if pa.types.is_timestamp(type_):
-        if column.null_count or not _known_zone(type_.tz):
-            raise _Doubt("an instant missing, or in a time zone Python may not know")
+        if column.null_count or not known_zone(type_.tz):
+            raise _Doubt("an instant missing, or in a time zone the line reader refuses")
         # As the line reader: nanoseconds cut to microseconds, the stored (UTC) value is the instant.
         safe = type_.unit != "ns"
         instants = pc.cast(pc.cast(column, pa.timestamp("us", type_.tz), safe=safe), pa.int64())
-        # A day of margin: a time zone's local time near the ends is beyond Python's datetime.
-        _check_range(instants, FIRST_INSTANT + US_PER_DAY, END_INSTANT - US_PER_DAY)
+        _check_range(instants, FIRST_INSTANT, END_INSTANT)  # beyond: the line reader rejects the row
         return instants
     if pa.types.is_date32(type_):
         if column.null_count:
@@ -372,17 +369,6 @@ def _parquet_instants(column: pa.ChunkedArray | None, rows: int) -> pa.ChunkedAr
         _check_range(instants, FIRST_INSTANT, END_INSTANT)
         return instants
     return _instants_of_text(_text(column, rows))
-
-
-def _known_zone(name: str | None) -> bool:
-    """A time zone Python turns timestamps into datetimes in (the line reader does)."""
-    if name is None or re.fullmatch(r"[+-][0-9]{2}:[0-9]{2}", name):
-        return True
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):
-        return False
-    return True
 
 
 def _parquet_field(column: pa.ChunkedArray | None, kind: str, rows: int) -> pa.ChunkedArray | pa.Array:

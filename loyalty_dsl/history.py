@@ -16,6 +16,7 @@ import math
 import re
 import sys
 import zlib
+import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -23,7 +24,7 @@ from typing import Any, BinaryIO
 import attrs
 import orjson
 
-from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, instant_of
+from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, US_PER_DAY, instant_of
 from loyalty_dsl.compile import CompiledProgram, FieldSpec
 from loyalty_dsl.events import Event
 
@@ -183,8 +184,8 @@ def read_records(records: Iterable[dict[str, Any]] | Any, program: CompiledProgr
     reader = _Reader(program)
     numbered: Iterable[Record]
     if hasattr(records, "to_batches"):  # a pyarrow Table
-        rows: Iterable[Any] = (row for batch in records.to_batches() for row in _microseconds(batch).to_pylist())
-        numbered = ((n, {k: v for k, v in row.items() if v is not None}) for n, row in enumerate(rows, start=1))
+        rows: Iterable[Any] = (row for batch in records.to_batches() for row in _python_rows(batch))
+        numbered = enumerate(rows, start=1)
     else:
         numbered = (
             (n, r if isinstance(r, dict) else f"expected an object, got {type(r).__name__}")
@@ -283,7 +284,8 @@ def _csv_records(stream: BinaryIO) -> Iterator[Record]:
 
 
 def _parquet_records(path: str, partition: tuple[int, int] | None = None) -> Iterator[Record]:
-    import pyarrow.parquet as pq  # imported here: only Parquet runs pay for it
+    import pyarrow as pa  # imported here: only Parquet runs pay for it
+    import pyarrow.parquet as pq
 
     try:
         file = pq.ParquetFile(path)
@@ -291,35 +293,136 @@ def _parquet_records(path: str, partition: tuple[int, int] | None = None) -> Ite
         raise HistoryError(f"{path}: not a readable Parquet file ({err})") from None
     number = 0
     for batch in file.iter_batches(batch_size=65_536):
-        table = _microseconds(batch)
-        if partition is None or "member" not in table.column_names:
-            for row in table.to_pylist():
+        if partition is None or "member" not in batch.schema.names:
+            for row in _python_rows(batch):
                 number += 1
-                yield number, {k: v for k, v in row.items() if v is not None}
+                yield number, row
             continue
         # Only this partition's rows become Python dicts: the others are just counted.
         k, n = partition
-        owned = [_partition_of_member(m, n) == k for m in table.column("member").to_pylist()]
-        rows = iter(table.filter(owned).to_pylist())
+        owned = [_partition_of_member(m, n) == k for m in _python_values(batch.column("member"))]
+        rows = iter(_python_rows(batch.filter(pa.array(owned, pa.bool_()))))
         for mine in owned:
             number += 1
             if mine:
-                yield number, {key: v for key, v in next(rows).items() if v is not None}
+                yield number, next(rows)
             else:
                 yield number, SKIPPED
 
 
-def _microseconds(batch: Any) -> Any:
-    """Nanosecond timestamps cut to microseconds (instants are microseconds; Python cannot hold ns)."""
+class Unreadable:
+    """A Parquet value Python cannot hold (a timestamp beyond year 9999, a zone it does not
+    know): the row is rejected if the value is read, as any bad value is, never a traceback."""
+
+    __slots__ = ("what",)
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __str__(self) -> str:
+        return self.what
+
+
+def known_zone(name: str | None) -> bool:
+    """A Parquet timestamp's time zone the readers take: none, an offset, or a zone Python knows."""
+    if name is None or re.fullmatch(r"[+-][0-9]{2}:[0-9]{2}", name):
+        return True
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):
+        return False
+    return True
+
+
+_US_PER_UNIT = {"s": 1_000_000, "ms": 1_000, "us": 1}
+_FIRST_DAY, _END_DAY = FIRST_INSTANT // US_PER_DAY, END_INSTANT // US_PER_DAY  # days since 1970 of years 1 to 9999
+_UTC_EPOCH, _NAIVE_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC), dt.datetime(1970, 1, 1)
+_DAY_EPOCH = dt.date(1970, 1, 1)
+
+
+def _python_rows(batch: Any) -> list[dict[str, Any]]:
+    """A batch's rows as dicts of Python values, nulls left out; a value Python cannot hold
+    is an `Unreadable`, so that one bad row never stops the others."""
+    names = batch.schema.names
+    columns = [_python_values(batch.column(i)) for i in range(batch.num_columns)]
+    return [
+        {k: v for k, v in zip(names, values, strict=True) if v is not None} for values in zip(*columns, strict=True)
+    ]
+
+
+def _python_values(column: Any) -> list[Any]:
+    import pyarrow as pa
+
+    type_ = column.type
+    if pa.types.is_timestamp(type_):
+        return _timestamps(column)
+    if pa.types.is_date32(type_) or pa.types.is_date64(type_):
+        return _dates(column)
+    try:
+        return column.to_pylist()
+    except (pa.ArrowException, ValueError, OverflowError):  # a nested timestamp out of range...
+        return [_python_value(value) for value in column]
+
+
+def _python_value(scalar: Any) -> Any:
+    import pyarrow as pa
+
+    try:
+        return scalar.as_py()
+    except (pa.ArrowException, ValueError, OverflowError) as err:
+        return Unreadable(f"a value Python cannot hold ({err})")
+
+
+def _timestamps(column: Any) -> list[Any]:
+    """Timestamps as datetimes in UTC (the stored value is the instant; its zone only names
+    how to show it), nanoseconds cut to microseconds; out of years 1 to 9999, `Unreadable`."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    table = pa.Table.from_batches([batch])
-    for i, field in enumerate(table.schema):
-        if pa.types.is_timestamp(field.type) and field.type.unit == "ns":
-            column = pc.cast(table.column(i), pa.timestamp("us", field.type.tz), safe=False)
-            table = table.set_column(i, field.name, column)
-    return table
+    type_ = column.type
+    if not known_zone(type_.tz):
+        unknown = Unreadable(
+            f"a timestamp in time zone {_shown(type_.tz)}, unknown to the reader (an IANA name or +hh:mm)"
+        )
+        return [unknown if valid else None for valid in pc.is_valid(column).to_pylist()]
+    if type_.unit == "ns":  # cut towards zero, as the bulk reader's cast does
+        column = pc.cast(column, pa.timestamp("us", type_.tz), safe=False)
+    factor = _US_PER_UNIT.get(column.type.unit, 1)
+    epoch = _NAIVE_EPOCH if type_.tz is None else _UTC_EPOCH
+    out: list[Any] = []
+    for raw in pc.cast(column, pa.int64()).to_pylist():
+        if raw is None:
+            out.append(None)
+            continue
+        instant = raw * factor
+        if FIRST_INSTANT <= instant < END_INSTANT:
+            out.append(epoch + dt.timedelta(microseconds=instant))
+        else:
+            out.append(
+                Unreadable(f"a timestamp {_beyond(instant < FIRST_INSTANT)} in UTC, out of range (years 1 to 9999)")
+            )
+    return out
+
+
+def _dates(column: Any) -> list[Any]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    short = pa.types.is_date32(column.type)
+    per_day = 1 if short else 86_400_000  # date64 counts milliseconds
+    out: list[Any] = []
+    for raw in pc.cast(column, pa.int32() if short else pa.int64()).to_pylist():
+        if raw is None:
+            out.append(None)
+        elif _FIRST_DAY <= (day := raw // per_day) < _END_DAY:
+            out.append(_DAY_EPOCH + dt.timedelta(days=day))
+        else:
+            out.append(Unreadable(f"a date {_beyond(day < _FIRST_DAY)}, out of range (years 1 to 9999)"))
+    return out
+
+
+def _beyond(before: bool) -> str:
+    return "before 0001-01-01" if before else "after 9999-12-31"
 
 
 # --- one record -> an event, or the reason it is refused -----------------------------------
@@ -442,6 +545,8 @@ def _event_id(value: Any) -> str | None:
 def _instant(value: Any) -> int:
     if value is None:
         raise _Bad("field 'at' is missing")
+    if isinstance(value, Unreadable):
+        raise _Bad(f"field 'at': {value}")
     if isinstance(value, dt.datetime):
         instant = instant_of(value)
         if not FIRST_INSTANT <= instant < END_INSTANT:

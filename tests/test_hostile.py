@@ -318,6 +318,79 @@ PARQUET_CASES: dict[str, tuple[Any, str, str, str | None]] = {
     "member_large_string": (lambda: _row(member=pa.array(["h"], pa.large_string())), "applied", "", None),
     "member_dictionary": (lambda: _row(member=pa.array(["h"]).dictionary_encode()), "applied", "", None),
     "unknown_struct_column": (lambda: _row(extra=pa.array([{"a": [1, 2]}])), "applied", "", None),
+    # Issue 17 item 6: timestamps Python cannot hold are a rejected row, never a traceback.
+    # 0001-01-01T00:00Z is -62135596800 s from 1970; 10000-01-01T00:00Z is 253402300800 s.
+    "timestamp_year_0": (
+        lambda: _row(at=pa.array([(-62135596800 - 1) * 10**6], pa.timestamp("us", tz="UTC"))),
+        "rejected",
+        "field 'at': a timestamp before 0001-01-01 in UTC, out of range",
+        None,
+    ),
+    "timestamp_year_10000": (
+        lambda: _row(at=pa.array([253402300800 * 10**6], pa.timestamp("us", tz="UTC"))),
+        "rejected",
+        "field 'at': a timestamp after 9999-12-31 in UTC, out of range",
+        None,
+    ),
+    "timestamp_seconds_year_20000_naive": (
+        lambda: _row(at=pa.array([20 * 253402300800], pa.timestamp("s"))),
+        "rejected",
+        "out of range (years 1 to 9999)",
+        None,
+    ),
+    # The earliest nanosecond stamp is in range: -(2**63 - 1) ns cut towards zero is
+    # -9223372036854775 µs, i.e. 9223372036.854775 s before 1970: 1677-09-21T00:12:43.145225Z.
+    "timestamp_ns_earliest": (
+        lambda: _row(at=pa.array([-(2**63) + 1], pa.timestamp("ns", tz="UTC"))),
+        "applied",
+        "",
+        "1677-09-21T00:12:43.145225Z",
+    ),
+    "timestamp_unknown_zone": (
+        lambda: _row(at=pa.array([1772445600 * 10**6], pa.timestamp("us", tz="Mars/Olympus"))),
+        "rejected",
+        "field 'at': a timestamp in time zone \"Mars/Olympus\", unknown to the reader",
+        None,
+    ),
+    # 9999-12-31T23:00Z is in range although Tokyo's local time is already year 10000: the
+    # stored value is the instant, the zone only says how to show it.
+    "timestamp_tokyo_last_hour": (
+        lambda: _row(at=pa.array([(253402300800 - 3600) * 10**6], pa.timestamp("us", tz="Asia/Tokyo"))),
+        "applied",
+        "",
+        "9999-12-31T23:00:00Z",
+    ),
+    # date32 counts days from 1970: 3 000 000 days is about year 10183, -800 000 about year -221.
+    "date32_after_9999": (
+        lambda: _row(at=pa.array([3_000_000], pa.date32())),
+        "rejected",
+        "field 'at': a date after 9999-12-31, out of range",
+        None,
+    ),
+    "date32_before_1": (
+        lambda: _row(at=pa.array([-800_000], pa.date32())),
+        "rejected",
+        "field 'at': a date before 0001-01-01, out of range",
+        None,
+    ),
+    "unknown_column_timestamp_year_10000": (  # not read: the row is applied
+        lambda: _row(extra=pa.array([253402300800 * 10**6], pa.timestamp("us", tz="UTC"))),
+        "applied",
+        "",
+        None,
+    ),
+    "unknown_struct_with_timestamp_year_10000": (
+        lambda: _row(extra=pa.array([{"t": 253402300800 * 10**6}], pa.struct([("t", pa.timestamp("us"))]))),
+        "applied",
+        "",
+        None,
+    ),
+    "unknown_column_unknown_zone": (
+        lambda: _row(extra=pa.array([0], pa.timestamp("us", tz="Mars/Olympus"))),
+        "applied",
+        "",
+        None,
+    ),
 }
 PARQUET_BUGS: dict[str, str] = {}
 
