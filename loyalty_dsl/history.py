@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
+import difflib
 import io
 import math
 import re
@@ -207,12 +208,12 @@ def _records(path: str, fmt: str, stdin: BinaryIO | None, partition: tuple[int, 
         return _parquet_records(path, partition)
     if path == "-":
         stream = stdin if stdin is not None else sys.stdin.buffer
-        return _jsonl_records(stream) if fmt == "jsonl" else _csv_records(stream)
+        return _jsonl_records(stream) if fmt == "jsonl" else _csv_records(stream, "<stdin>")
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed by the generator below
     except OSError as err:
         raise HistoryError(f"{path}: {err.strerror or err}") from None
-    return _closing(handle, _jsonl_records(handle) if fmt == "jsonl" else _csv_records(handle))
+    return _closing(handle, _jsonl_records(handle) if fmt == "jsonl" else _csv_records(handle, path))
 
 
 def _closing(handle: BinaryIO, records: Iterator[Record]) -> Iterator[Record]:
@@ -252,11 +253,15 @@ def _json_kind(value: Any) -> str:
     return {list: "an array", str: "a string", bool: "true or false", type(None): "null"}.get(type(value), "a number")
 
 
-def _csv_records(stream: BinaryIO) -> Iterator[Record]:
+def _csv_records(stream: BinaryIO, name: str) -> Iterator[Record]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    rows = csv.reader(text, strict=True)  # a quote never closed is an error, not the rest of the file
-    header: list[str] | None = None
-    line = 1
+    found = _csv_header(text, name)
+    if found is None:
+        return
+    header, delimiter, base = found
+    # a quote never closed is an error, not the rest of the file
+    rows = csv.reader(text, delimiter=delimiter, strict=True)
+    line = base + 1
     while True:
         try:
             row = next(rows)
@@ -264,13 +269,10 @@ def _csv_records(stream: BinaryIO) -> Iterator[Record]:
             return
         except csv.Error as err:
             yield line, f"not valid CSV: {err}"
-            line = rows.line_num + 1
+            line = base + rows.line_num + 1
             continue
-        start, line = line, rows.line_num + 1
+        start, line = line, base + rows.line_num + 1
         if not row or all(not cell.strip() for cell in row):
-            continue
-        if header is None:
-            header = [h.strip() for h in row]
             continue
         try:
             "".join(row).encode("utf-8")
@@ -281,6 +283,55 @@ def _csv_records(stream: BinaryIO) -> Iterator[Record]:
             yield start, f"expected {len(header)} columns, got {len(row)}"
             continue
         yield start, {k: v for k, v in zip(header, row, strict=True) if v != ""}
+
+
+REQUIRED = ("member", "type", "at")  # the columns every line needs: without them, no line could be read
+_DELIMITERS = (",", ";", "\t")  # what spreadsheets save: `;` where the comma is the decimal mark
+
+
+def _csv_header(text: io.TextIOWrapper, name: str) -> tuple[list[str], str, int] | None:
+    """The header (the first row that is not blank), its separator and its line number; None
+    for a file of blank rows. A header without the required columns is a file-level error:
+    every row would be rejected (a file without header, another separator, `Member`)."""
+    number = 0
+    while raw := text.readline(MAX_LINE):
+        number += 1
+        if len(raw) >= MAX_LINE and not raw.endswith("\n"):
+            raise HistoryError(f"{name}:{number}: the CSV header is longer than {MAX_LINE // 2**20} MiB")
+        if raw.strip(" \t\r\n,;"):
+            break
+    else:
+        return None
+    # The separator that makes the header name the most required columns (exactly, then
+    # but for case), then the most columns; a tie goes to the comma.
+    splits = [([cell.strip() for cell in next(csv.reader([raw], delimiter=d))], d) for d in _DELIMITERS]
+    header, delimiter = max(
+        splits,
+        key=lambda split: (
+            sum(n in split[0] for n in REQUIRED),
+            sum(n in {c.casefold() for c in split[0]} for n in REQUIRED),
+            len(split[0]),
+        ),
+    )
+    missing = [n for n in REQUIRED if n not in header]
+    if missing:
+        raise HistoryError(f"{name}:{number}: {_header_problem(missing, header)}")
+    return header, delimiter, number
+
+
+def _header_problem(missing: list[str], header: list[str]) -> str:
+    shown = ", ".join(_shown(h) for h in header[:12]) + (f" and {len(header) - 12} more" if len(header) > 12 else "")
+    hints = []
+    for wanted in missing:
+        folded = {h.casefold(): h for h in reversed(header)}  # the first of equal names
+        close = difflib.get_close_matches(wanted, folded, 1, 0.75)  # `Member` is the likeliest
+        if close:
+            hints.append(f"{_shown(folded[close[0]])} -> {_shown(wanted)}")
+    hint = f"; did you mean {', '.join(hints)}?" if hints else "."
+    return (
+        f"the CSV header lacks the column(s) {', '.join(missing)} (found {shown}){hint} "
+        f"The first row must name the columns (names are case-sensitive), separated by commas, semicolons or tabs."
+    )
 
 
 def _parquet_records(path: str, partition: tuple[int, int] | None = None) -> Iterator[Record]:

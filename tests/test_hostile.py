@@ -42,6 +42,7 @@ from click.testing import CliRunner
 
 from loyalty_dsl import CompiledProgram, History, load, outcomes, read_history
 from loyalty_dsl.cli import main
+from loyalty_dsl.history import HistoryError
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -214,7 +215,11 @@ def check_treatment(history: History, case_path: Path, expected: list[tuple[str,
 # --- the corpus --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "program"), [with_known_bugs(n, p) for n in CASES for p in PROGRAM_FILES])
+REFUSED = {name for name, case in CASES.items() if case["expect"] == "refused"}  # the file as a whole
+LINE_CASES = [name for name in CASES if name not in REFUSED]
+
+
+@pytest.mark.parametrize(("name", "program"), [with_known_bugs(n, p) for n in LINE_CASES for p in PROGRAM_FILES])
 def test_hostile_case(name, program, good_files):
     case = CASES[name]
     case_path = HOSTILE / case["file"]
@@ -229,6 +234,24 @@ def test_hostile_case(name, program, good_files):
         assert utc_text(event.at) == case["at"]
     with deadline(30):
         check_evaluation(program, [good_files[0], case_path, good_files[1]], history, member)
+
+
+@pytest.mark.parametrize("program", sorted(PROGRAM_FILES))
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_hostile_file_refused(name, program, good_files):
+    """A file no line of which could be read is refused whole, before any outcome: exit 2 and
+    one line naming the file, the line and the problem; no traceback."""
+    case = CASES[name]
+    case_path = HOSTILE / case["file"]
+    with pytest.raises(HistoryError) as refused:
+        read_with_good_lines(program, [case_path], good_files)
+    assert str(refused.value).startswith(f"{case_path}:1: ")
+    assert case["reason"] in str(refused.value)
+    args = ["run", str(PROGRAM_FILES[program]), str(good_files[0]), str(case_path), str(good_files[1])]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"loyalty: {refused.value}\n"
 
 
 def test_the_corpus_covers_the_issue():
@@ -261,7 +284,8 @@ def test_the_corpus_covers_the_issue():
     assert {kind: case for kind, case in kinds.items() if case not in CASES} == {}
     for name, case in CASES.items():
         assert (HOSTILE / case["file"]).is_file(), name
-        treatments(case, "four_tier")  # well-formed
+        if name not in REFUSED:
+            treatments(case, "four_tier")  # well-formed
 
 
 # --- Parquet, built here -------------------------------------------------------------------------
@@ -558,7 +582,7 @@ def test_the_whole_corpus_through_the_command(program, good_files, tmp_path):
     """`loyalty run` over every case at once (known bugs aside), plus generated
     deep and long lines: exit 0, no traceback, every line accounted for; with
     --strict: exit 1 and one line of explanation."""
-    names = [n for n in CASES if not (n in KNOWN_BUGS and program in KNOWN_BUGS[n][1])]
+    names = [n for n in LINE_CASES if not (n in KNOWN_BUGS and program in KNOWN_BUGS[n][1])]
     nested = tmp_path / "nested.jsonl"
     nested.write_bytes(b"[" * DEPTH + b"]" * DEPTH + b"\n")
     long = tmp_path / "long.jsonl"
