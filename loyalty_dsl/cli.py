@@ -304,21 +304,21 @@ def _on_dask(
         _fail("--engine dask reads files the workers can see, not standard input")
     history = _files(history)
     try:
-        from loyalty_dsl.distributed import client_for, run_on_cluster
+        from loyalty_dsl.distributed import SchedulerError, client_for, run_on_cluster
     except ImportError:
         _fail('--engine dask needs Dask: pip install "loyalty-dsl[dask]"')
     workers = jobs or default_jobs()
-    client = context.enter_context(client_for(scheduler, workers))
+    try:
+        client = context.enter_context(client_for(scheduler, workers))
+    except SchedulerError as err:
+        _fail(str(err))
     paths = [str(Path(p).resolve()) for p in history]  # workers may run elsewhere: no relative paths
-    names = dict(zip(paths, history, strict=True))
-    acc, evaluated = run_on_cluster(
-        client, _source(program), program, paths, day, partitions or 2 * workers, ledger, rates
-    )
-    for entry in (*acc.rejections, *acc.duplicates):  # show the files as they were named
-        entry["file"] = names.get(entry["file"], entry["file"])
-        if "first" in entry:
-            entry["first"]["file"] = names.get(entry["first"]["file"], entry["first"]["file"])
-    return acc, evaluated
+    try:  # files named as given (as the local engine names them), opened by absolute path
+        return run_on_cluster(
+            client, _source(program), program, paths, day, partitions or 2 * workers, ledger, rates, history
+        )
+    except HistoryError as err:
+        _fail(str(err))
 
 
 def _columnar_plan(compiled: CompiledProgram, evaluator: str, engine: str, ledger: bool) -> Plan | None:

@@ -32,9 +32,15 @@ def _program(text: str, file: str, rates: tuple[tuple[str, float], ...] = ()) ->
 
 
 def _read_partition(
-    text: str, file: str, rates: tuple[tuple[str, float], ...], paths: Sequence[str], k: int, n: int
+    text: str,
+    file: str,
+    rates: tuple[tuple[str, float], ...],
+    paths: Sequence[str],
+    names: Sequence[str],
+    k: int,
+    n: int,
 ) -> History:
-    return read_history(paths, _program(text, file, rates), partition=(k, n))
+    return read_history(paths, _program(text, file, rates), partition=(k, n), names=names)
 
 
 def _summary(history: History) -> tuple[Accounting, int | None]:
@@ -45,13 +51,21 @@ def _evaluate_partition(text: str, file: str, history: History, as_of: dt.date, 
     return list(results(_program(text, file), history, as_of, ledger=ledger))
 
 
+class SchedulerError(Exception):
+    """A scheduler address that is not one, or a scheduler that does not answer."""
+
+
 @contextmanager
 def client_for(scheduler: str | None, workers: int) -> Iterator[Any]:
     """A client of the cluster at `scheduler`, or of a local cluster started for this run."""
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
-        with Client(scheduler) as client:
+        try:
+            connected = Client(scheduler)
+        except (ValueError, TypeError, OSError) as err:  # OSError: refused, or timed out
+            raise SchedulerError(f"--scheduler {scheduler}: cannot connect to a scheduler there ({err})") from None
+        with connected as client:
             yield client
         return
     with (
@@ -70,11 +84,16 @@ def run_on_cluster(
     partitions: int,
     ledger: bool = False,
     rates: dict[str, float] | None = None,
+    names: Sequence[str] | None = None,
 ) -> tuple[Accounting, Iterator[Result]]:
-    """The accounting of the whole history, and every member's outcome in member order."""
+    """The accounting of the whole history, and every member's outcome in member order.
+
+    `names`: the files as the user named them (the local engine's names, in rejections and
+    ledgers), where `paths` are what the workers open."""
     given = tuple(sorted((rates or {}).items()))
+    named = list(names) if names is not None else list(paths)
     histories = [
-        client.submit(_read_partition, program_text, program_file, given, list(paths), k, partitions, pure=False)
+        client.submit(_read_partition, program_text, program_file, given, list(paths), named, k, partitions, pure=False)
         for k in range(partitions)
     ]
     summaries = client.gather([client.submit(_summary, h) for h in histories])

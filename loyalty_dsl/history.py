@@ -18,7 +18,7 @@ import re
 import sys
 import zlib
 import zoneinfo
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -164,16 +164,21 @@ def read_history(
     stdin: BinaryIO | None = None,
     progress: Callable[[int], None] | None = None,
     partition: tuple[int, int] | None = None,
+    names: Sequence[str] | None = None,
 ) -> History:
     """Read several files as one history; `progress` hears the lines read so far, now and then.
 
-    With `partition=(k, n)`, keep and account only the members of partition k of n.
+    With `partition=(k, n)`, keep and account only the members of partition k of n. With
+    `names`, each file is named so (in rejections, events, messages) instead of by its path:
+    a worker opens an absolute path where the user typed a relative one.
     """
     reader = _Reader(program, progress, partition)
-    for path in paths:
+    paths = list(paths)
+    for path, given in zip(paths, paths if names is None else names, strict=True):
         fmt = format_of(path)
-        records = _records(path, fmt, stdin, partition)
-        reader.consume(path if path != "-" else "<stdin>", records, text_cells=(fmt == "csv"))
+        name = given if given != "-" else "<stdin>"
+        records = _records(path, fmt, stdin, partition, name)
+        reader.consume(name, records, text_cells=(fmt == "csv"))
     for events in reader.history.members.values():
         events.sort(key=lambda e: e.at)  # stable: same-instant events keep their input order
     return reader.history
@@ -203,17 +208,19 @@ def read_records(records: Iterable[dict[str, Any]] | Any, program: CompiledProgr
 Record = tuple[int, "dict[str, Any] | str"]
 
 
-def _records(path: str, fmt: str, stdin: BinaryIO | None, partition: tuple[int, int] | None = None) -> Iterator[Record]:
+def _records(
+    path: str, fmt: str, stdin: BinaryIO | None, partition: tuple[int, int] | None, name: str
+) -> Iterator[Record]:
     if fmt == "parquet":
-        return _parquet_records(path, partition)
+        return _parquet_records(path, partition, name)
     if path == "-":
         stream = stdin if stdin is not None else sys.stdin.buffer
-        return _jsonl_records(stream) if fmt == "jsonl" else _csv_records(stream, "<stdin>")
+        return _jsonl_records(stream) if fmt == "jsonl" else _csv_records(stream, name)
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed by the generator below
     except OSError as err:
-        raise HistoryError(f"{path}: {err.strerror or err}") from None
-    return _closing(handle, _jsonl_records(handle) if fmt == "jsonl" else _csv_records(handle, path))
+        raise HistoryError(f"{name}: {err.strerror or err}") from None
+    return _closing(handle, _jsonl_records(handle) if fmt == "jsonl" else _csv_records(handle, name))
 
 
 def _closing(handle: BinaryIO, records: Iterator[Record]) -> Iterator[Record]:
@@ -334,14 +341,14 @@ def _header_problem(missing: list[str], header: list[str]) -> str:
     )
 
 
-def _parquet_records(path: str, partition: tuple[int, int] | None = None) -> Iterator[Record]:
+def _parquet_records(path: str, partition: tuple[int, int] | None, name: str) -> Iterator[Record]:
     import pyarrow as pa  # imported here: only Parquet runs pay for it
     import pyarrow.parquet as pq
 
     try:
         file = pq.ParquetFile(path)
     except (OSError, ValueError) as err:
-        raise HistoryError(f"{path}: not a readable Parquet file ({err})") from None
+        raise HistoryError(f"{name}: not a readable Parquet file ({err})") from None
     number = 0
     for batch in file.iter_batches(batch_size=65_536):
         if partition is None or "member" not in batch.schema.names:

@@ -78,3 +78,52 @@ def test_a_file_of_blank_rows_or_only_a_header_is_no_error(tmp_path):
         path = tmp_path / "h.csv"
         path.write_text(text)
         assert read_history([str(path)], load(FOUR_TIER)).accounting.read == 0
+
+
+# --- Dask: the files named as given (item 15), a bad scheduler (item 20) -----------------------
+
+DASK_LINES = (
+    '{"member": "m", "type": "bonus", "at": "2026-01-01", "points": 3, "id": "b1"}\n'
+    '{"member": "m", "type": "bonus", "at": "2026-01-02", "points": 4, "id": "b1"}\n'
+    '{"member": "n", "type": "bonus", "at": "2026-01-03"}\n'
+    '{"member": "n", "type": "bonus", "at": "2026-01-04", "points": 5}\n'
+)
+
+
+def test_dask_names_the_files_as_the_local_engine_does(tmp_path, monkeypatch):
+    """A history named by a relative path: the ledger's `event_file`, the summary's
+    rejections and repeats name it so under both engines, byte for byte."""
+    pytest.importorskip("dask.distributed")
+    monkeypatch.chdir(tmp_path)
+    Path("h.jsonl").write_text(DASK_LINES)
+    runs = {}
+    for engine in ("local", "dask"):
+        args = ["run", str(FOUR_TIER), "h.jsonl", "--engine", engine, "-j", "2", "--as-of", "2026-12-31"]
+        args += ["-o", f"{engine}.out", "--summary", f"{engine}.json", "--ledger", f"{engine}.ledger.jsonl"]
+        result = invoke(*args)
+        assert result.exit_code == 0, result.stderr
+        runs[engine] = [Path(f"{engine}.{x}").read_bytes() for x in ("out", "json", "ledger.jsonl")]
+    assert runs["dask"] == runs["local"]
+    ledger = runs["local"][2].decode()
+    # Lines 1 and 4 earn points (line 2 repeats id b1, line 3 lacks points): two rows, both of h.jsonl.
+    assert ledger.count('"event_file":"h.jsonl"') == 2 and str(tmp_path) not in ledger
+
+
+@pytest.mark.parametrize("address", ["notaurl", "tcp://"])
+def test_a_scheduler_address_that_is_not_one_is_a_bad_command_line(address, tmp_path):
+    pytest.importorskip("dask.distributed")
+    path = tmp_path / "h.jsonl"
+    path.write_text(DASK_LINES)
+    result = invoke("run", str(FOUR_TIER), str(path), "--engine", "dask", "--scheduler", address)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"loyalty: --scheduler {address}: ") and result.stderr.count("\n") == 1
+
+
+def test_a_file_refused_on_a_dask_worker_is_refused_by_the_command(tmp_path):
+    pytest.importorskip("dask.distributed")
+    path = tmp_path / "h.csv"
+    path.write_text("m,bonus,2026-01-01,12\n")
+    result = invoke("run", str(FOUR_TIER), str(path), "--engine", "dask", "-j", "1", "--partitions", "2")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"loyalty: {path}:1: ")
+    assert "lacks the column(s) member, type, at" in result.stderr and result.stderr.count("\n") == 1
