@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, US_PER_DAY
 from loyalty_dsl.compile import CompiledProgram, FieldSpec
 from loyalty_dsl.history import MAX_INTEGER, Accounting, HistoryError, format_of, known_zone
+from loyalty_dsl.spool import KEPT
 
 # The columns of the events table, by field type; and how JSON Lines are read before checks.
 COLUMN_TYPES = {
@@ -566,6 +567,8 @@ def _repeats(
     positions = _counting(len(key))
     run_start = pc.cumulative_max(pc.if_else(repeats, 0, positions))
     later = pc.indices_nonzero(repeats)
+    if len(later) > KEPT:  # the line reader keeps the first and spools the rest
+        raise _Doubt("more repeats than the accounting holds in memory")
     rows, first = order.take(later), order.take(run_start.take(later))
     in_input_order = pc.sort_indices(rows)
     rows, first = rows.take(in_input_order).to_pylist(), first.take(in_input_order).to_pylist()

@@ -28,11 +28,12 @@ from loyalty_dsl.fmt import format_diff, format_source
 from loyalty_dsl.history import Accounting, History, HistoryError, expand_paths, format_of, read_history
 from loyalty_dsl.ledger_out import LedgerWriter, ledger_format
 from loyalty_dsl.lint import lint as lint_program
-from loyalty_dsl.output import FORMATS, atomic_file, json_bytes, write_json, write_outcomes
+from loyalty_dsl.output import FORMATS, atomic_file, json_bytes, write_outcomes
 from loyalty_dsl.parse import parse, parse_file
 from loyalty_dsl.progress import progress
 from loyalty_dsl.report import console_text, coverage_table, diff_tables, explanation_tables
 from loyalty_dsl.run import Result, default_as_of, default_jobs, results
+from loyalty_dsl.spool import spooling, write_summary
 from loyalty_dsl.testing import TEST_SUFFIX, DiscoveryError, check_examples, coverage, find_pairs, run_examples
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
@@ -221,6 +222,8 @@ def run(
     day = as_of.date() if as_of else None
     fast = _columnar_plan(compiled, evaluator, engine, ledger is not None)
     with contextlib.ExitStack() as context:
+        if summary:  # every rejection goes to a spool file as it is read, not into memory
+            context.enter_context(spooling(summary))
         shown = context.enter_context(progress(quiet or engine == "dask"))
         ran = None
         if fast is not None:
@@ -254,8 +257,8 @@ def run(
             shown.members(len(hist.members))
             evaluated = results(compiled, hist, day, ledger is not None, shown.evaluated)
         if summary:
-            write_json(summary, acc.to_json())
-        _report(acc.rejections)
+            write_summary(summary, acc)
+        _report(acc.rejections, acc.rejected)
         if strict and acc.rejected:
             click.echo(f"loyalty: {acc.line()}", err=True)
             _fail(f"--strict: {acc.rejected} line(s) rejected; no outcomes written", EXIT_REJECTED)
@@ -373,12 +376,12 @@ def _write(results: Iterable[dict[str, Any]], fmt: str, output: str) -> None:
             write_outcomes(results, fmt, handle)
 
 
-def _report(rejections: list[dict[str, Any]]) -> None:
+def _report(rejections: list[dict[str, Any]], rejected: int) -> None:
     for r in rejections[:_SHOWN_REJECTIONS]:
         click.echo(f"{r['file']}:{r['line']}: rejected: {r['reason']}", err=True)
-    if len(rejections) > _SHOWN_REJECTIONS:
+    if rejected > _SHOWN_REJECTIONS:
         click.echo(
-            f"... and {len(rejections) - _SHOWN_REJECTIONS} more rejected line(s) (all of them with --summary)",
+            f"... and {rejected - _SHOWN_REJECTIONS} more rejected line(s) (all of them with --summary)",
             err=True,
         )
 

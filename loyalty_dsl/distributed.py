@@ -9,8 +9,12 @@ the output is the same, byte for byte, as a local run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import heapq
+import os
+import secrets
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -22,6 +26,9 @@ from loyalty_dsl.calendar import datetime_of
 from loyalty_dsl.compile import CompiledProgram, compile_text
 from loyalty_dsl.history import Accounting, History, read_history
 from loyalty_dsl.run import Result, results
+from loyalty_dsl.spool import Spool, spooling_now
+
+_CHUNK = 8 * 2**20  # bytes of a spool file per message from a worker
 
 
 @lru_cache(maxsize=8)
@@ -39,8 +46,40 @@ def _read_partition(
     names: Sequence[str],
     k: int,
     n: int,
+    spool: str | None = None,
 ) -> History:
-    return read_history(paths, _program(text, file, rates), partition=(k, n), names=names)
+    # A spool file in the worker's temporary folder: fetched, then removed, by the client.
+    prefix = os.path.join(tempfile.gettempdir(), spool) if spool else None
+    return read_history(paths, _program(text, file, rates), partition=(k, n), names=names, spool=prefix)
+
+
+def _spool_chunk(path: str, offset: int) -> bytes:
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        return handle.read(_CHUNK)
+
+
+def _remove(paths: Sequence[str]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _fetched(client: Any, history: Any, paths: list[str]) -> list[str]:
+    """A partition's spool files, copied from the worker holding it to local spool files."""
+    if not paths:
+        return []
+    where = {"workers": list(client.who_has(history)[history.key]), "allow_other_workers": False, "pure": False}
+
+    def chunks(path: str) -> Iterator[bytes]:
+        offset = 0
+        while data := client.submit(_spool_chunk, path, offset, **where).result():
+            yield data
+            offset += len(data)
+
+    local = [copy for path in paths for copy in (Spool.if_spooling() or Spool("")).copy(chunks(path))]
+    client.submit(_remove, paths, **where).result()
+    return local
 
 
 def _summary(history: History) -> tuple[Accounting, int | None]:
@@ -92,11 +131,17 @@ def run_on_cluster(
     ledgers), where `paths` are what the workers open."""
     given = tuple(sorted((rates or {}).items()))
     named = list(names) if names is not None else list(paths)
+    # While spooling (a summary is asked for), each worker spools its partition's rejections.
+    spool = f".loyalty-{secrets.token_hex(4)}." if spooling_now() else None
     histories = [
-        client.submit(_read_partition, program_text, program_file, given, list(paths), named, k, partitions, pure=False)
+        client.submit(
+            _read_partition, program_text, program_file, given, list(paths), named, k, partitions, spool, pure=False
+        )
         for k in range(partitions)
     ]
     summaries = client.gather([client.submit(_summary, h) for h in histories])
+    for history, (part, _) in zip(histories, summaries, strict=True):
+        part.spools = _fetched(client, history, part.spools)
     accounting = Accounting.merged(acc for acc, _ in summaries)
     latest = max((t for _, t in summaries if t is not None), default=None)
     day = as_of or (datetime_of(latest).date() if latest is not None else None)

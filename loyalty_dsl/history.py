@@ -12,7 +12,9 @@ import csv
 import datetime as dt
 import decimal
 import difflib
+import heapq
 import io
+import itertools
 import math
 import re
 import sys
@@ -28,6 +30,7 @@ import orjson
 from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, US_PER_DAY, instant_of
 from loyalty_dsl.compile import CompiledProgram, FieldSpec
 from loyalty_dsl.events import Event
+from loyalty_dsl.spool import KEPT, KINDS, Spool, spooled
 
 FORMATS = {
     ".jsonl": "jsonl",
@@ -58,7 +61,11 @@ class _Bad(Exception):
 
 @attrs.define
 class Accounting:
-    """What became of every line read; `applied + ignored + duplicate + rejected == read`."""
+    """What became of every line read; `applied + ignored + duplicate + rejected == read`.
+
+    `rejections` and `duplicates` hold the first `spool.KEPT` of each, in input order,
+    so that memory stays bounded whatever is rejected; `entries()` gives every one, read
+    back from the spool files written while spooling (see `spool.py`)."""
 
     read: int = 0
     applied: int = 0
@@ -70,6 +77,7 @@ class Accounting:
     # Input positions of the lines above, so that partitions read apart merge back in order.
     rejection_seqs: list[int] = attrs.field(factory=list, repr=False)
     duplicate_seqs: list[int] = attrs.field(factory=list, repr=False)
+    spools: list[str] = attrs.field(factory=list, repr=False)  # files holding every entry, if spooled
 
     @classmethod
     def merged(cls, parts: Iterable[Accounting]) -> Accounting:
@@ -78,11 +86,35 @@ class Accounting:
         out = cls(
             *(sum(getattr(p, name) for p in parts) for name in ("read", "applied", "ignored", "duplicate", "rejected"))
         )
-        rejections = sorted((s, r) for p in parts for s, r in zip(p.rejection_seqs, p.rejections, strict=True))
-        duplicates = sorted((s, d) for p in parts for s, d in zip(p.duplicate_seqs, p.duplicates, strict=True))
+        # Each part's first entries are in input order: the first of all are among them.
+        rejections = _first(zip(p.rejection_seqs, p.rejections, strict=True) for p in parts)
+        duplicates = _first(zip(p.duplicate_seqs, p.duplicates, strict=True) for p in parts)
         out.rejection_seqs, out.rejections = [s for s, _ in rejections], [r for _, r in rejections]
         out.duplicate_seqs, out.duplicates = [s for s, _ in duplicates], [d for _, d in duplicates]
+        out.spools = [path for p in parts for path in p.spools]
         return out
+
+    def keep(self, kind: str, seq: int, entry: dict[str, Any], spooled: Spool | None) -> None:
+        """Note a rejection or a repeat (already counted): kept if among the first, spooled."""
+        entries, seqs = (
+            (self.rejections, self.rejection_seqs) if kind == "rejections" else (self.duplicates, self.duplicate_seqs)
+        )
+        if len(entries) < KEPT:
+            entries.append(entry)
+            seqs.append(seq)
+        if spooled is not None:
+            spooled.add(kind, seq, entry)
+
+    def entries(self, kind: str, every: bool = True) -> Iterator[dict[str, Any]]:
+        """Every rejection or repeat (`kind`), in input order; with `every` false, the kept
+        ones where they were not spooled (the counts say how many there were)."""
+        kept = self.rejections if kind == "rejections" else self.duplicates
+        total = self.rejected if kind == "rejections" else self.duplicate
+        if self.spools:
+            return (entry for _, entry in spooled(self.spools, kind))
+        if every and len(kept) < total:  # a summary is never silently short
+            raise RuntimeError(f"only the first {len(kept)} of {total} {kind} were kept: spool them")
+        return iter(kept)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -94,7 +126,8 @@ class Accounting:
         }
 
     def to_json(self) -> dict[str, Any]:
-        return {"events": self.counts(), "rejections": self.rejections, "duplicates": self.duplicates}
+        """The counts and the rejections and repeats: all of them if spooled, else those kept."""
+        return {"events": self.counts(), **{kind: list(self.entries(kind, every=False)) for kind in KINDS}}
 
     def line(self) -> str:
         c = self.counts()
@@ -102,6 +135,10 @@ class Accounting:
             f"events: {c['read']} read, {c['applied']} applied, {c['ignored']} ignored, "
             f"{c['duplicate']} duplicate, {c['rejected']} rejected"
         )
+
+
+def _first(parts: Iterable[Iterable[tuple[int, dict[str, Any]]]]) -> list[tuple[int, dict[str, Any]]]:
+    return list(itertools.islice(heapq.merge(*parts, key=lambda item: item[0]), KEPT))
 
 
 @attrs.define
@@ -165,20 +202,23 @@ def read_history(
     progress: Callable[[int], None] | None = None,
     partition: tuple[int, int] | None = None,
     names: Sequence[str] | None = None,
+    spool: str | None = None,
 ) -> History:
     """Read several files as one history; `progress` hears the lines read so far, now and then.
 
     With `partition=(k, n)`, keep and account only the members of partition k of n. With
     `names`, each file is named so (in rejections, events, messages) instead of by its path:
-    a worker opens an absolute path where the user typed a relative one.
+    a worker opens an absolute path where the user typed a relative one. `spool`: the prefix
+    of a spool file for every rejection and repeat (default: the current `spool.spooling`'s).
     """
-    reader = _Reader(program, progress, partition)
+    reader = _Reader(program, progress, partition, spool)
     paths = list(paths)
     for path, given in zip(paths, paths if names is None else names, strict=True):
         fmt = format_of(path)
         name = given if given != "-" else "<stdin>"
         records = _records(path, fmt, stdin, partition, name)
         reader.consume(name, records, text_cells=(fmt == "csv"))
+    reader.finish()
     for events in reader.history.members.values():
         events.sort(key=lambda e: e.at)  # stable: same-instant events keep their input order
     return reader.history
@@ -198,6 +238,7 @@ def read_records(records: Iterable[dict[str, Any]] | Any, program: CompiledProgr
             for n, r in enumerate(records, start=1)
         )
     reader.consume(name, numbered, text_cells=False)
+    reader.finish()
     for events in reader.history.members.values():
         events.sort(key=lambda e: e.at)
     return reader.history
@@ -494,6 +535,7 @@ class _Reader:
         program: CompiledProgram,
         progress: Callable[[int], None] | None = None,
         partition: tuple[int, int] | None = None,
+        spool: str | None = None,
     ) -> None:
         self.program = program
         self.progress = progress
@@ -501,6 +543,7 @@ class _Reader:
         self.history = History()
         self.seen_ids: dict[tuple[str, str], tuple[int, str, int]] = {}  # (member, id) -> (seq, file, line)
         self.seq = 0
+        self.spool = Spool.if_spooling(spool)
         self.priced = {
             t: tuple(f for f in specs if f.currency)
             for t, specs in program.schema.items()
@@ -527,8 +570,11 @@ class _Reader:
                 self._accept(file, line, record, text_cells)
             except _Bad as bad:
                 acc.rejected += 1
-                acc.rejections.append({"file": file, "line": line, "reason": str(bad)})
-                acc.rejection_seqs.append(self.seq)
+                acc.keep("rejections", self.seq, {"file": file, "line": line, "reason": str(bad)}, self.spool)
+
+    def finish(self) -> None:
+        if self.spool is not None:
+            self.history.accounting.spools = self.spool.close()
 
     def _convert_amounts(self, fields: dict[str, Any], specs: tuple[FieldSpec, ...]) -> None:
         """Amounts in another currency, in the program's: the one currency conditions compare."""
@@ -561,16 +607,8 @@ class _Reader:
             first = self.seen_ids.setdefault((member, event_id), (self.seq, file, line))
             if first[0] != self.seq:
                 acc.duplicate += 1
-                acc.duplicate_seqs.append(self.seq)
-                acc.duplicates.append(
-                    {
-                        "file": file,
-                        "line": line,
-                        "member": member,
-                        "id": event_id,
-                        "first": {"file": first[1], "line": first[2]},
-                    }
-                )
+                repeat = {"file": file, "line": line, "member": member, "id": event_id}
+                acc.keep("duplicates", self.seq, {**repeat, "first": {"file": first[1], "line": first[2]}}, self.spool)
                 return
         history.latest = at if history.latest is None else max(history.latest, at)
         events = history.members.setdefault(member, [])

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 from click.testing import CliRunner
 
 from loyalty_dsl import load, read_history
+from loyalty_dsl.bulk_read import read_bulk
 from loyalty_dsl.cli import main
 from loyalty_dsl.history import HistoryError
+from loyalty_dsl.spool import KEPT
 
 ROOT = Path(__file__).resolve().parent.parent
 FOUR_TIER = ROOT / "programs" / "four_tier.loy"
@@ -127,3 +130,107 @@ def test_a_file_refused_on_a_dask_worker_is_refused_by_the_command(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.startswith(f"loyalty: {path}:1: ")
     assert "lacks the column(s) member, type, at" in result.stderr and result.stderr.count("\n") == 1
+
+
+# --- rejections without limit, in bounded memory (item 18) -------------------------------------
+
+GARBAGE = 2 * KEPT + 500  # well past what is kept in memory
+
+
+def garbage_history(path: Path, lines: int = GARBAGE) -> Path:
+    """Line i (1-based) is garbage, but every 5th line is a bonus of member m<i % 3> with
+    id "x": the first of each member is applied, the later ones repeat it."""
+    with path.open("w") as out:
+        for i in range(1, lines + 1):
+            if i % 5:
+                out.write(f"garbage {i}\n")
+            else:
+                out.write(f'{{"member": "m{i % 3}", "type": "bonus", "at": "2026-01-01", "points": 1, "id": "x"}}\n')
+    return path
+
+
+def expected_entries(path: Path, lines: int = GARBAGE) -> tuple[list[dict], list[dict]]:
+    """The rejections and repeats garbage_history must give, in line order, derived from its rule."""
+    rejections = [
+        {"file": str(path), "line": i, "reason": "not valid JSON: unexpected character, expected a JSON value"}
+        for i in range(1, lines + 1)
+        if i % 5
+    ]
+    first: dict[str, int] = {}
+    repeats = []
+    for i in range(5, lines + 1, 5):
+        member = f"m{i % 3}"
+        if member in first:
+            repeats.append(
+                {
+                    "file": str(path),
+                    "line": i,
+                    "member": member,
+                    "id": "x",
+                    "first": {"file": str(path), "line": first[member]},
+                }
+            )
+        first.setdefault(member, i)
+    return rejections, repeats
+
+
+def test_memory_holds_the_first_rejections_and_the_counts_hold_all(tmp_path):
+    """The in-memory lists stop growing at KEPT; the counts are every line's."""
+    path = garbage_history(tmp_path / "g.jsonl")
+    acc = read_history([str(path)], load(FOUR_TIER)).accounting
+    rejections, repeats = expected_entries(path)
+    assert acc.rejected == len(rejections) == GARBAGE * 4 // 5
+    assert acc.duplicate == len(repeats) == GARBAGE // 5 - 3  # three members, one first line each
+    assert acc.rejections == rejections[:KEPT] and acc.duplicates == repeats[:KEPT]
+    assert acc.read == GARBAGE and acc.applied == 3
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_summary_holds_every_rejection_in_order(jobs, tmp_path):
+    """Read by one process or by partitions merged back: the summary lists every rejection
+    and repeat in line order, with the counts; no spool file is left beside it."""
+    path = garbage_history(tmp_path / "g.jsonl")
+    summary = tmp_path / "out" / "summary.json"
+    summary.parent.mkdir()
+    result = invoke("run", str(FOUR_TIER), str(path), "-j", jobs, "--summary", str(summary), "--as-of", "2026-12-31")
+    assert result.exit_code == 0, result.stderr
+    data = orjson.loads(summary.read_bytes())
+    rejections, repeats = expected_entries(path)
+    assert data["rejections"] == rejections and data["duplicates"] == repeats
+    assert data["events"]["rejected"] == len(rejections) and data["events"]["duplicate"] == len(repeats)
+    assert list(summary.parent.iterdir()) == [summary]
+    assert f"... and {len(rejections) - 10} more rejected line(s)" in result.stderr
+
+
+def test_the_summary_is_written_as_before(tmp_path):
+    """Streamed or not, the summary is the JSON it always was (indented by 2), byte for byte."""
+    path = garbage_history(tmp_path / "g.jsonl", 40)
+    summary = tmp_path / "summary.json"
+    assert invoke("run", str(FOUR_TIER), str(path), "--summary", str(summary), "-j", "1").exit_code == 0
+    acc = read_history([str(path)], load(FOUR_TIER)).accounting
+    assert summary.read_bytes() == orjson.dumps(acc.to_json(), option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def test_dask_summary_holds_every_rejection_in_order(tmp_path):
+    pytest.importorskip("dask.distributed")
+    path = garbage_history(tmp_path / "g.jsonl")
+    summaries = {}
+    for engine in ("local", "dask"):
+        summaries[engine] = tmp_path / f"{engine}.json"
+        args = ["run", str(FOUR_TIER), str(path), "--engine", engine, "-j", "2", "--summary", str(summaries[engine])]
+        assert invoke(*args, "--partitions", "3").exit_code == 0
+    assert summaries["dask"].read_bytes() == summaries["local"].read_bytes()
+    assert len(orjson.loads(summaries["dask"].read_bytes())["rejections"]) == GARBAGE * 4 // 5
+
+
+def test_the_bulk_reader_leaves_many_repeats_to_the_line_reader(tmp_path):
+    """Clean lines, but more repeats than memory keeps: the bulk reader declines (the line
+    reader then keeps the first KEPT and spools the rest), below that it answers."""
+    line = '{"member": "m", "type": "bonus", "at": "2026-01-01", "points": 1, "id": "x"}\n'
+    program = load(FOUR_TIER)
+    for repeats, answers in ((KEPT, True), (KEPT + 1, False)):
+        path = tmp_path / f"r{repeats}.jsonl"
+        path.write_text(line * (repeats + 1))
+        assert (read_bulk([str(path)], program) is not None) == answers
+    acc = read_history([str(path)], program).accounting  # KEPT + 1 repeats of line 1
+    assert acc.duplicate == KEPT + 1 and len(acc.duplicates) == KEPT and acc.duplicates[-1]["line"] == KEPT + 1
