@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
@@ -234,3 +236,28 @@ def test_the_bulk_reader_leaves_many_repeats_to_the_line_reader(tmp_path):
         assert (read_bulk([str(path)], program) is not None) == answers
     acc = read_history([str(path)], program).accounting  # KEPT + 1 repeats of line 1
     assert acc.duplicate == KEPT + 1 and len(acc.duplicates) == KEPT and acc.duplicates[-1]["line"] == KEPT + 1
+
+
+# --- Parquet values Python cannot hold (item 6; the `at` cases are in test_hostile) -------------
+
+
+@pytest.mark.parametrize("evaluator", ["per-member", "auto"])
+def test_a_declared_date_beyond_9999_is_a_rejected_row(evaluator, tmp_path):
+    """date32 counts days from 1970: 3 000 000 days is in year 10183. Four_tier declares
+    `birthday: date` for profile_updated: that row is rejected, naming the field; the
+    other row is applied, on either evaluator."""
+    path = tmp_path / "h.parquet"
+    table = pa.table(
+        {
+            "member": ["m", "m"],
+            "type": ["profile_updated", "profile_updated"],
+            "at": ["2026-01-01", "2026-01-02"],
+            "birthday": pa.array([3_000_000, 7_000], pa.date32()),
+        }
+    )
+    pq.write_table(table, path)
+    result = invoke("run", str(FOUR_TIER), str(path), "--evaluator", evaluator, "-j", "1")
+    assert result.exit_code == 0, result.stderr
+    assert f"{path}:1: rejected: field 'birthday': expected a date" in result.stderr
+    assert "after 9999-12-31" in result.stderr
+    assert "events: 2 read, 1 applied, 0 ignored, 0 duplicate, 1 rejected" in result.stderr
