@@ -33,7 +33,8 @@ import pyarrow.compute as pc
 
 from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, US_PER_DAY
 from loyalty_dsl.compile import CompiledProgram, FieldSpec
-from loyalty_dsl.history import MAX_INTEGER, Accounting, HistoryError, format_of, known_zone
+from loyalty_dsl.history import MAX_INTEGER, Accounting, HistoryError, format_of
+from loyalty_dsl.parquet_values import known_zone
 from loyalty_dsl.spool import KEPT
 
 # The columns of the events table, by field type; and how JSON Lines are read before checks.

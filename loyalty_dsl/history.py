@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
-import difflib
 import heapq
 import io
 import itertools
@@ -19,7 +18,6 @@ import math
 import re
 import sys
 import zlib
-import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -27,9 +25,11 @@ from typing import Any, BinaryIO
 import attrs
 import orjson
 
-from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, US_PER_DAY, instant_of
+from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, instant_of
 from loyalty_dsl.compile import CompiledProgram, FieldSpec
+from loyalty_dsl.csv_header import HeaderProblem, csv_header
 from loyalty_dsl.events import Event
+from loyalty_dsl.parquet_values import Unreadable, python_rows, python_values
 from loyalty_dsl.spool import KEPT, KINDS, Spool, spooled
 
 FORMATS = {
@@ -230,7 +230,7 @@ def read_records(records: Iterable[dict[str, Any]] | Any, program: CompiledProgr
     reader = _Reader(program)
     numbered: Iterable[Record]
     if hasattr(records, "to_batches"):  # a pyarrow Table
-        rows: Iterable[Any] = (row for batch in records.to_batches() for row in _python_rows(batch))
+        rows: Iterable[Any] = (row for batch in records.to_batches() for row in python_rows(batch))
         numbered = enumerate(rows, start=1)
     else:
         numbered = (
@@ -303,7 +303,10 @@ def _json_kind(value: Any) -> str:
 
 def _csv_records(stream: BinaryIO, name: str) -> Iterator[Record]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    found = _csv_header(text, name)
+    try:
+        found = csv_header(text, MAX_LINE)
+    except HeaderProblem as problem:
+        raise HistoryError(f"{name}:{problem}") from None
     if found is None:
         return
     header, delimiter, base = found
@@ -333,55 +336,6 @@ def _csv_records(stream: BinaryIO, name: str) -> Iterator[Record]:
         yield start, {k: v for k, v in zip(header, row, strict=True) if v != ""}
 
 
-REQUIRED = ("member", "type", "at")  # the columns every line needs: without them, no line could be read
-_DELIMITERS = (",", ";", "\t")  # what spreadsheets save: `;` where the comma is the decimal mark
-
-
-def _csv_header(text: io.TextIOWrapper, name: str) -> tuple[list[str], str, int] | None:
-    """The header (the first row that is not blank), its separator and its line number; None
-    for a file of blank rows. A header without the required columns is a file-level error:
-    every row would be rejected (a file without header, another separator, `Member`)."""
-    number = 0
-    while raw := text.readline(MAX_LINE):
-        number += 1
-        if len(raw) >= MAX_LINE and not raw.endswith("\n"):
-            raise HistoryError(f"{name}:{number}: the CSV header is longer than {MAX_LINE // 2**20} MiB")
-        if raw.strip(" \t\r\n,;"):
-            break
-    else:
-        return None
-    # The separator that makes the header name the most required columns (exactly, then
-    # but for case), then the most columns; a tie goes to the comma.
-    splits = [([cell.strip() for cell in next(csv.reader([raw], delimiter=d))], d) for d in _DELIMITERS]
-    header, delimiter = max(
-        splits,
-        key=lambda split: (
-            sum(n in split[0] for n in REQUIRED),
-            sum(n in {c.casefold() for c in split[0]} for n in REQUIRED),
-            len(split[0]),
-        ),
-    )
-    missing = [n for n in REQUIRED if n not in header]
-    if missing:
-        raise HistoryError(f"{name}:{number}: {_header_problem(missing, header)}")
-    return header, delimiter, number
-
-
-def _header_problem(missing: list[str], header: list[str]) -> str:
-    shown = ", ".join(_shown(h) for h in header[:12]) + (f" and {len(header) - 12} more" if len(header) > 12 else "")
-    hints = []
-    for wanted in missing:
-        folded = {h.casefold(): h for h in reversed(header)}  # the first of equal names
-        close = difflib.get_close_matches(wanted, folded, 1, 0.75)  # `Member` is the likeliest
-        if close:
-            hints.append(f"{_shown(folded[close[0]])} -> {_shown(wanted)}")
-    hint = f"; did you mean {', '.join(hints)}?" if hints else "."
-    return (
-        f"the CSV header lacks the column(s) {', '.join(missing)} (found {shown}){hint} "
-        f"The first row must name the columns (names are case-sensitive), separated by commas, semicolons or tabs."
-    )
-
-
 def _parquet_records(path: str, partition: tuple[int, int] | None, name: str) -> Iterator[Record]:
     import pyarrow as pa  # imported here: only Parquet runs pay for it
     import pyarrow.parquet as pq
@@ -393,135 +347,20 @@ def _parquet_records(path: str, partition: tuple[int, int] | None, name: str) ->
     number = 0
     for batch in file.iter_batches(batch_size=65_536):
         if partition is None or "member" not in batch.schema.names:
-            for row in _python_rows(batch):
+            for row in python_rows(batch):
                 number += 1
                 yield number, row
             continue
         # Only this partition's rows become Python dicts: the others are just counted.
         k, n = partition
-        owned = [_partition_of_member(m, n) == k for m in _python_values(batch.column("member"))]
-        rows = iter(_python_rows(batch.filter(pa.array(owned, pa.bool_()))))
+        owned = [_partition_of_member(m, n) == k for m in python_values(batch.column("member"))]
+        rows = iter(python_rows(batch.filter(pa.array(owned, pa.bool_()))))
         for mine in owned:
             number += 1
             if mine:
                 yield number, next(rows)
             else:
                 yield number, SKIPPED
-
-
-class Unreadable:
-    """A Parquet value Python cannot hold (a timestamp beyond year 9999, a zone it does not
-    know): the row is rejected if the value is read, as any bad value is, never a traceback."""
-
-    __slots__ = ("what",)
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-
-    def __str__(self) -> str:
-        return self.what
-
-
-def known_zone(name: str | None) -> bool:
-    """A Parquet timestamp's time zone the readers take: none, an offset, or a zone Python knows."""
-    if name is None or re.fullmatch(r"[+-][0-9]{2}:[0-9]{2}", name):
-        return True
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):
-        return False
-    return True
-
-
-_US_PER_UNIT = {"s": 1_000_000, "ms": 1_000, "us": 1}
-_FIRST_DAY, _END_DAY = FIRST_INSTANT // US_PER_DAY, END_INSTANT // US_PER_DAY  # days since 1970 of years 1 to 9999
-_UTC_EPOCH, _NAIVE_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC), dt.datetime(1970, 1, 1)
-_DAY_EPOCH = dt.date(1970, 1, 1)
-
-
-def _python_rows(batch: Any) -> list[dict[str, Any]]:
-    """A batch's rows as dicts of Python values, nulls left out; a value Python cannot hold
-    is an `Unreadable`, so that one bad row never stops the others."""
-    names = batch.schema.names
-    columns = [_python_values(batch.column(i)) for i in range(batch.num_columns)]
-    return [
-        {k: v for k, v in zip(names, values, strict=True) if v is not None} for values in zip(*columns, strict=True)
-    ]
-
-
-def _python_values(column: Any) -> list[Any]:
-    import pyarrow as pa
-
-    type_ = column.type
-    if pa.types.is_timestamp(type_):
-        return _timestamps(column)
-    if pa.types.is_date32(type_) or pa.types.is_date64(type_):
-        return _dates(column)
-    try:
-        return column.to_pylist()
-    except (pa.ArrowException, ValueError, OverflowError):  # a nested timestamp out of range...
-        return [_python_value(value) for value in column]
-
-
-def _python_value(scalar: Any) -> Any:
-    import pyarrow as pa
-
-    try:
-        return scalar.as_py()
-    except (pa.ArrowException, ValueError, OverflowError) as err:
-        return Unreadable(f"a value Python cannot hold ({err})")
-
-
-def _timestamps(column: Any) -> list[Any]:
-    """Timestamps as datetimes in UTC (the stored value is the instant; its zone only names
-    how to show it), nanoseconds cut to microseconds; out of years 1 to 9999, `Unreadable`."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    type_ = column.type
-    if not known_zone(type_.tz):
-        unknown = Unreadable(
-            f"a timestamp in time zone {_shown(type_.tz)}, unknown to the reader (an IANA name or +hh:mm)"
-        )
-        return [unknown if valid else None for valid in pc.is_valid(column).to_pylist()]
-    if type_.unit == "ns":  # cut towards zero, as the bulk reader's cast does
-        column = pc.cast(column, pa.timestamp("us", type_.tz), safe=False)
-    factor = _US_PER_UNIT.get(column.type.unit, 1)
-    epoch = _NAIVE_EPOCH if type_.tz is None else _UTC_EPOCH
-    out: list[Any] = []
-    for raw in pc.cast(column, pa.int64()).to_pylist():
-        if raw is None:
-            out.append(None)
-            continue
-        instant = raw * factor
-        if FIRST_INSTANT <= instant < END_INSTANT:
-            out.append(epoch + dt.timedelta(microseconds=instant))
-        else:
-            out.append(
-                Unreadable(f"a timestamp {_beyond(instant < FIRST_INSTANT)} in UTC, out of range (years 1 to 9999)")
-            )
-    return out
-
-
-def _dates(column: Any) -> list[Any]:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    short = pa.types.is_date32(column.type)
-    per_day = 1 if short else 86_400_000  # date64 counts milliseconds
-    out: list[Any] = []
-    for raw in pc.cast(column, pa.int32() if short else pa.int64()).to_pylist():
-        if raw is None:
-            out.append(None)
-        elif _FIRST_DAY <= (day := raw // per_day) < _END_DAY:
-            out.append(_DAY_EPOCH + dt.timedelta(days=day))
-        else:
-            out.append(Unreadable(f"a date {_beyond(day < _FIRST_DAY)}, out of range (years 1 to 9999)"))
-    return out
-
-
-def _beyond(before: bool) -> str:
-    return "before 0001-01-01" if before else "after 9999-12-31"
 
 
 # --- one record -> an event, or the reason it is refused -----------------------------------
