@@ -35,7 +35,7 @@ from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, US_PER_DAY
 from loyalty_dsl.compile import CompiledProgram, FieldSpec
 from loyalty_dsl.history import MAX_INTEGER, Accounting, HistoryError, format_of
 from loyalty_dsl.parquet_values import known_zone
-from loyalty_dsl.spool import KEPT
+from loyalty_dsl.spool import KEPT, Spool
 
 # The columns of the events table, by field type; and how JSON Lines are read before checks.
 COLUMN_TYPES = {
@@ -524,17 +524,18 @@ def _account(table: pa.Table, sources: list[_Source], layout: _Layout) -> BulkHi
     seq = pc.add(_counting(rows), 1)
     members = pc.dictionary_encode(table.column("member").combine_chunks())
     _check_text(members.dictionary)
-    repeats, repeated = _repeats(members, table.column("id").combine_chunks(), sources)
-    kept = pc.invert(pc.is_in(seq, value_set=pa.array(repeated, pa.int64())))
+    repeats = _repeats(members, table.column("id").combine_chunks(), sources)
+    kept = pc.invert(pc.is_in(seq, value_set=repeats.seqs))
     applied_mask = pc.and_(kept, table.column(_DECLARED))
     applied = pc.sum(pc.cast(applied_mask, pa.int64())).as_py() or 0
     accounting = Accounting(
         read=rows,
         applied=applied,
-        ignored=rows - len(repeats) - applied,
-        duplicate=len(repeats),
-        duplicates=repeats,
-        duplicate_seqs=repeated,
+        ignored=rows - len(repeats.seqs) - applied,
+        duplicate=len(repeats.seqs),
+        duplicates=repeats.kept,
+        duplicate_seqs=repeats.kept_seqs,
+        spools=repeats.spools,
     )
     latest = pc.max(table.column("at").filter(kept)).as_py() if rows else None
     events = table.append_column("seq", seq).filter(applied_mask)
@@ -543,13 +544,24 @@ def _account(table: pa.Table, sources: list[_Source], layout: _Layout) -> BulkHi
     return BulkHistory(events.select(names), sorted(members.dictionary.to_pylist()), accounting, latest)
 
 
-def _repeats(
-    members: pa.DictionaryArray, id_: pa.Array, sources: list[_Source]
-) -> tuple[list[dict[str, Any]], list[int]]:
-    """The lines whose (member, id) an earlier line used, in input order, as
-    `Accounting.duplicates`, and their positions (seq)."""
+@attrs.frozen
+class _Repeats:
+    """The lines whose (member, id) an earlier line used: the positions (seq) of all, and the
+    first `KEPT` as `Accounting.duplicates`, every one in a spool file while spooling."""
+
+    seqs: pa.Array
+    kept: list[dict[str, Any]] = attrs.field(factory=list)
+    kept_seqs: list[int] = attrs.field(factory=list)
+    spools: list[str] = attrs.field(factory=list)
+
+
+_NO_REPEATS = _Repeats(pa.array([], pa.int64()))
+_ENTRIES = 65_536  # repeats made into dicts at a time
+
+
+def _repeats(members: pa.DictionaryArray, id_: pa.Array, sources: list[_Source]) -> _Repeats:
     if id_.null_count == len(id_):
-        return [], []
+        return _NO_REPEATS
     ids = pc.dictionary_encode(id_)
     # One integer per (member, id): equal keys, equal pairs. Sorted, equal keys are neighbours.
     width = pa.int32() if len(members.dictionary) * len(ids.dictionary) < 2**31 else pa.int64()
@@ -561,28 +573,49 @@ def _repeats(
     ordered = key.take(order)
     same = pc.fill_null(pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1)), False)
     if not _any(same):
-        return [], []
+        return _NO_REPEATS
     # In key order, a position repeats the one before when their keys are equal; the first
     # line of a (member, id) is at the start of its run.
     repeats = pa.concat_arrays([pa.array([False]), same])
     positions = _counting(len(key))
     run_start = pc.cumulative_max(pc.if_else(repeats, 0, positions))
     later = pc.indices_nonzero(repeats)
-    if len(later) > KEPT:  # the line reader keeps the first and spools the rest
-        raise _Doubt("more repeats than the accounting holds in memory")
     rows, first = order.take(later), order.take(run_start.take(later))
     in_input_order = pc.sort_indices(rows)
-    rows, first = rows.take(in_input_order).to_pylist(), first.take(in_input_order).to_pylist()
+    rows, first = pc.cast(rows.take(in_input_order), pa.int64()), pc.cast(first.take(in_input_order), pa.int64())
+    spool, lines = Spool.if_spooling(), _line_lists(sources)
+    kept: list[dict[str, Any]] = []
+    size = _ENTRIES if spool is not None else KEPT
+    for start in range(0, len(rows), size):
+        some, firsts = rows.slice(start, size).to_pylist(), first.slice(start, size).to_pylist()
+        entries = _entries(some, firsts, members, id_, sources, lines)
+        kept += entries[: KEPT - len(kept)]
+        if spool is None:
+            break  # only the first are kept
+        for row, entry in zip(some, entries, strict=True):
+            spool.add("duplicates", row + 1, entry)
+    seqs = pc.add(rows, 1)
+    return _Repeats(seqs, kept, seqs.slice(0, len(kept)).to_pylist(), spool.close() if spool is not None else [])
+
+
+def _entries(
+    rows: list[int],
+    first: list[int],
+    members: pa.DictionaryArray,
+    id_: pa.Array,
+    sources: list[_Source],
+    lines: dict[int, list[int]],
+) -> list[dict[str, Any]]:
+    """Repeats at `rows` (of a first line at `first`) as `Accounting.duplicates` entries."""
     member_ids = members.dictionary.take(members.indices.take(rows)).to_pylist()
     event_ids = id_.take(rows).to_pylist()
-    places, first_places = _places(rows, sources), _places(first, sources)
-    out = [
+    places, first_places = _places(rows, sources, lines), _places(first, sources, lines)
+    return [
         {"file": file, "line": line, "member": m, "id": i, "first": {"file": first_file, "line": first_line}}
         for (file, line), m, i, (first_file, first_line) in zip(
             places, member_ids, event_ids, first_places, strict=True
         )
     ]
-    return out, [row + 1 for row in rows]
 
 
 def _counting(n: int) -> pa.Array:
@@ -592,14 +625,18 @@ def _counting(n: int) -> pa.Array:
     return pc.subtract(pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int64()), n)), 1)
 
 
-def _places(rows: list[int], sources: list[_Source]) -> list[tuple[str, int]]:
+def _line_lists(sources: list[_Source]) -> dict[int, list[int]]:
+    """The line numbers of the rows of each source that has them (others: row i is line i + 1)."""
+    return {i: s.lines.to_pylist() for i, s in enumerate(sources) if s.lines is not None and s.rows}
+
+
+def _places(rows: list[int], sources: list[_Source], lines: dict[int, list[int]]) -> list[tuple[str, int]]:
     """(file, line) of rows of the whole table."""
     starts = [0]
     for source in sources:
         starts.append(starts[-1] + source.rows)
     if len(sources) == 1 and sources[0].lines is None:
         return [(sources[0].name, row + 1) for row in rows]
-    lines = {i: s.lines.to_pylist() for i, s in enumerate(sources) if s.lines is not None and s.rows}
     out = []
     for row in rows:
         i = bisect.bisect_right(starts, row) - 1

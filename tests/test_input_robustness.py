@@ -19,7 +19,7 @@ from loyalty_dsl import load, read_history
 from loyalty_dsl.bulk_read import read_bulk
 from loyalty_dsl.cli import main
 from loyalty_dsl.history import HistoryError
-from loyalty_dsl.spool import KEPT
+from loyalty_dsl.spool import KEPT, spooling
 
 ROOT = Path(__file__).resolve().parent.parent
 FOUR_TIER = ROOT / "programs" / "four_tier.loy"
@@ -225,17 +225,25 @@ def test_dask_summary_holds_every_rejection_in_order(tmp_path):
     assert len(orjson.loads(summaries["dask"].read_bytes())["rejections"]) == GARBAGE * 4 // 5
 
 
-def test_the_bulk_reader_leaves_many_repeats_to_the_line_reader(tmp_path):
-    """Clean lines, but more repeats than memory keeps: the bulk reader declines (the line
-    reader then keeps the first KEPT and spools the rest), below that it answers."""
+def test_the_bulk_reader_keeps_the_first_repeats_and_spools_them_all(tmp_path):
+    """KEPT + 1 repeats of line 1 (clean lines: the bulk reader answers): the first KEPT
+    in memory, the counts and the spool hold all, as the line reader's."""
     line = '{"member": "m", "type": "bonus", "at": "2026-01-01", "points": 1, "id": "x"}\n'
     program = load(FOUR_TIER)
-    for repeats, answers in ((KEPT, True), (KEPT + 1, False)):
-        path = tmp_path / f"r{repeats}.jsonl"
-        path.write_text(line * (repeats + 1))
-        assert (read_bulk([str(path)], program) is not None) == answers
-    acc = read_history([str(path)], program).accounting  # KEPT + 1 repeats of line 1
-    assert acc.duplicate == KEPT + 1 and len(acc.duplicates) == KEPT and acc.duplicates[-1]["line"] == KEPT + 1
+    path = tmp_path / "r.jsonl"
+    path.write_text(line * (KEPT + 2))
+    everything = [
+        {"file": str(path), "line": n, "member": "m", "id": "x", "first": {"file": str(path), "line": 1}}
+        for n in range(2, KEPT + 3)
+    ]
+    with spooling(str(tmp_path / "summary.json")):
+        bulk, lines = read_bulk([str(path)], program), read_history([str(path)], program)
+        assert bulk is not None
+        for acc in (bulk.accounting, lines.accounting):
+            assert acc.duplicate == KEPT + 1 and acc.duplicates == everything[:KEPT]
+            assert list(acc.entries("duplicates")) == everything
+    bulk = read_bulk([str(path)], program)  # not spooling: the first only
+    assert bulk is not None and bulk.accounting.duplicates == everything[:KEPT] and not bulk.accounting.spools
 
 
 # --- Parquet values Python cannot hold (item 6; the `at` cases are in test_hostile) -------------
