@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import re
-import zoneinfo
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -36,6 +34,8 @@ import pyarrow.compute as pc
 from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, US_PER_DAY
 from loyalty_dsl.compile import CompiledProgram, FieldSpec
 from loyalty_dsl.history import Accounting, HistoryError, format_of
+from loyalty_dsl.parquet_values import known_zone
+from loyalty_dsl.spool import KEPT, Spool
 from loyalty_dsl.vocabulary import MAX_EXACT
 
 # The columns of the events table, by field type; and how JSON Lines are read before checks.
@@ -358,13 +358,12 @@ def _parquet_instants(column: pa.ChunkedArray | None, rows: int) -> pa.ChunkedAr
         raise _Doubt("no instants")
     type_ = column.type
     if pa.types.is_timestamp(type_):
-        if column.null_count or not _known_zone(type_.tz):
-            raise _Doubt("an instant missing, or in a time zone Python may not know")
+        if column.null_count or not known_zone(type_.tz):
+            raise _Doubt("an instant missing, or in a time zone the line reader refuses")
         # As the line reader: nanoseconds cut to microseconds, the stored (UTC) value is the instant.
         safe = type_.unit != "ns"
         instants = pc.cast(pc.cast(column, pa.timestamp("us", type_.tz), safe=safe), pa.int64())
-        # A day of margin: a time zone's local time near the ends is beyond Python's datetime.
-        _check_range(instants, FIRST_INSTANT + US_PER_DAY, END_INSTANT - US_PER_DAY)
+        _check_range(instants, FIRST_INSTANT, END_INSTANT)  # beyond: the line reader rejects the row
         return instants
     if pa.types.is_date32(type_):
         if column.null_count:
@@ -373,17 +372,6 @@ def _parquet_instants(column: pa.ChunkedArray | None, rows: int) -> pa.ChunkedAr
         _check_range(instants, FIRST_INSTANT, END_INSTANT)
         return instants
     return _instants_of_text(_text(column, rows))
-
-
-def _known_zone(name: str | None) -> bool:
-    """A time zone Python turns timestamps into datetimes in (the line reader does)."""
-    if name is None or re.fullmatch(r"[+-][0-9]{2}:[0-9]{2}", name):
-        return True
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):
-        return False
-    return True
 
 
 def _parquet_field(column: pa.ChunkedArray | None, kind: str, rows: int) -> pa.ChunkedArray | pa.Array:
@@ -537,22 +525,23 @@ def _account(table: pa.Table, sources: list[_Source], layout: _Layout) -> BulkHi
     seq = pc.add(_counting(rows), 1)
     members = pc.dictionary_encode(table.column("member").combine_chunks())
     _check_text(members.dictionary)
-    repeats, repeated = _repeats(members, table.column("id").combine_chunks(), sources)
-    kept = pc.invert(pc.is_in(seq, value_set=pa.array(repeated, pa.int64())))
+    repeats = _repeats(members, table.column("id").combine_chunks(), sources)
+    kept = pc.invert(pc.is_in(seq, value_set=repeats.seqs))
     applied_mask = pc.and_(kept, table.column(_DECLARED))
     applied = pc.sum(pc.cast(applied_mask, pa.int64())).as_py() or 0
     accounting = Accounting(
         read=rows,
         applied=applied,
-        ignored=rows - len(repeats) - applied,
-        duplicate=len(repeats),
-        duplicates=repeats,
-        duplicate_seqs=repeated,
+        ignored=rows - len(repeats.seqs) - applied,
+        duplicate=len(repeats.seqs),
+        duplicates=repeats.kept,
+        duplicate_seqs=repeats.kept_seqs,
+        spools=repeats.spools,
     )
     latest = pc.max(table.column("at").filter(kept)).as_py() if rows else None
     if latest is not None:  # the first line at that instant: it sets the default as-of
         row = pc.index(pc.if_else(kept, table.column("at"), pa.scalar(None, pa.int64())), latest).as_py()
-        ((file, line),) = _places([row], sources)
+        ((file, line),) = _places([row], sources, _line_lists(sources))
         accounting.latest = (latest, row + 1, file, line)
     events = table.append_column("seq", seq).filter(applied_mask)
     names = ["member", "type", "at", "seq", "id", *sorted(layout.kinds)]
@@ -560,13 +549,24 @@ def _account(table: pa.Table, sources: list[_Source], layout: _Layout) -> BulkHi
     return BulkHistory(events.select(names), sorted(members.dictionary.to_pylist()), accounting, latest)
 
 
-def _repeats(
-    members: pa.DictionaryArray, id_: pa.Array, sources: list[_Source]
-) -> tuple[list[dict[str, Any]], list[int]]:
-    """The lines whose (member, id) an earlier line used, in input order, as
-    `Accounting.duplicates`, and their positions (seq)."""
+@attrs.frozen
+class _Repeats:
+    """The lines whose (member, id) an earlier line used: the positions (seq) of all, and the
+    first `KEPT` as `Accounting.duplicates`, every one in a spool file while spooling."""
+
+    seqs: pa.Array
+    kept: list[dict[str, Any]] = attrs.field(factory=list)
+    kept_seqs: list[int] = attrs.field(factory=list)
+    spools: list[str] = attrs.field(factory=list)
+
+
+_NO_REPEATS = _Repeats(pa.array([], pa.int64()))
+_ENTRIES = 65_536  # repeats made into dicts at a time
+
+
+def _repeats(members: pa.DictionaryArray, id_: pa.Array, sources: list[_Source]) -> _Repeats:
     if id_.null_count == len(id_):
-        return [], []
+        return _NO_REPEATS
     ids = pc.dictionary_encode(id_)
     # One integer per (member, id): equal keys, equal pairs. Sorted, equal keys are neighbours.
     width = pa.int32() if len(members.dictionary) * len(ids.dictionary) < 2**31 else pa.int64()
@@ -578,7 +578,7 @@ def _repeats(
     ordered = key.take(order)
     same = pc.fill_null(pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1)), False)
     if not _any(same):
-        return [], []
+        return _NO_REPEATS
     # In key order, a position repeats the one before when their keys are equal; the first
     # line of a (member, id) is at the start of its run.
     repeats = pa.concat_arrays([pa.array([False]), same])
@@ -587,17 +587,40 @@ def _repeats(
     later = pc.indices_nonzero(repeats)
     rows, first = order.take(later), order.take(run_start.take(later))
     in_input_order = pc.sort_indices(rows)
-    rows, first = rows.take(in_input_order).to_pylist(), first.take(in_input_order).to_pylist()
+    rows, first = pc.cast(rows.take(in_input_order), pa.int64()), pc.cast(first.take(in_input_order), pa.int64())
+    spool, lines = Spool.if_spooling(), _line_lists(sources)
+    kept: list[dict[str, Any]] = []
+    size = _ENTRIES if spool is not None else KEPT
+    for start in range(0, len(rows), size):
+        some, firsts = rows.slice(start, size).to_pylist(), first.slice(start, size).to_pylist()
+        entries = _entries(some, firsts, members, id_, sources, lines)
+        kept += entries[: KEPT - len(kept)]
+        if spool is None:
+            break  # only the first are kept
+        for row, entry in zip(some, entries, strict=True):
+            spool.add("duplicates", row + 1, entry)
+    seqs = pc.add(rows, 1)
+    return _Repeats(seqs, kept, seqs.slice(0, len(kept)).to_pylist(), spool.close() if spool is not None else [])
+
+
+def _entries(
+    rows: list[int],
+    first: list[int],
+    members: pa.DictionaryArray,
+    id_: pa.Array,
+    sources: list[_Source],
+    lines: dict[int, list[int]],
+) -> list[dict[str, Any]]:
+    """Repeats at `rows` (of a first line at `first`) as `Accounting.duplicates` entries."""
     member_ids = members.dictionary.take(members.indices.take(rows)).to_pylist()
     event_ids = id_.take(rows).to_pylist()
-    places, first_places = _places(rows, sources), _places(first, sources)
-    out = [
+    places, first_places = _places(rows, sources, lines), _places(first, sources, lines)
+    return [
         {"file": file, "line": line, "member": m, "id": i, "first": {"file": first_file, "line": first_line}}
         for (file, line), m, i, (first_file, first_line) in zip(
             places, member_ids, event_ids, first_places, strict=True
         )
     ]
-    return out, [row + 1 for row in rows]
 
 
 def _counting(n: int) -> pa.Array:
@@ -607,14 +630,18 @@ def _counting(n: int) -> pa.Array:
     return pc.subtract(pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int64()), n)), 1)
 
 
-def _places(rows: list[int], sources: list[_Source]) -> list[tuple[str, int]]:
+def _line_lists(sources: list[_Source]) -> dict[int, list[int]]:
+    """The line numbers of the rows of each source that has them (others: row i is line i + 1)."""
+    return {i: s.lines.to_pylist() for i, s in enumerate(sources) if s.lines is not None and s.rows}
+
+
+def _places(rows: list[int], sources: list[_Source], lines: dict[int, list[int]]) -> list[tuple[str, int]]:
     """(file, line) of rows of the whole table."""
     starts = [0]
     for source in sources:
         starts.append(starts[-1] + source.rows)
     if len(sources) == 1 and sources[0].lines is None:
         return [(sources[0].name, row + 1) for row in rows]
-    lines = {i: s.lines.to_pylist() for i, s in enumerate(sources) if s.lines is not None and s.rows}
     out = []
     for row in rows:
         i = bisect.bisect_right(starts, row) - 1

@@ -32,12 +32,13 @@ from loyalty_dsl.history import Accounting, History, HistoryError, expand_paths,
 from loyalty_dsl.input_files import MAX_RATES_BYTES, read_bounded, read_program
 from loyalty_dsl.ledger_out import LedgerWriter, ledger_format
 from loyalty_dsl.lint import lint as lint_program
-from loyalty_dsl.output import FORMATS, TABLE_NOTE, atomic_file, json_bytes, write_json, write_outcomes
+from loyalty_dsl.output import FORMATS, TABLE_NOTE, atomic_file, json_bytes, write_outcomes
 from loyalty_dsl.outputs_safe import OutputRefused, history_files, refuse_clashes
 from loyalty_dsl.parse import parse, parse_file
 from loyalty_dsl.progress import progress
 from loyalty_dsl.report import console_text, coverage_table, diff_tables, explanation_tables
 from loyalty_dsl.run import WITHHELD, Result, default_as_of, default_jobs, far_as_of_note, results
+from loyalty_dsl.spool import spooling, write_summary
 from loyalty_dsl.testing import TEST_SUFFIX, DiscoveryError, check_examples, coverage, find_pairs, run_examples
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
@@ -247,6 +248,8 @@ def run(
     day = as_of.date() if as_of else None
     fast = _columnar_plan(compiled, evaluator, engine, ledger is not None)
     with contextlib.ExitStack() as context:
+        if summary:  # every rejection goes to a spool file as it is read, not into memory
+            context.enter_context(spooling(summary))
         shown = context.enter_context(progress(quiet or engine == "dask"))
         ran = None
         if fast is not None:
@@ -282,14 +285,14 @@ def run(
             acc = hist.accounting
             shown.members(len(hist.members))
             evaluated = results(compiled, hist, day, ledger is not None, shown.evaluated)
-        _report(acc.rejections)
+        _report(acc.rejections, acc.rejected)
         if note := far_as_of_note(acc, day, compiled.calendar):
             click.echo(f"loyalty: {note}", err=True)
         if strict and acc.rejected:
             click.echo(f"loyalty: {acc.line()}", err=True)
             _fail(f"--strict: {acc.rejected} line(s) rejected; nothing written", EXIT_REJECTED)
         if summary:
-            write_json(summary, acc.to_json())
+            write_summary(summary, acc)
         writer = None
         if ledger and ledger_fmt:
             writer = LedgerWriter(context.enter_context(atomic_file(ledger)), ledger_fmt)
@@ -340,23 +343,21 @@ def _on_dask(
         _fail("--engine dask reads files the workers can see, not standard input")
     history = _files(history)
     try:
-        from loyalty_dsl.distributed import client_for, run_on_cluster
+        from loyalty_dsl.distributed import SchedulerError, client_for, run_on_cluster
     except ImportError:
         _fail('--engine dask needs Dask: pip install "loyalty-dsl[dask]"')
     workers = jobs or default_jobs()
-    client = context.enter_context(client_for(scheduler, workers))
+    try:
+        client = context.enter_context(client_for(scheduler, workers))
+    except SchedulerError as err:
+        _fail(str(err))
     paths = [str(Path(p).resolve()) for p in history]  # workers may run elsewhere: no relative paths
-    names = dict(zip(paths, history, strict=True))
-    acc, evaluated = run_on_cluster(
-        client, _source(program), program, paths, day, partitions or 2 * workers, ledger, rates
-    )
-    if acc.latest is not None:  # the line setting the default as-of, named as given too
-        acc.latest = (*acc.latest[:2], names.get(acc.latest[2], acc.latest[2]), acc.latest[3])
-    for entry in (*acc.rejections, *acc.duplicates):  # show the files as they were named
-        entry["file"] = names.get(entry["file"], entry["file"])
-        if "first" in entry:
-            entry["first"]["file"] = names.get(entry["first"]["file"], entry["first"]["file"])
-    return acc, evaluated
+    try:  # files named as given (as the local engine names them), opened by absolute path
+        return run_on_cluster(
+            client, _source(program), program, paths, day, partitions or 2 * workers, ledger, rates, history
+        )
+    except HistoryError as err:
+        _fail(str(err))
 
 
 def _columnar_plan(compiled: CompiledProgram, evaluator: str, engine: str, ledger: bool) -> Plan | None:
@@ -418,12 +419,12 @@ def _refuse_clashes(inputs: dict[str, Any], outputs: dict[str, str | None]) -> N
         _fail(str(err))
 
 
-def _report(rejections: list[dict[str, Any]]) -> None:
+def _report(rejections: list[dict[str, Any]], rejected: int) -> None:
     for r in rejections[:_SHOWN_REJECTIONS]:
         click.echo(f"{r['file']}:{r['line']}: rejected: {r['reason']}", err=True)
-    if len(rejections) > _SHOWN_REJECTIONS:
+    if rejected > _SHOWN_REJECTIONS:
         click.echo(
-            f"... and {len(rejections) - _SHOWN_REJECTIONS} more rejected line(s) (all of them with --summary)",
+            f"... and {rejected - _SHOWN_REJECTIONS} more rejected line(s) (all of them with --summary)",
             err=True,
         )
 

@@ -9,8 +9,12 @@ the output is the same, byte for byte, as a local run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import heapq
+import os
+import secrets
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -22,6 +26,9 @@ import attrs
 from loyalty_dsl.compile import CompiledProgram, compile_text
 from loyalty_dsl.history import Accounting, History, read_history
 from loyalty_dsl.run import Result, results
+from loyalty_dsl.spool import Spool, spooling_now
+
+_CHUNK = 8 * 2**20  # bytes of a spool file per message from a worker
 
 
 @lru_cache(maxsize=8)
@@ -32,9 +39,47 @@ def _program(text: str, file: str, rates: tuple[tuple[str, Decimal], ...] = ()) 
 
 
 def _read_partition(
-    text: str, file: str, rates: tuple[tuple[str, Decimal], ...], paths: Sequence[str], k: int, n: int
+    text: str,
+    file: str,
+    rates: tuple[tuple[str, Decimal], ...],
+    paths: Sequence[str],
+    names: Sequence[str],
+    k: int,
+    n: int,
+    spool: str | None = None,
 ) -> History:
-    return read_history(paths, _program(text, file, rates), partition=(k, n))
+    # A spool file in the worker's temporary folder: fetched, then removed, by the client.
+    prefix = os.path.join(tempfile.gettempdir(), spool) if spool else None
+    return read_history(paths, _program(text, file, rates), partition=(k, n), names=names, spool=prefix)
+
+
+def _spool_chunk(path: str, offset: int) -> bytes:
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        return handle.read(_CHUNK)
+
+
+def _remove(paths: Sequence[str]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _fetched(client: Any, history: Any, paths: list[str]) -> list[str]:
+    """A partition's spool files, copied from the worker holding it to local spool files."""
+    if not paths:
+        return []
+    where = {"workers": list(client.who_has(history)[history.key]), "allow_other_workers": False, "pure": False}
+
+    def chunks(path: str) -> Iterator[bytes]:
+        offset = 0
+        while data := client.submit(_spool_chunk, path, offset, **where).result():
+            yield data
+            offset += len(data)
+
+    local = [copy for path in paths for copy in (Spool.if_spooling() or Spool("")).copy(chunks(path))]
+    client.submit(_remove, paths, **where).result()
+    return local
 
 
 def _summary(history: History) -> tuple[Accounting, int | None]:
@@ -45,13 +90,21 @@ def _evaluate_partition(text: str, file: str, history: History, as_of: dt.date, 
     return list(results(_program(text, file), history, as_of, ledger=ledger))
 
 
+class SchedulerError(Exception):
+    """A scheduler address that is not one, or a scheduler that does not answer."""
+
+
 @contextmanager
 def client_for(scheduler: str | None, workers: int) -> Iterator[Any]:
     """A client of the cluster at `scheduler`, or of a local cluster started for this run."""
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
-        with Client(scheduler) as client:
+        try:
+            connected = Client(scheduler)
+        except (ValueError, TypeError, OSError) as err:  # OSError: refused, or timed out
+            raise SchedulerError(f"--scheduler {scheduler}: cannot connect to a scheduler there ({err})") from None
+        with connected as client:
             yield client
         return
     with (
@@ -70,14 +123,25 @@ def run_on_cluster(
     partitions: int,
     ledger: bool = False,
     rates: dict[str, Decimal] | None = None,
+    names: Sequence[str] | None = None,
 ) -> tuple[Accounting, Iterator[Result]]:
-    """The accounting of the whole history, and every member's outcome in member order."""
+    """The accounting of the whole history, and every member's outcome in member order.
+
+    `names`: the files as the user named them (the local engine's names, in rejections and
+    ledgers), where `paths` are what the workers open."""
     given = tuple(sorted((rates or {}).items()))
+    named = list(names) if names is not None else list(paths)
+    # While spooling (a summary is asked for), each worker spools its partition's rejections.
+    spool = f".loyalty-{secrets.token_hex(4)}." if spooling_now() else None
     histories = [
-        client.submit(_read_partition, program_text, program_file, given, list(paths), k, partitions, pure=False)
+        client.submit(
+            _read_partition, program_text, program_file, given, list(paths), named, k, partitions, spool, pure=False
+        )
         for k in range(partitions)
     ]
     summaries = client.gather([client.submit(_summary, h) for h in histories])
+    for history, (part, _) in zip(histories, summaries, strict=True):
+        part.spools = _fetched(client, history, part.spools)
     accounting = Accounting.merged(acc for acc, _ in summaries)
     latest = max((t for _, t in summaries if t is not None), default=None)
     day = as_of or (_program(program_text, program_file).calendar.date_of(latest) if latest is not None else None)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
+import heapq
 import io
+import itertools
 import math
 import re
 import sys
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -25,9 +27,12 @@ import orjson
 
 from loyalty_dsl.calendar import END_INSTANT, FIRST_INSTANT, instant_of
 from loyalty_dsl.compile import CompiledProgram, FieldSpec
+from loyalty_dsl.csv_header import HeaderProblem, csv_header
 from loyalty_dsl.events import Event
 from loyalty_dsl.exact import times
 from loyalty_dsl.order import sort_events
+from loyalty_dsl.parquet_values import Unreadable, python_rows, python_values
+from loyalty_dsl.spool import KEPT, KINDS, Spool, spooled
 from loyalty_dsl.vocabulary import MAX_EXACT
 
 FORMATS = {
@@ -58,7 +63,11 @@ class _Bad(Exception):
 
 @attrs.define
 class Accounting:
-    """What became of every line read; `applied + ignored + duplicate + rejected == read`."""
+    """What became of every line read; `applied + ignored + duplicate + rejected == read`.
+
+    `rejections` and `duplicates` hold the first `spool.KEPT` of each, in input order,
+    so that memory stays bounded whatever is rejected; `entries()` gives every one, read
+    back from the spool files written while spooling (see `spool.py`)."""
 
     read: int = 0
     applied: int = 0
@@ -72,6 +81,7 @@ class Accounting:
     duplicate_seqs: list[int] = attrs.field(factory=list, repr=False)
     # (instant, seq, file, line) of the first line with the latest instant: it sets the default as-of.
     latest: tuple[int, int, str, int] | None = attrs.field(default=None, repr=False)
+    spools: list[str] = attrs.field(factory=list, repr=False)  # files holding every entry, if spooled
 
     @classmethod
     def merged(cls, parts: Iterable[Accounting]) -> Accounting:
@@ -80,12 +90,36 @@ class Accounting:
         out = cls(
             *(sum(getattr(p, name) for p in parts) for name in ("read", "applied", "ignored", "duplicate", "rejected"))
         )
-        rejections = sorted((s, r) for p in parts for s, r in zip(p.rejection_seqs, p.rejections, strict=True))
-        duplicates = sorted((s, d) for p in parts for s, d in zip(p.duplicate_seqs, p.duplicates, strict=True))
+        # Each part's first entries are in input order: the first of all are among them.
+        rejections = _first(zip(p.rejection_seqs, p.rejections, strict=True) for p in parts)
+        duplicates = _first(zip(p.duplicate_seqs, p.duplicates, strict=True) for p in parts)
         out.rejection_seqs, out.rejections = [s for s, _ in rejections], [r for _, r in rejections]
         out.duplicate_seqs, out.duplicates = [s for s, _ in duplicates], [d for _, d in duplicates]
         out.latest = max((p.latest for p in parts if p.latest), key=lambda x: (x[0], -x[1]), default=None)
+        out.spools = [path for p in parts for path in p.spools]
         return out
+
+    def keep(self, kind: str, seq: int, entry: dict[str, Any], spooled: Spool | None) -> None:
+        """Note a rejection or a repeat (already counted): kept if among the first, spooled."""
+        entries, seqs = (
+            (self.rejections, self.rejection_seqs) if kind == "rejections" else (self.duplicates, self.duplicate_seqs)
+        )
+        if len(entries) < KEPT:
+            entries.append(entry)
+            seqs.append(seq)
+        if spooled is not None:
+            spooled.add(kind, seq, entry)
+
+    def entries(self, kind: str, every: bool = True) -> Iterator[dict[str, Any]]:
+        """Every rejection or repeat (`kind`), in input order; with `every` false, the kept
+        ones where they were not spooled (the counts say how many there were)."""
+        kept = self.rejections if kind == "rejections" else self.duplicates
+        total = self.rejected if kind == "rejections" else self.duplicate
+        if self.spools:
+            return (entry for _, entry in spooled(self.spools, kind))
+        if every and len(kept) < total:  # a summary is never silently short
+            raise RuntimeError(f"only the first {len(kept)} of {total} {kind} were kept: spool them")
+        return iter(kept)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -97,7 +131,8 @@ class Accounting:
         }
 
     def to_json(self) -> dict[str, Any]:
-        return {"events": self.counts(), "rejections": self.rejections, "duplicates": self.duplicates}
+        """The counts and the rejections and repeats: all of them if spooled, else those kept."""
+        return {"events": self.counts(), **{kind: list(self.entries(kind, every=False)) for kind in KINDS}}
 
     def line(self) -> str:
         c = self.counts()
@@ -105,6 +140,10 @@ class Accounting:
             f"events: {c['read']} read, {c['applied']} applied, {c['ignored']} ignored, "
             f"{c['duplicate']} duplicate, {c['rejected']} rejected"
         )
+
+
+def _first(parts: Iterable[Iterable[tuple[int, dict[str, Any]]]]) -> list[tuple[int, dict[str, Any]]]:
+    return list(itertools.islice(heapq.merge(*parts, key=lambda item: item[0]), KEPT))
 
 
 @attrs.define
@@ -167,16 +206,24 @@ def read_history(
     stdin: BinaryIO | None = None,
     progress: Callable[[int], None] | None = None,
     partition: tuple[int, int] | None = None,
+    names: Sequence[str] | None = None,
+    spool: str | None = None,
 ) -> History:
     """Read several files as one history; `progress` hears the lines read so far, now and then.
 
-    With `partition=(k, n)`, keep and account only the members of partition k of n.
+    With `partition=(k, n)`, keep and account only the members of partition k of n. With
+    `names`, each file is named so (in rejections, events, messages) instead of by its path:
+    a worker opens an absolute path where the user typed a relative one. `spool`: the prefix
+    of a spool file for every rejection and repeat (default: the current `spool.spooling`'s).
     """
-    reader = _Reader(program, progress, partition)
-    for path in paths:
+    reader = _Reader(program, progress, partition, spool)
+    paths = list(paths)
+    for path, given in zip(paths, paths if names is None else names, strict=True):
         fmt = format_of(path)
-        records = _records(path, fmt, stdin, partition)
-        reader.consume(path if path != "-" else "<stdin>", records, text_cells=(fmt == "csv"))
+        name = given if given != "-" else "<stdin>"
+        records = _records(path, fmt, stdin, partition, name)
+        reader.consume(name, records, text_cells=(fmt == "csv"))
+    reader.finish()
     for events in reader.history.members.values():
         sort_events(events, program.schema)  # never by line: see order.py
     return reader.history
@@ -188,14 +235,15 @@ def read_records(records: Iterable[dict[str, Any]] | Any, program: CompiledProgr
     reader = _Reader(program)
     numbered: Iterable[Record]
     if hasattr(records, "to_batches"):  # a pyarrow Table
-        rows: Iterable[Any] = (row for batch in records.to_batches() for row in _microseconds(batch).to_pylist())
-        numbered = ((n, {k: v for k, v in row.items() if v is not None}) for n, row in enumerate(rows, start=1))
+        rows: Iterable[Any] = (row for batch in records.to_batches() for row in python_rows(batch))
+        numbered = enumerate(rows, start=1)
     else:
         numbered = (
             (n, r if isinstance(r, dict) else f"expected an object, got {type(r).__name__}")
             for n, r in enumerate(records, start=1)
         )
     reader.consume(name, numbered, text_cells=False)
+    reader.finish()
     for events in reader.history.members.values():
         sort_events(events, program.schema)
     return reader.history
@@ -206,17 +254,19 @@ def read_records(records: Iterable[dict[str, Any]] | Any, program: CompiledProgr
 Record = tuple[int, "dict[str, Any] | str"]
 
 
-def _records(path: str, fmt: str, stdin: BinaryIO | None, partition: tuple[int, int] | None = None) -> Iterator[Record]:
+def _records(
+    path: str, fmt: str, stdin: BinaryIO | None, partition: tuple[int, int] | None, name: str
+) -> Iterator[Record]:
     if fmt == "parquet":
-        return _parquet_records(path, partition)
+        return _parquet_records(path, partition, name)
     if path == "-":
         stream = stdin if stdin is not None else sys.stdin.buffer
-        return _jsonl_records(stream) if fmt == "jsonl" else _csv_records(stream)
+        return _jsonl_records(stream) if fmt == "jsonl" else _csv_records(stream, name)
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed by the generator below
     except OSError as err:
-        raise HistoryError(f"{path}: {err.strerror or err}") from None
-    return _closing(handle, _jsonl_records(handle) if fmt == "jsonl" else _csv_records(handle))
+        raise HistoryError(f"{name}: {err.strerror or err}") from None
+    return _closing(handle, _jsonl_records(handle) if fmt == "jsonl" else _csv_records(handle, name))
 
 
 def _closing(handle: BinaryIO, records: Iterator[Record]) -> Iterator[Record]:
@@ -256,11 +306,18 @@ def _json_kind(value: Any) -> str:
     return {list: "an array", str: "a string", bool: "true or false", type(None): "null"}.get(type(value), "a number")
 
 
-def _csv_records(stream: BinaryIO) -> Iterator[Record]:
+def _csv_records(stream: BinaryIO, name: str) -> Iterator[Record]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    rows = csv.reader(text, strict=True)  # a quote never closed is an error, not the rest of the file
-    header: list[str] | None = None
-    line = 1
+    try:
+        found = csv_header(text, MAX_LINE)
+    except HeaderProblem as problem:
+        raise HistoryError(f"{name}:{problem}") from None
+    if found is None:
+        return
+    header, delimiter, base = found
+    # a quote never closed is an error, not the rest of the file
+    rows = csv.reader(text, delimiter=delimiter, strict=True)
+    line = base + 1
     while True:
         try:
             row = next(rows)
@@ -268,13 +325,10 @@ def _csv_records(stream: BinaryIO) -> Iterator[Record]:
             return
         except csv.Error as err:
             yield line, f"not valid CSV: {err}"
-            line = rows.line_num + 1
+            line = base + rows.line_num + 1
             continue
-        start, line = line, rows.line_num + 1
+        start, line = line, base + rows.line_num + 1
         if not row or all(not cell.strip() for cell in row):
-            continue
-        if header is None:
-            header = [h.strip() for h in row]
             continue
         try:
             "".join(row).encode("utf-8")
@@ -287,44 +341,31 @@ def _csv_records(stream: BinaryIO) -> Iterator[Record]:
         yield start, {k: v for k, v in zip(header, row, strict=True) if v != ""}
 
 
-def _parquet_records(path: str, partition: tuple[int, int] | None = None) -> Iterator[Record]:
-    import pyarrow.parquet as pq  # imported here: only Parquet runs pay for it
+def _parquet_records(path: str, partition: tuple[int, int] | None, name: str) -> Iterator[Record]:
+    import pyarrow as pa  # imported here: only Parquet runs pay for it
+    import pyarrow.parquet as pq
 
     try:
         file = pq.ParquetFile(path)
     except (OSError, ValueError) as err:
-        raise HistoryError(f"{path}: not a readable Parquet file ({err})") from None
+        raise HistoryError(f"{name}: not a readable Parquet file ({err})") from None
     number = 0
     for batch in file.iter_batches(batch_size=65_536):
-        table = _microseconds(batch)
-        if partition is None or "member" not in table.column_names:
-            for row in table.to_pylist():
+        if partition is None or "member" not in batch.schema.names:
+            for row in python_rows(batch):
                 number += 1
-                yield number, {k: v for k, v in row.items() if v is not None}
+                yield number, row
             continue
         # Only this partition's rows become Python dicts: the others are just counted.
         k, n = partition
-        owned = [_partition_of_member(m, n) == k for m in table.column("member").to_pylist()]
-        rows = iter(table.filter(owned).to_pylist())
+        owned = [_partition_of_member(m, n) == k for m in python_values(batch.column("member"))]
+        rows = iter(python_rows(batch.filter(pa.array(owned, pa.bool_()))))
         for mine in owned:
             number += 1
             if mine:
-                yield number, {key: v for key, v in next(rows).items() if v is not None}
+                yield number, next(rows)
             else:
                 yield number, SKIPPED
-
-
-def _microseconds(batch: Any) -> Any:
-    """Nanosecond timestamps cut to microseconds (instants are microseconds; Python cannot hold ns)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    table = pa.Table.from_batches([batch])
-    for i, field in enumerate(table.schema):
-        if pa.types.is_timestamp(field.type) and field.type.unit == "ns":
-            column = pc.cast(table.column(i), pa.timestamp("us", field.type.tz), safe=False)
-            table = table.set_column(i, field.name, column)
-    return table
 
 
 # --- one record -> an event, or the reason it is refused -----------------------------------
@@ -338,6 +379,7 @@ class _Reader:
         program: CompiledProgram,
         progress: Callable[[int], None] | None = None,
         partition: tuple[int, int] | None = None,
+        spool: str | None = None,
     ) -> None:
         self.program = program
         self.progress = progress
@@ -345,6 +387,7 @@ class _Reader:
         self.history = History()
         self.seen_ids: dict[tuple[str, str], tuple[int, str, int]] = {}  # (member, id) -> (seq, file, line)
         self.seq = 0
+        self.spool = Spool.if_spooling(spool)
         self.priced = {
             t: tuple(f for f in specs if f.currency)
             for t, specs in program.schema.items()
@@ -371,8 +414,11 @@ class _Reader:
                 self._accept(file, line, record, text_cells)
             except _Bad as bad:
                 acc.rejected += 1
-                acc.rejections.append({"file": file, "line": line, "reason": str(bad)})
-                acc.rejection_seqs.append(self.seq)
+                acc.keep("rejections", self.seq, {"file": file, "line": line, "reason": str(bad)}, self.spool)
+
+    def finish(self) -> None:
+        if self.spool is not None:
+            self.history.accounting.spools = self.spool.close()
 
     def _convert_amounts(self, fields: dict[str, Any], specs: tuple[FieldSpec, ...]) -> None:
         """Amounts in another currency, in the program's: the one currency conditions compare."""
@@ -405,16 +451,8 @@ class _Reader:
             first = self.seen_ids.setdefault((member, event_id), (self.seq, file, line))
             if first[0] != self.seq:
                 acc.duplicate += 1
-                acc.duplicate_seqs.append(self.seq)
-                acc.duplicates.append(
-                    {
-                        "file": file,
-                        "line": line,
-                        "member": member,
-                        "id": event_id,
-                        "first": {"file": first[1], "line": first[2]},
-                    }
-                )
+                repeat = {"file": file, "line": line, "member": member, "id": event_id}
+                acc.keep("duplicates", self.seq, {**repeat, "first": {"file": first[1], "line": first[2]}}, self.spool)
                 return
         history.latest = at if history.latest is None else max(history.latest, at)
         if acc.latest is None or at > acc.latest[0]:
@@ -449,6 +487,8 @@ def _event_id(value: Any) -> str | None:
 def _instant(value: Any) -> int:
     if value is None:
         raise _Bad("field 'at' is missing")
+    if isinstance(value, Unreadable):
+        raise _Bad(f"field 'at': {value}")
     if isinstance(value, dt.datetime):
         instant = instant_of(value)
         if not FIRST_INSTANT <= instant < END_INSTANT:

@@ -26,7 +26,7 @@ from loyalty_dsl import CompiledProgram, History, load, read_history
 from loyalty_dsl.bulk_read import BulkHistory, _convert, _Doubt, _instants_of_text, read_bulk
 from loyalty_dsl.compile import compile_text
 from loyalty_dsl.history import _Bad, _instant, _to_date
-from tests.test_hostile import CASES, GOOD_AFTER, GOOD_BEFORE, HOSTILE, LONG_LINES, PARQUET_CASES
+from tests.test_hostile import CASES, GOOD_AFTER, GOOD_BEFORE, HOSTILE, LINE_CASES, LONG_LINES, PARQUET_CASES
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = {"four_tier": ROOT / "programs" / "four_tier.loy", "legacy": ROOT / "programs" / "legacy_a0_a4.loy"}
@@ -172,7 +172,7 @@ def good_files(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.mark.parametrize("program", sorted(PROGRAMS))
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(LINE_CASES))
 def test_hostile_case(name, program, good_files):
     case = HOSTILE / CASES[name]["file"]
     around = compare([good_files[0], case, good_files[1]], compiled(PROGRAMS[program]))

@@ -42,6 +42,7 @@ from click.testing import CliRunner
 
 from loyalty_dsl import CompiledProgram, History, load, outcomes, read_history
 from loyalty_dsl.cli import main
+from loyalty_dsl.history import HistoryError
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -215,7 +216,11 @@ def check_treatment(history: History, case_path: Path, expected: list[tuple[str,
 # --- the corpus --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "program"), [with_known_bugs(n, p) for n in CASES for p in PROGRAM_FILES])
+REFUSED = {name for name, case in CASES.items() if case["expect"] == "refused"}  # the file as a whole
+LINE_CASES = [name for name in CASES if name not in REFUSED]
+
+
+@pytest.mark.parametrize(("name", "program"), [with_known_bugs(n, p) for n in LINE_CASES for p in PROGRAM_FILES])
 def test_hostile_case(name, program, good_files):
     case = CASES[name]
     case_path = HOSTILE / case["file"]
@@ -230,6 +235,24 @@ def test_hostile_case(name, program, good_files):
         assert utc_text(event.at) == case["at"]
     with deadline(30):
         check_evaluation(program, [good_files[0], case_path, good_files[1]], history, member)
+
+
+@pytest.mark.parametrize("program", sorted(PROGRAM_FILES))
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_hostile_file_refused(name, program, good_files):
+    """A file no line of which could be read is refused whole, before any outcome: exit 2 and
+    one line naming the file, the line and the problem; no traceback."""
+    case = CASES[name]
+    case_path = HOSTILE / case["file"]
+    with pytest.raises(HistoryError) as refused:
+        read_with_good_lines(program, [case_path], good_files)
+    assert str(refused.value).startswith(f"{case_path}:1: ")
+    assert case["reason"] in str(refused.value)
+    args = ["run", str(PROGRAM_FILES[program]), str(good_files[0]), str(case_path), str(good_files[1])]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"loyalty: {refused.value}\n"
 
 
 def test_the_corpus_covers_the_issue():
@@ -262,7 +285,8 @@ def test_the_corpus_covers_the_issue():
     assert {kind: case for kind, case in kinds.items() if case not in CASES} == {}
     for name, case in CASES.items():
         assert (HOSTILE / case["file"]).is_file(), name
-        treatments(case, "four_tier")  # well-formed
+        if name not in REFUSED:
+            treatments(case, "four_tier")  # well-formed
 
 
 # --- Parquet, built here -------------------------------------------------------------------------
@@ -319,6 +343,79 @@ PARQUET_CASES: dict[str, tuple[Any, str, str, str | None]] = {
     "member_large_string": (lambda: _row(member=pa.array(["h"], pa.large_string())), "applied", "", None),
     "member_dictionary": (lambda: _row(member=pa.array(["h"]).dictionary_encode()), "applied", "", None),
     "unknown_struct_column": (lambda: _row(extra=pa.array([{"a": [1, 2]}])), "applied", "", None),
+    # Issue 17 item 6: timestamps Python cannot hold are a rejected row, never a traceback.
+    # 0001-01-01T00:00Z is -62135596800 s from 1970; 10000-01-01T00:00Z is 253402300800 s.
+    "timestamp_year_0": (
+        lambda: _row(at=pa.array([(-62135596800 - 1) * 10**6], pa.timestamp("us", tz="UTC"))),
+        "rejected",
+        "field 'at': a timestamp before 0001-01-01 in UTC, out of range",
+        None,
+    ),
+    "timestamp_year_10000": (
+        lambda: _row(at=pa.array([253402300800 * 10**6], pa.timestamp("us", tz="UTC"))),
+        "rejected",
+        "field 'at': a timestamp after 9999-12-31 in UTC, out of range",
+        None,
+    ),
+    "timestamp_seconds_year_20000_naive": (
+        lambda: _row(at=pa.array([20 * 253402300800], pa.timestamp("s"))),
+        "rejected",
+        "out of range (years 1 to 9999)",
+        None,
+    ),
+    # The earliest nanosecond stamp is in range: -(2**63 - 1) ns cut towards zero is
+    # -9223372036854775 µs, i.e. 9223372036.854775 s before 1970: 1677-09-21T00:12:43.145225Z.
+    "timestamp_ns_earliest": (
+        lambda: _row(at=pa.array([-(2**63) + 1], pa.timestamp("ns", tz="UTC"))),
+        "applied",
+        "",
+        "1677-09-21T00:12:43.145225Z",
+    ),
+    "timestamp_unknown_zone": (
+        lambda: _row(at=pa.array([1772445600 * 10**6], pa.timestamp("us", tz="Mars/Olympus"))),
+        "rejected",
+        "field 'at': a timestamp in time zone \"Mars/Olympus\", unknown to the reader",
+        None,
+    ),
+    # 9999-12-31T23:00Z is in range although Tokyo's local time is already year 10000: the
+    # stored value is the instant, the zone only says how to show it.
+    "timestamp_tokyo_last_hour": (
+        lambda: _row(at=pa.array([(253402300800 - 3600) * 10**6], pa.timestamp("us", tz="Asia/Tokyo"))),
+        "applied",
+        "",
+        "9999-12-31T23:00:00Z",
+    ),
+    # date32 counts days from 1970: 3 000 000 days is about year 10183, -800 000 about year -221.
+    "date32_after_9999": (
+        lambda: _row(at=pa.array([3_000_000], pa.date32())),
+        "rejected",
+        "field 'at': a date after 9999-12-31, out of range",
+        None,
+    ),
+    "date32_before_1": (
+        lambda: _row(at=pa.array([-800_000], pa.date32())),
+        "rejected",
+        "field 'at': a date before 0001-01-01, out of range",
+        None,
+    ),
+    "unknown_column_timestamp_year_10000": (  # not read: the row is applied
+        lambda: _row(extra=pa.array([253402300800 * 10**6], pa.timestamp("us", tz="UTC"))),
+        "applied",
+        "",
+        None,
+    ),
+    "unknown_struct_with_timestamp_year_10000": (
+        lambda: _row(extra=pa.array([{"t": 253402300800 * 10**6}], pa.struct([("t", pa.timestamp("us"))]))),
+        "applied",
+        "",
+        None,
+    ),
+    "unknown_column_unknown_zone": (
+        lambda: _row(extra=pa.array([0], pa.timestamp("us", tz="Mars/Olympus"))),
+        "applied",
+        "",
+        None,
+    ),
 }
 PARQUET_BUGS: dict[str, str] = {}
 
@@ -486,7 +583,7 @@ def test_the_whole_corpus_through_the_command(program, good_files, tmp_path):
     """`loyalty run` over every case at once (known bugs aside), plus generated
     deep and long lines: exit 0, no traceback, every line accounted for; with
     --strict: exit 1 and one line of explanation."""
-    names = [n for n in CASES if not (n in KNOWN_BUGS and program in KNOWN_BUGS[n][1])]
+    names = [n for n in LINE_CASES if not (n in KNOWN_BUGS and program in KNOWN_BUGS[n][1])]
     nested = tmp_path / "nested.jsonl"
     nested.write_bytes(b"[" * DEPTH + b"]" * DEPTH + b"\n")
     long = tmp_path / "long.jsonl"
