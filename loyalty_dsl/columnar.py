@@ -11,11 +11,14 @@ so their words are the same; it runs on `--jobs` forked workers.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
+import functools
 import itertools
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import attrs
 import pyarrow as pa
@@ -98,9 +101,17 @@ def outcomes(plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.dat
 
 
 def prepare(
-    plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date, threads: int | None = None
+    plan: Plan,
+    events: pa.Table,
+    members: Sequence[str],
+    as_of: dt.date,
+    threads: int | None = None,
+    connected: Callable[[Any], None] | None = None,
 ) -> Prepared:
-    """Every member's points over time, and the events grants and decisions read (all in SQL)."""
+    """Every member's points over time, and the events grants and decisions read (all in SQL).
+
+    `connected` hears of the DuckDB connection, to interrupt its queries from another thread.
+    """
     import duckdb  # a fast path's engine: imported only when it runs
 
     program = plan.program
@@ -112,6 +123,8 @@ def prepare(
         tempfile.TemporaryDirectory(prefix="loyalty-duckdb-") as spill,
         duckdb.connect(config={"temp_directory": spill, **threads_set}) as con,
     ):
+        if connected is not None:
+            connected(con)
         # Members by their place in `members`: integers group and sort much faster than text.
         ids = pc.index_in(events.column("member"), value_set=pa.array(members, pa.string())).cast(pa.int32())
         con.register("ev", events.set_column(events.schema.get_field_index("member"), "member", ids))
@@ -244,7 +257,7 @@ def run_columnar(
     day = as_of or (datetime_of(latest).date() if latest is not None else None)
     if day is None:
         return accounting, iter(())
-    prepared = prepare(plan, events, members, day, threads=jobs)
+    prepared = _interruptible(functools.partial(prepare, plan, events, members, day, jobs))
     if progress is not None:
         progress.phase(None)
     if jobs > 1 and parallel.available():  # the per-member part is Python: split it over the cores
@@ -254,6 +267,44 @@ def run_columnar(
 
         return accounting, parallel.forked(part, jobs, progress)
     return accounting, _results(assemble(prepared, range(len(members))), progress)
+
+
+_T = TypeVar("_T")
+
+
+def _interruptible(work: Callable[[Callable[[Any], None]], _T]) -> _T:
+    """`work(connected)` in a thread of its own (it gives `connected` its DuckDB connection).
+
+    Python runs a signal's handler in the main thread. A DuckDB query running
+    there runs the handler itself, then drops its exception (Ctrl-C's
+    KeyboardInterrupt, the command's for SIGTERM) for an error of its own, or
+    does not stop at all. So the main thread only waits: the handler's exception
+    is raised in it as usual, and goes on once the query is interrupted and done.
+    """
+    connections: list[Any] = []
+    ended: dict[str, Any] = {}
+    done = threading.Event()  # not Thread.join: interrupted, it can take the thread for ended (bpo-45274)
+
+    def run() -> None:
+        try:
+            ended["value"] = work(connections.append)
+        except BaseException as err:
+            ended["error"] = err
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="loyalty-duckdb", daemon=True).start()
+    try:
+        done.wait()
+    except BaseException:
+        while not done.wait(0.05):  # again and again: its next query may start after an interrupt
+            for con in connections:
+                with contextlib.suppress(Exception):  # already closed
+                    con.interrupt()
+        raise
+    if "error" in ended:
+        raise ended["error"]
+    return ended["value"]
 
 
 def _results(found: Iterator[Outcome], progress: Progress | None) -> Iterator[Result]:
