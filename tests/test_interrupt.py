@@ -183,3 +183,47 @@ def test_a_signal_during_a_duckdb_query_raises_its_own_exception_and_stops_the_q
     proc.send_signal(sig)
     out, _ = proc.communicate(timeout=_PATIENCE)
     assert out == f"{raised}\n"
+
+
+@needs_proc
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_under_dask_says_one_line_and_stops_the_cluster(big_history, tmp_path, sig):
+    pytest.importorskip("dask.distributed")
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous\n")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    proc = subprocess.Popen(
+        [*loyalty(), "run", str(PROGRAM), str(big_history), "-o", str(out), "--engine", "dask", "-j", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,  # a process group of its own, as a shell gives a command
+    )
+    _wait_for(proc, "the workers reading", _reading(proc, big_history))
+    cluster = _family(proc.pid)
+    if sig == signal.SIGINT:
+        os.killpg(proc.pid, sig)  # Ctrl-C at a terminal: every process of the group, workers too
+    else:
+        proc.send_signal(sig)  # kill: the command only
+    _, err = proc.communicate(timeout=_PATIENCE)
+    assert proc.returncode == (130 if sig == signal.SIGINT else 143), err.decode()
+    assert err.decode().strip().splitlines() == ["loyalty: interrupted"]
+    assert out.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl", "tmp"]
+    _wait_until_gone(cluster)
+
+
+def _state(stat: Path) -> str | None:
+    try:
+        text = stat.read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2]
+
+
+def _wait_until_gone(pids: list[int]) -> None:
+    deadline = time.monotonic() + 60
+    while alive := [pid for pid in pids if _state(Path(f"/proc/{pid}/stat")) not in ("Z", None)]:
+        assert time.monotonic() < deadline, f"processes {alive} outlived the run"
+        time.sleep(0.1)
