@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -42,7 +43,7 @@ def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
             yield direct
         return
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(target), dir=target.parent)
     except OSError as err:  # name the file the user asked for, not the temporary one
         raise OSError(err.errno, err.strerror, str(target)) from None
     try:
@@ -55,6 +56,30 @@ def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _temporary_prefix(target: Path) -> str:
+    """`.NAME.loyalty-tmp-PID-`: the temporary file of `target` says whose it is, so that the
+    ones left beside it by runs that were killed (their process gone) are removed here."""
+    prefix = f".{target.name}.loyalty-tmp-"
+    if os.name == "posix":  # where os.kill(pid, 0) only asks whether the process is alive
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(target.parent):
+                left = re.fullmatch(re.escape(prefix) + r"([0-9]{1,10})-\w+", entry.name)
+                if left and entry.is_file(follow_symlinks=False) and not _alive(int(left[1])):
+                    with contextlib.suppress(OSError):  # removed by another run, or not ours to remove
+                        os.unlink(entry.path)
+    return f"{prefix}{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # another user's process, or no number a process can have
+        return True
+    return True
 
 
 def json_bytes(value: Any, option: int = 0) -> bytes:

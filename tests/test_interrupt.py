@@ -227,3 +227,56 @@ def _wait_until_gone(pids: list[int]) -> None:
     while alive := [pid for pid in pids if _state(Path(f"/proc/{pid}/stat")) not in ("Z", None)]:
         assert time.monotonic() < deadline, f"processes {alive} outlived the run"
         time.sleep(0.1)
+
+
+@needs_proc
+def test_workers_die_with_a_killed_run_and_the_next_run_removes_its_temporary_file(big_history, tmp_path):
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen(
+        [*loyalty(), "run", str(PROGRAM), str(big_history), "-o", str(out), "--jobs", "2", "--evaluator", "per-member"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # The outcomes' temporary file is opened once the workers have read, while they evaluate.
+    _wait_for(proc, "writing its outcomes", lambda: any(tmp_path.iterdir()))
+    workers = _family(proc.pid)
+    assert workers, "a run with --jobs 2 has a worker"
+    proc.kill()
+    proc.wait(timeout=_PATIENCE)
+    _wait_until_gone(workers)  # before: they waited forever on a pipe no one would read
+    (left,) = tmp_path.iterdir()
+    assert re.fullmatch(rf"\.out\.jsonl\.loyalty-tmp-{proc.pid}-\w+", left.name), left.name
+    # The next run writing the same output removes it (its process is gone), and writes the output.
+    done = subprocess.run(
+        [*loyalty(), "run", str(PROGRAM), str(ROOT / "examples" / "history.jsonl"), "-o", str(out)],
+        capture_output=True,
+        timeout=_PATIENCE,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+    assert out.read_bytes()
+
+
+def _dead_pid() -> int:
+    """The number of a process that has ended (and been reaped)."""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    return ended.pid
+
+
+def test_a_temporary_file_left_by_a_dead_run_is_removed_by_the_next_write(tmp_path):
+    from loyalty_dsl.output import atomic_file
+
+    dead = _dead_pid()
+    left = tmp_path / f".out.jsonl.loyalty-tmp-{dead}-k2j4x9_a"
+    live = tmp_path / f".out.jsonl.loyalty-tmp-{os.getpid()}-q8w1e3rt"  # a run still writing: kept
+    other = tmp_path / f".other.jsonl.loyalty-tmp-{dead}-k2j4x9_a"  # another output's: not this write's business
+    mine = tmp_path / f".out.jsonl.{dead}.tmp"  # not a name the writer gives: not removed on a guess
+    for path in (left, live, other, mine):
+        path.write_text("partial\n")
+    with atomic_file(tmp_path / "out.jsonl") as handle:
+        handle.write(b"done\n")
+        writing = {p.name for p in tmp_path.iterdir()} - {live.name, other.name, mine.name}
+        assert [re.fullmatch(rf"\.out\.jsonl\.loyalty-tmp-{os.getpid()}-\w+", n) is not None for n in writing] == [True]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name, mine.name, "out.jsonl"])
+    assert (tmp_path / "out.jsonl").read_bytes() == b"done\n"
