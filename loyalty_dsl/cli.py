@@ -76,8 +76,8 @@ def _load(path: str) -> CompiledProgram:
         _fail(f"{path}: cannot read the program ({err})")
 
 
-class _Terminated(Exception):
-    """SIGTERM, turned into an exception so that files being written are removed."""
+class _Terminated(BaseException):
+    """SIGTERM, turned into an exception so that files being written are removed (like Ctrl-C's, not an Exception)."""
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

@@ -11,11 +11,14 @@ so their words are the same; it runs on `--jobs` forked workers.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
+import functools
 import itertools
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import attrs
 import pyarrow as pa
@@ -99,12 +102,18 @@ def outcomes(plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.dat
 
 
 def prepare(
-    plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date, threads: int | None = None
+    plan: Plan,
+    events: pa.Table,
+    members: Sequence[str],
+    as_of: dt.date,
+    threads: int | None = None,
+    connected: Callable[[Any], None] | None = None,
 ) -> Prepared:
     """Every member's points over time, and the events grants and decisions read (all in SQL).
 
     NotColumnar where DuckDB cannot run the plan or the points leave the exact range:
-    the per-member evaluator then runs (and says where the points leave it)."""
+    the per-member evaluator then runs (and says where the points leave it). `connected`
+    hears of the DuckDB connection, to interrupt its queries from another thread."""
     import duckdb  # a fast path's engine: imported only when it runs
 
     # DuckDB spills to disk past its memory limit: into a folder of our own, not the working one.
@@ -114,7 +123,11 @@ def prepare(
             tempfile.TemporaryDirectory(prefix="loyalty-duckdb-") as spill,
             duckdb.connect(config={"temp_directory": spill, **threads_set}) as con,
         ):
+            if connected is not None:
+                connected(con)
             return _prepare(con, plan, events, members, as_of)
+    except duckdb.InterruptException:
+        raise  # a signal stopped the query: its own exception follows (see _interruptible)
     except duckdb.Error as err:
         raise NotColumnar(f"DuckDB cannot run the plan ({str(err).splitlines()[0]})") from None
 
@@ -275,7 +288,7 @@ def run_columnar(
     day = as_of or (program.calendar.date_of(latest) if latest is not None else None)
     if day is None:
         return accounting, iter(())
-    prepared = prepare(plan, events, members, day, threads=jobs)
+    prepared = _interruptible(functools.partial(prepare, plan, events, members, day, jobs))
     if progress is not None:
         progress.phase(None)
     if jobs > 1 and parallel.available():  # the per-member part is Python: split it over the cores
@@ -285,6 +298,44 @@ def run_columnar(
 
         return accounting, parallel.forked(part, jobs, progress)
     return accounting, _results(assemble(prepared, range(len(members))), progress)
+
+
+_T = TypeVar("_T")
+
+
+def _interruptible(work: Callable[[Callable[[Any], None]], _T]) -> _T:
+    """`work(connected)` in a thread of its own (it gives `connected` its DuckDB connection).
+
+    Python runs a signal's handler in the main thread. A DuckDB query running
+    there runs the handler itself, then drops its exception (Ctrl-C's
+    KeyboardInterrupt, the command's for SIGTERM) for an error of its own, or
+    does not stop at all. So the main thread only waits: the handler's exception
+    is raised in it as usual, and goes on once the query is interrupted and done.
+    """
+    connections: list[Any] = []
+    ended: dict[str, Any] = {}
+    done = threading.Event()  # not Thread.join: interrupted, it can take the thread for ended (bpo-45274)
+
+    def run() -> None:
+        try:
+            ended["value"] = work(connections.append)
+        except BaseException as err:
+            ended["error"] = err
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="loyalty-duckdb", daemon=True).start()
+    try:
+        done.wait()
+    except BaseException:
+        while not done.wait(0.05):  # again and again: its next query may start after an interrupt
+            for con in connections:
+                with contextlib.suppress(Exception):  # already closed
+                    con.interrupt()
+        raise
+    if "error" in ended:
+        raise ended["error"]
+    return ended["value"]
 
 
 def _results(found: Iterator[Outcome], progress: Progress | None) -> Iterator[Result]:

@@ -12,11 +12,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import heapq
+import logging
 import os
 import secrets
+import signal
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -99,19 +102,55 @@ def client_for(scheduler: str | None, workers: int) -> Iterator[Any]:
     """A client of the cluster at `scheduler`, or of a local cluster started for this run."""
     from dask.distributed import Client, LocalCluster
 
-    if scheduler:
+    with ExitStack() as stack:
         try:
-            connected = Client(scheduler)
-        except (ValueError, TypeError, OSError) as err:  # OSError: refused, or timed out
-            raise SchedulerError(f"--scheduler {scheduler}: cannot connect to a scheduler there ({err})") from None
-        with connected as client:
+            if scheduler:
+                try:
+                    connected = Client(scheduler)
+                except (ValueError, TypeError, OSError) as err:  # OSError: refused, or timed out
+                    raise SchedulerError(
+                        f"--scheduler {scheduler}: cannot connect to a scheduler there ({err})"
+                    ) from None
+                client = stack.enter_context(connected)
+            else:
+                cluster = stack.enter_context(
+                    LocalCluster(
+                        n_workers=workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        # No dashboard, but the scheduler serves HTTP all the same: on a free local port,
+                        # not on 8787, which another cluster may hold (a warning of 3 lines).
+                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                        preload=[__name__],  # dask_setup below, in each worker
+                    )
+                )
+                client = stack.enter_context(Client(cluster))
             yield client
-        return
-    with (
-        LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
+        except BaseException as err:
+            if not isinstance(err, Exception):  # an interrupt (or an exit), on its way past the cluster
+                _quiet()
+            raise
+
+
+def _quiet() -> None:
+    """An interrupted run says one line: what the cluster and its event loop complain of as they
+    close under running tasks (logs, and the atexit hook of a cluster still starting) stays unsaid."""
+    logging.disable(logging.CRITICAL)
+    sys.unraisablehook = lambda unraisable: None
+
+
+def dask_setup(worker: Any) -> None:
+    """Run by each worker of a cluster started here (its preload).
+
+    Ctrl-C at a terminal reaches every process of the command, the workers too:
+    the client answers it and closes the cluster, so a worker ignores it. And a
+    worker logs nothing: what matters (a task's error) reaches the client, and
+    what it says as the cluster closes under it (a task cancelled, a scheduler
+    gone before it) is no news to the user.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
 
 
 def run_on_cluster(

@@ -70,16 +70,42 @@ def atomic_file(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
 
 
 def _temporary_beside(target: Path) -> tuple[int, Path]:
-    """A new file `.NAME.XXXXXXXX.tmp` beside `target`, created with the umask's permissions
-    (tempfile.mkstemp would make it 0600 whatever the umask)."""
+    """A new file `.NAME.loyalty-tmp-PID-XXXXXXXX` beside `target`, created with the umask's
+    permissions (tempfile.mkstemp would make it 0600 whatever the umask). It says whose it is,
+    so that the ones left beside it by runs that were killed are removed (_temporary_prefix)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    prefix = _temporary_prefix(target)
     for _ in range(100):
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+        tmp = target.parent / f"{prefix}{secrets.token_hex(4)}"
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:
             continue
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(target))
+
+
+def _temporary_prefix(target: Path) -> str:
+    """`.NAME.loyalty-tmp-PID-`: the temporary file of `target` says whose it is, so that the
+    ones left beside it by runs that were killed (their process gone) are removed here."""
+    prefix = f".{target.name}.loyalty-tmp-"
+    if os.name == "posix":  # where os.kill(pid, 0) only asks whether the process is alive
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(target.parent):
+                left = re.fullmatch(re.escape(prefix) + r"([0-9]{1,10})-\w+", entry.name)
+                if left and entry.is_file(follow_symlinks=False) and not _alive(int(left[1])):
+                    with contextlib.suppress(OSError):  # removed by another run, or not ours to remove
+                        os.unlink(entry.path)
+    return f"{prefix}{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # another user's process, or no number a process can have
+        return True
+    return True
 
 
 def json_bytes(value: Any, option: int = 0) -> bytes:

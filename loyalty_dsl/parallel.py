@@ -15,6 +15,8 @@ import heapq
 import multiprocessing
 import os
 import signal
+import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection
@@ -26,6 +28,7 @@ from loyalty_dsl.progress import Progress
 from loyalty_dsl.run import Result, results
 
 _BATCH = 256  # outcomes per message from a worker
+_WATCH_EVERY = 0.2  # seconds between two looks of a worker at its parent
 
 
 def available() -> bool:
@@ -87,7 +90,7 @@ def _start(serve: Callable[[int, Connection], None], shares: Iterable[int]) -> l
     workers: list[tuple[Any, Connection]] = []
     for k in shares:
         parent_end, child_end = context.Pipe()
-        process = context.Process(target=_worker, args=(serve, k, child_end), daemon=True)
+        process = context.Process(target=_worker, args=(serve, k, child_end, os.getpid()), daemon=True)
         process.start()
         child_end.close()
         workers.append((process, parent_end))
@@ -146,10 +149,11 @@ def _stop(workers: list[tuple[Any, Connection]]) -> None:
         process.join()
 
 
-def _worker(serve: Callable[[int, Connection], None], k: int, conn: Connection) -> None:
+def _worker(serve: Callable[[int, Connection], None], k: int, conn: Connection, parent: int) -> None:
     # The parent answers Ctrl-C and SIGTERM (and stops the workers): a worker just stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_exit_without, args=(parent,), name="loyalty-parent-watch", daemon=True).start()
     with contextlib.suppress(BrokenPipeError, EOFError, ConnectionError):
         try:
             serve(k, conn)
@@ -158,6 +162,14 @@ def _worker(serve: Callable[[int, Connection], None], k: int, conn: Connection) 
         except Exception:  # a bug: the parent says so, with the worker's traceback
             conn.send(("crash", traceback.format_exc()))
     os._exit(0)  # no cleanup of what the parent owns (its files, its atexit hooks)
+
+
+def _exit_without(parent: int) -> None:
+    """End this worker once its parent is gone: a parent killed by -9 stops no one, and the pipe
+    never tells (the fork gave the worker the parent's end of it too)."""
+    while os.getppid() == parent:  # an orphan is adopted by another process
+        time.sleep(_WATCH_EVERY)
+    os._exit(1)
 
 
 def _serve(program: CompiledProgram, paths: list[str], n: int, ledger: bool, k: int, conn: Connection) -> None:
