@@ -10,6 +10,8 @@ from loyalty_dsl.lint import CODES as LINT_CODES
 
 ROOT = Path(__file__).parent.parent
 PACKAGE = ROOT / "loyalty_dsl"
+# Where the broken cases (tests/cases/broken/) are shown, by test_diagnostics.py.
+SNAPSHOT = ROOT / "tests" / "__snapshots__" / "test_diagnostics.ambr"
 
 
 def raised_codes() -> set[str]:
@@ -32,3 +34,9 @@ def test_meanings_are_distinct():
     meanings = list(PROGRAM_CODES.values())
     assert len(set(meanings)) == len(meanings)
     assert not set(PROGRAM_CODES) & set(LINT_CODES)
+
+
+def test_every_code_has_a_broken_case():
+    shown = set(re.findall(r"error\[(E\d{3})\]", SNAPSHOT.read_text()))
+    missing = sorted(set(PROGRAM_CODES) - shown - {"E900"})  # E900 is a bug's code: no program shows it
+    assert missing == [], f"no case in tests/cases/broken/ shows {missing}"

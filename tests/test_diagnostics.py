@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from loyalty_dsl import ProgramError, compile_text
 from loyalty_dsl.check import check
+from loyalty_dsl.input_files import read_program
 from loyalty_dsl.parse import parse
+from loyalty_dsl.testing import check_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 # Bounded in CI; `LOYALTY_FUZZ_EXAMPLES=20000 pytest tests/test_diagnostics.py` runs longer on demand.
@@ -32,9 +34,30 @@ def diagnose(text: str, file: str) -> str:
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in BROKEN.glob("*.loy")))
-def test_broken_program_messages(snapshot, name):
-    text = (BROKEN / name).read_text()
-    assert diagnose(text, f"tests/cases/broken/{name}") == snapshot
+def test_broken_program_messages(snapshot, name, monkeypatch):
+    monkeypatch.chdir(ROOT)  # places read as the analyst's relative path, as `loyalty check` prints them
+    file = f"tests/cases/broken/{name}"
+    try:
+        text = read_program(file)  # as the command reads it: bytes, so a file that is not UTF-8 is a case too
+    except ProgramError as err:
+        assert err.render() == snapshot
+        return
+    assert diagnose(text, file) == snapshot
+
+
+# Examples files (`_test.loy`) are checked against a program, so their broken cases sit apart,
+# beside the valid program they name things of.
+BROKEN_EXAMPLES = BROKEN / "examples"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BROKEN_EXAMPLES.glob("*_test.loy")))
+def test_broken_examples_messages(snapshot, name):
+    program = compile_text((BROKEN_EXAMPLES / "program.loy").read_text(), "program.loy")
+    file = f"tests/cases/broken/examples/{name}"
+    examples = parse((BROKEN_EXAMPLES / name).read_text(), file)
+    problems = check_examples(examples, program)
+    assert problems, f"{file} has no problem"
+    assert ProgramError(problems, examples.source).render() == snapshot
 
 
 @pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.name)
