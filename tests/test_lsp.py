@@ -272,6 +272,9 @@ async def test_definition_from_examples_goes_to_the_program(client: LanguageClie
     assert found[0].uri == program.as_uri()
     declared = program.read_text(encoding="utf-8").split("\n")[found[0].range.start.line]
     assert declared.startswith("tier Silver from")
+    # hover there says what the program says of the tier: `tier Silver from 1 point:`
+    words = await _hover(client, examples, row, lines[row].index("Silver"))
+    assert "**tier Silver**" in words and "Qualifies from 1 point" in words
 
 
 # --- completion, outline, formatting --------------------------------------------------------
