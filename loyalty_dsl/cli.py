@@ -709,5 +709,17 @@ def lint(programs: tuple[str, ...]) -> None:
     click.echo(f"{len(programs)} program(s): no findings")
 
 
+@main.command("lsp")
+def lsp_cmd() -> None:
+    """Speak the Language Server Protocol on stdin and stdout, for editors (needs the `lsp` extra)."""
+    try:
+        from loyalty_dsl.lsp.server import serve
+    except ModuleNotFoundError as err:
+        if (err.name or "").split(".")[0] not in ("pygls", "lsprotocol"):
+            raise
+        _fail('loyalty lsp needs the lsp extra: pip install "loyalty-dsl[lsp]"')
+    serve()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
