@@ -106,6 +106,7 @@ PROGRAM_CODES: dict[str, str] = {
     "E191": "an `as of` that is not a day",
     "E192": "an example naming something the program does not have",
     "E193": "an example repeating an event too many times",
+    "E249": "an examples file whose program is missing or broken (shown by the language server)",
     # the tool itself
     "E900": "the formatter would change the program's meaning (a bug to report)",
 }

@@ -179,7 +179,7 @@ async def test_examples_of_a_broken_program_say_so(client: LanguageClient, tmp_p
     example = 'test "t":\n    given purchase at 2026-01-10T10:00:00Z with total 10\n    as of 2026-01-31\n'
     example += "    expect points 0\n"
     found = await _open(client, tmp_path / "bad_test.loy", example)
-    assert [d.code for d in found] == ["E193"]
+    assert [d.code for d in found] == ["E249"]
     assert "bad.loy has 2 problem(s)" in found[0].message
 
 

@@ -67,10 +67,10 @@ def _analyse_examples(text: str, path: str, read: Reader) -> Analysis:
         compiled = compile_text(read(beside), str(beside))
     except ProgramError as err:
         where = f"{beside.name} has {len(err.diagnostics)} problem(s); the examples cannot run"
-        return Analysis(examples, [*problems, _at_line(examples, 1, "E193", where, "fix the program first")])
+        return Analysis(examples, [*problems, _at_line(examples, 1, "E249", where, "fix the program first")])
     except OSError as err:
         message = f"no program {beside.name} beside this file ({err.strerror or err})"
-        return Analysis(examples, [*problems, _at_line(examples, 1, "E193", message, None)])
+        return Analysis(examples, [*problems, _at_line(examples, 1, "E249", message, None)])
     problems = [*problems, *check_examples(examples, compiled)]
     if not problems:
         problems = _failures(examples, compiled)
