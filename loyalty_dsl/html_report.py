@@ -108,7 +108,8 @@ def run_page(data: dict[str, Any], program: str) -> Page:
     import plotly.graph_objects as go
 
     page = Page(f"Loyalty report: {program}")
-    page.note(f"{data['members']} members, as of {data['as_of'] or '-'}.")
+    withheld = f" ({data['withheld']} more withheld: see `loyalty run`)" if data.get("withheld") else ""
+    page.note(f"{data['members']} members{withheld}, as of {data['as_of'] or '-'}.")
     tiers = data["tiers"]
     page.heading("Tier distribution")
     page.chart(go.Figure(go.Bar(x=list(tiers), y=list(tiers.values())), layout={"yaxis_title": "members"}))

@@ -110,8 +110,12 @@ class RunReport:
     grants: dict[str, Counter[str]] = attrs.field(factory=dict)  # month -> benefit -> count
     accounting: dict[str, Any] = attrs.field(factory=dict)
     counts_line: str = ""  # the accounting as `loyalty run` prints it
+    withheld: int = 0
 
     def add(self, outcome: dict[str, Any]) -> None:
+        if "points" not in outcome:  # an outcome the evaluator withheld (points beyond the exact range)
+            self.withheld += 1
+            return
         self.members += 1
         self.as_of = outcome["as_of"]
         tier = outcome["tier"] or NONE
@@ -154,6 +158,7 @@ class RunReport:
             ],
             "grants_by_month": {m: dict(sorted(c.items())) for m, c in sorted(self.grants.items())},
             "accounting": self.accounting,
+            "withheld": self.withheld,
         }
 
 

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from loyalty_dsl import load
 from loyalty_dsl.cli import main
-from loyalty_dsl.report_data import bin_edges, run_report
+from loyalty_dsl.report_data import RunReport, bin_edges, run_report
 from tests.browser import browser, chromium
 
 HERE = Path(__file__).resolve().parent / "reports"
@@ -50,6 +50,12 @@ def test_run_aggregates_counted_by_hand() -> None:
     assert data["grants_by_month"] == {"2025-01": {"gift": 1}}
     assert data["accounting"]["events"] == {"read": 11, "applied": 10, "ignored": 0, "duplicate": 0, "rejected": 1}
     assert [r["line"] for r in data["accounting"]["rejections"]] == [11]
+
+
+def test_a_withheld_outcome_is_counted_apart() -> None:
+    report = RunReport(load(SMALL))
+    report.add({"member": "m9", "\0withheld": "points beyond the exact range"})
+    assert (report.members, report.withheld, report.to_json()["tiers"]["none"]) == (0, 1, 0)
 
 
 def test_bins_cover_the_range_in_at_most_thirty() -> None:
