@@ -41,7 +41,14 @@ class Page:
         self.parts.append(f'<p class="note">{html.escape(text)}</p>')
 
     def chart(self, figure: Any) -> None:
+        """A chart; one with nothing to draw is said in words instead (an empty plot reads as a fault)."""
         import plotly.io as pio
+
+        if not any(
+            len(getattr(t, "values", None) or getattr(t, "y", None) or getattr(t, "z", None) or ()) for t in figure.data
+        ):
+            self.note("nothing to draw")
+            return
 
         figure.update_layout(margin={"t": 40, "b": 40, "l": 50, "r": 20}, template="plotly_white")
         self.parts.append(

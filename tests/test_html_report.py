@@ -88,6 +88,16 @@ def test_report_page_is_self_contained_and_escapes_history_values(tmp_path: Path
     assert "field &#x27;at&#x27; is missing" in page  # the first rejected line, escaped
 
 
+def test_a_chart_with_nothing_to_draw_is_said_in_words(tmp_path: Path) -> None:
+    # the first anniversary (m1's, 2025-01-05) is after 2024-12-31: no grant, no grants chart
+    out = tmp_path / "r.html"
+    r = CliRunner().invoke(main, ["report", str(SMALL), str(HISTORY), "--as-of", "2024-12-31", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    page = out.read_text()
+    assert page.count("Plotly.newPlot") == 4
+    assert 'Grants by month</h2>\n<p class="note">nothing to draw</p>' in page
+
+
 def test_diff_report_figures(tmp_path: Path) -> None:
     _, page = _diff(tmp_path)
     assert page.count("Plotly.newPlot") == 3  # the heatmap, the points, the benefits
