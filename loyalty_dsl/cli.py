@@ -557,7 +557,7 @@ def diff(
     data = report.to_json()
     tiers = ([t.name for t in a.tiers], [t.name for t in b.tiers])
     if html and drawn is not None:
-        diff_page(data, drawn.to_json(), (program_a, program_b), tier_names(a, b)).write(html)
+        diff_page(data, drawn.to_json(), (program_a, program_b), (tier_names(a), tier_names(b))).write(html)
     if fmt == "json":
         sys.stdout.buffer.write(json_bytes(data, orjson.OPT_INDENT_2) + b"\n")
     else:

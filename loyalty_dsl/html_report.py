@@ -67,7 +67,9 @@ class Page:
         body = []
         for row in rows:
             cells = "".join(
-                f'<td class="n">{v}</td>' if isinstance(v, int | float) else f"<td>{html.escape(_text(v))}</td>"
+                f'<td class="n">{v}</td>'
+                if isinstance(v, int | float) and not isinstance(v, bool)
+                else f"<td>{html.escape(_text(v))}</td>"
                 for v in row
             )
             body.append(f"<tr>{cells}</tr>")
@@ -167,8 +169,10 @@ def run_page(data: dict[str, Any], program: str) -> Page:
     return page
 
 
-def diff_page(summary: dict[str, Any], data: dict[str, Any], names: tuple[str, str], tiers: Sequence[str]) -> Page:
-    """The report of a what-if: `DiffReport.to_json()` and `DiffData.to_json()`."""
+def diff_page(
+    summary: dict[str, Any], data: dict[str, Any], names: tuple[str, str], tiers: tuple[list[str], list[str]]
+) -> Page:
+    """The report of a what-if: `DiffReport.to_json()` and `DiffData.to_json()`; `tiers`: A's and B's, lowest first."""
     import plotly.graph_objects as go
 
     page = Page(f"What if {names[1]} replaced {names[0]}")
@@ -178,11 +182,12 @@ def diff_page(summary: dict[str, Any], data: dict[str, Any], names: tuple[str, s
     )
     page.heading("Tier transitions (A → B)")
     transitions = summary["transitions"]
-    shown = [t for t in tiers if t in transitions or any(t in row for row in transitions.values())]
-    matrix = [[transitions.get(a, {}).get(b, 0) for b in shown] for a in shown]
+    rows = [t for t in tiers[0] if t in transitions]
+    columns = [t for t in tiers[1] if any(t in row for row in transitions.values())]
+    matrix = [[transitions[a].get(b, 0) for b in columns] for a in rows]
     page.chart(
         go.Figure(
-            go.Heatmap(z=matrix, x=shown, y=shown, colorscale="Blues", texttemplate="%{z}", hoverongaps=False),
+            go.Heatmap(z=matrix, x=columns, y=rows, colorscale="Blues", texttemplate="%{z}", hoverongaps=False),
             layout={
                 "xaxis_title": "tier under B",
                 "yaxis_title": "tier under A",
@@ -235,7 +240,10 @@ def diff_page(summary: dict[str, Any], data: dict[str, Any], names: tuple[str, s
     for side, name in (("a", "A"), ("b", "B")):
         by_tier = data["benefits_by_tier"][side]
         page.note(f"Under {name}: members with each benefit, by tier")
-        page.table(["tier", *benefits], [(t, *(by_tier[t].get(x, 0) for x in benefits)) for t in tiers if t in by_tier])
+        page.table(
+            ["tier", *benefits],
+            [(t, *(by_tier[t].get(x, 0) for x in benefits)) for t in tiers[side == "b"] if t in by_tier],
+        )
     ga, gb = data["granted_amounts"]["a"], data["granted_amounts"]["b"]
     page.note("Sum of the amounts (money fields) of the decisions granted:")
     page.table(["benefit", "A", "B"], [(x, ga.get(x, "0"), gb.get(x, "0")) for x in sorted(set(ga) | set(gb))])
