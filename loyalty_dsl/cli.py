@@ -29,6 +29,7 @@ from loyalty_dsl.exact import rate_of
 from loyalty_dsl.explain import explain_member
 from loyalty_dsl.fmt import format_diff, format_source
 from loyalty_dsl.history import Accounting, History, HistoryError, expand_paths, format_of, read_history
+from loyalty_dsl.html_report import diff_page, run_page
 from loyalty_dsl.input_files import MAX_RATES_BYTES, read_bounded, read_program
 from loyalty_dsl.ledger_out import LedgerWriter, ledger_format
 from loyalty_dsl.lint import lint as lint_program
@@ -37,6 +38,7 @@ from loyalty_dsl.outputs_safe import OutputRefused, history_files, refuse_clashe
 from loyalty_dsl.parse import parse, parse_file
 from loyalty_dsl.progress import progress
 from loyalty_dsl.report import console_text, coverage_table, diff_tables, explanation_tables
+from loyalty_dsl.report_data import DiffData, run_report, tier_names
 from loyalty_dsl.run import WITHHELD, Result, default_as_of, default_jobs, far_as_of_note, results
 from loyalty_dsl.spool import spooling, write_summary
 from loyalty_dsl.testing import TEST_SUFFIX, DiscoveryError, check_examples, coverage, find_pairs, run_examples
@@ -535,9 +537,16 @@ def explain(program: str, history: tuple[str, ...], member: str, as_of: dt.datet
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False), help="Write every member whose outcome changes, as JSON Lines."
 )
+@click.option("--report", "html", type=click.Path(dir_okay=False), help="Also write the comparison as one HTML page.")
 @_guarded
 def diff(
-    program_a: str, program_b: str, history: tuple[str, ...], as_of: dt.datetime | None, fmt: str, output: str | None
+    program_a: str,
+    program_b: str,
+    history: tuple[str, ...],
+    as_of: dt.datetime | None,
+    fmt: str,
+    output: str | None,
+    html: str | None = None,
 ) -> None:
     """What if PROGRAM_B replaced PROGRAM_A? Both over the same HISTORY, member by member.
 
@@ -549,7 +558,7 @@ def diff(
         _fail("diff reads the history twice, so it cannot read standard input; give files")
     _refuse_clashes(
         {"program A": [program_a], "program B": [program_b], "the history file": history_files(history)},
-        {"--output": output, "the comparison": "-"},
+        {"--output": output, "--report": html, "the comparison": "-"},
     )
     a, b = _load(program_a), _load(program_b)
     ha, hb = _read(history, a), _read(history, b)
@@ -559,19 +568,42 @@ def diff(
     if day is None:
         _fail("the history has no accepted event: nothing to compare")
     report = DiffReport(day)
+    drawn = DiffData(a, b) if html else None
     with contextlib.ExitStack() as stack:
         changed = stack.enter_context(atomic_file(output)) if output else None
         for change in pair_outcomes(a, ha, b, hb, day):
             report.add(change)
+            if drawn is not None:
+                drawn.add(change)
             if changed is not None and change.changed:
                 changed.write(json_bytes(change.to_json()) + b"\n")
     data = report.to_json()
+    tiers = ([t.name for t in a.tiers], [t.name for t in b.tiers])
+    if html and drawn is not None:
+        diff_page(data, drawn.to_json(), (program_a, program_b), (tier_names(a), tier_names(b))).write(html)
     if fmt == "json":
         sys.stdout.buffer.write(json_bytes(data, orjson.OPT_INDENT_2) + b"\n")
     else:
-        tiers = ([t.name for t in a.tiers], [t.name for t in b.tiers])
         sys.stdout.write(console_text(diff_tables(data, *tiers, names=(program_a, program_b))))
     sys.stdout.flush()
+
+
+@main.command(epilog=EXIT_STATUSES_WITHOUT_1)
+@click.argument("program", type=click.Path(exists=True, dir_okay=False))
+@click.argument("history", nargs=-1, required=True, type=click.Path())
+@as_of_option("Report at the end of this day. Default: the day of the latest accepted event.")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The HTML file to write.")
+@_guarded
+def report(program: str, history: tuple[str, ...], as_of: dt.datetime | None, output: str) -> None:
+    """One self-contained HTML page of PROGRAM over HISTORY: tiers, points, rules, decisions, grants, accounting."""
+    _refuse_clashes({"the program": [program], "the history file": history_files(history)}, {"--output": output})
+    compiled = _load(program)
+    try:
+        data = run_report(compiled, _files(history), as_of.date() if as_of else None)
+    except HistoryError as err:
+        _fail(str(err))
+    run_page(data.to_json(), program).write(output)
+    click.echo(f"loyalty: {data.counts_line}", err=True)
 
 
 @main.command(
