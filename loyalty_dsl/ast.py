@@ -210,14 +210,24 @@ class Threshold:
 
 
 @attrs.frozen
+class ForEvery:
+    """`for every 1.00 of amount`: the earning is paid once per whole step of a number field."""
+
+    step: Literal
+    field: Name
+    span: Span = _span()
+
+
+@attrs.frozen
 class Earn:
     """`earn 5`, `earn points`, `earn 1 per category per day beyond the first`,
-    `earn 10 per month with at least 4`."""
+    `earn 10 per month with at least 4`, `earn 2 for every 1.00 of amount`."""
 
     amount: Literal | Name
     per: tuple[Name, ...]
     beyond_first: bool
     threshold: Threshold | None = None
+    every: ForEvery | None = None
     span: Span = _span()
 
 

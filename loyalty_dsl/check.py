@@ -425,8 +425,12 @@ def _check_earn(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:
                 amount,
                 "E151",
                 f"`{amount.text}` is {_a(fields[amount.text])}; points come from a whole number or an integer field",
+                f"for points per amount, write `earn 1 for every 1.00 of {amount.text}`"
+                if fields[amount.text] in NUMERIC
+                else None,
             )
         )
+    out += _check_for_every(rule, fields)
     for key in rule.earn.per:
         if key.text not in PERIODS and key.text not in fields:
             out.append(
@@ -446,6 +450,35 @@ def _check_earn(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:
                 "E153",
                 "`beyond the first` needs a `per ...` to count from",
                 "e.g. `earn 1 per category per day beyond the first`",
+            )
+        )
+    return out
+
+
+def _check_for_every(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:
+    every = rule.earn.every
+    if every is None:
+        return []
+    out = []
+    if not isinstance(rule.earn.amount, ast.Literal):
+        out.append(
+            _err(
+                rule.earn.amount,
+                "E201",
+                "`for every` pays a whole number of points per step",
+                f"e.g. `earn 1 for every {every.step.text} of {every.field.text}`",
+            )
+        )
+    if not isinstance(every.step.value, (int, float)) or every.step.value <= 0:
+        out.append(_err(every.step, "E202", "the step of `for every` is a number above 0"))
+    if every.field.text not in fields:
+        out.append(_no_field(every.field, rule.on.text, fields))
+    elif fields[every.field.text] not in NUMERIC:
+        out.append(
+            _err(
+                every.field,
+                "E203",
+                f"`{every.field.text}` is {_a(fields[every.field.text])}; `for every` counts a number field",
             )
         )
     return out

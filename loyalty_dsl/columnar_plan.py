@@ -115,6 +115,7 @@ _RULE_UNUSED: dict[str, tuple[str, object]] = {
     "during": ("a campaign (during)", None),
     "vesting": ("vesting", 0),
     "window_cap": ("a cap per window", None),
+    "every": ("`for every` (points per amount)", None),
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import decimal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,9 +51,25 @@ class CompiledRule:
     threshold: tuple[str, float, str | None] | None = None  # (count|distinct|sum, how many, key)
     during: Callable[[dt.date], bool] | None = None  # a campaign: the local days the rule applies on
     vesting: int = 0  # microseconds an earning stays pending
+    every: tuple[decimal.Decimal, str] | None = None  # `for every STEP of FIELD`: amount x whole steps
 
     def points_of(self, fields: dict[str, Any]) -> int:
+        if self.every is not None:
+            assert isinstance(self.amount, int)
+            return self.amount * steps_of(fields.get(self.every[1]), self.every[0])
         return self.amount if isinstance(self.amount, int) else int(fields.get(self.amount) or 0)
+
+
+def exact(value: int | float) -> decimal.Decimal:
+    """A number read from a history as the decimal it was written as (7.99, not 7.9900000000000002131)."""
+    return decimal.Decimal(value) if isinstance(value, int) else decimal.Decimal(repr(value))
+
+
+def steps_of(value: Any, step: decimal.Decimal) -> int:
+    """How many whole steps a field's value holds, exactly: floor(value / step); nothing or less than 0 gives 0."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    return max(0, int((exact(value) / step).to_integral_value(rounding=decimal.ROUND_FLOOR)))
 
 
 @attrs.frozen
@@ -241,6 +258,7 @@ def _rule(r: ast.RuleDecl, s: Symbols) -> CompiledRule:
         threshold=_threshold(r.earn.threshold),
         during=_during(r.during),
         vesting=int(r.vesting.amount.value) * US_PER_DAY if r.vesting is not None else 0,
+        every=(decimal.Decimal(r.earn.every.step.text), r.earn.every.field.text) if r.earn.every else None,
     )
 
 

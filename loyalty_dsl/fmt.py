@@ -337,6 +337,8 @@ def _during(d: ast.During) -> str:
 
 def _earn(earn: ast.Earn, source: _Source) -> str:
     text = f"earn {earn.amount.text}"
+    if earn.every is not None:
+        text += f" for every {earn.every.step.text} of {earn.every.field.text}"
     if any(tok.text == "once" for tok in source.within(earn.span)):  # the AST drops `once`: it only reads well
         text += " once"
     text += "".join(f" per {k.text}" for k in earn.per)

@@ -179,7 +179,10 @@ def _rule_bound(rule: ast.RuleDecl, months: int | None, fields: dict[str, _Field
             bounds.append(amount)
         elif months is not None and cap.period.text in PERIODS:
             bounds.append(amount * _most_periods(cap.period.text, months))
+    # `for every` pays a multiple of its amount: only a rule earning 0 is bounded by it.
     fixed = _whole(rule.earn.amount) if isinstance(rule.earn.amount, ast.Literal) else None
+    if rule.earn.every is not None and fixed != 0:
+        fixed = None
     keys = [k.text for k in rule.earn.per]
     if fixed is not None and months is not None and keys and all(k in PERIODS for k in keys):
         # One payment per distinct key; every period key is a function of the day.

@@ -487,11 +487,14 @@ class _ToAst(Transformer[Token, Any]):
         return True
 
     def earn(self, meta: Any, c: list[Any]) -> ast.Earn:
-        amount, _once, *rest = c
+        amount, every, _once, *rest = c
         beyond_first = any(x is True for x in rest)
         per = tuple(x for x in rest if isinstance(x, ast.Name))
         threshold = next((x for x in rest if isinstance(x, ast.Threshold)), None)
-        return ast.Earn(amount, per, beyond_first, threshold, self._span(meta))
+        return ast.Earn(amount, per, beyond_first, threshold, every, self._span(meta))
+
+    def for_every(self, meta: Any, c: list[Token]) -> ast.ForEvery:
+        return ast.ForEvery(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
 
     def count_threshold(self, meta: Any, c: list[Token]) -> ast.Threshold:
         return ast.Threshold("count", self.number(meta, [c[0]]), None, self._span(meta))
