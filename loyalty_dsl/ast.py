@@ -228,6 +228,7 @@ class Earn:
     beyond_first: bool
     threshold: Threshold | None = None
     every: ForEvery | None = None
+    into: Name | None = None  # `into nights`: the measure it feeds (None: points)
     span: Span = _span()
 
 
@@ -410,6 +411,15 @@ class Multiplier:
 
 
 @attrs.frozen
+class MeasureDecl:
+    """`measure nights` (whole numbers) / `measure spend in money` (exact decimals): a counter beside points."""
+
+    name: Name
+    unit: Name | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
 class Assumption:
     """A `# assumption: ...` comment, kept with the statement it belongs to.
 
@@ -450,5 +460,6 @@ class Program:
     multipliers: tuple[Multiplier, ...] = ()
     expiries: tuple[Expiry, ...] = ()
     redemptions: tuple[Redemption, ...] = ()
+    measures: tuple[MeasureDecl, ...] = ()
     repeated: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False)  # a second `program`/`timezone`
     source: str = attrs.field(default="", eq=False, repr=False)

@@ -406,19 +406,70 @@ def check_rules(p: ast.Program, s: Symbols) -> list[Diagnostic]:
                 out.append(_err(v.amount, "E177", "points vest after a whole number of days, 1 or more"))
             if v.unit.text not in ("day", "days"):
                 out.append(_unknown(v.unit, "unit", ("days",), "E177"))
-        out += _check_earn(rule, fields)
+        out += _check_earn(rule, fields, frozenset(m.name.text for m in p.measures if m.unit is not None))
         out += _check_caps(rule)
     return out
 
 
-def _check_earn(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:
+RESERVED_MEASURES = ("points", "balance")  # points are the default measure; balance, the spendable points
+
+
+def check_measures(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    """Measures are declared once, with a known unit, fed by some rule; `into` names one."""
+    out = list(_duplicates((m.name for m in p.measures), "measure"))
+    declared = {m.name.text for m in p.measures}
+    fed = {r.earn.into.text for r in p.rules if r.earn.into is not None}
+    for m in p.measures:
+        if m.name.text in RESERVED_MEASURES:
+            out.append(
+                _err(m.name, "E205", f"`{m.name.text}` is already a measure of every program", "pick another name")
+            )
+        if m.unit is not None and m.unit.text != "money":
+            out.append(_unknown(m.unit, "unit of a measure", ("money",), "E206"))
+        if m.name.text not in fed and m.name.text not in RESERVED_MEASURES:
+            out.append(
+                _err(
+                    m.name,
+                    "E207",
+                    f"no rule earns into measure `{m.name.text}`: it is always 0",
+                    f"add `into {m.name.text}` to a rule's `earn`, or remove the measure",
+                )
+            )
+    for r in p.rules:
+        into = r.earn.into
+        if into is not None and into.text != "points" and into.text not in declared:
+            hint = did_you_mean(into.text, [*declared, "points"])
+            out.append(
+                _err(into, "E204", f"unknown measure `{into.text}`", hint or f"declare it: `measure {into.text}`")
+            )
+    return out
+
+
+def _check_earn(rule: ast.RuleDecl, fields: dict[str, str], money: frozenset[str] = frozenset()) -> list[Diagnostic]:
     out = []
     amount = rule.earn.amount
+    into = rule.earn.into
     if isinstance(amount, ast.Literal):
         if not _is_whole(amount) or int(amount.value) < 0:
             out.append(_err(amount, "E150", "points are earned in whole numbers, 0 or more"))
     elif amount.text not in fields:
         out.append(_no_field(amount, rule.on.text, fields))
+    elif into is not None and into.text in money:
+        if fields[amount.text] not in NUMERIC:
+            out.append(
+                _err(amount, "E151", f"`{amount.text}` is {_a(fields[amount.text])}; a money measure sums numbers")
+            )
+    elif into is not None and into.text != "points" and fields[amount.text] != "integer":
+        out.append(
+            _err(
+                amount,
+                "E151",
+                f"`{amount.text}` is {_a(fields[amount.text])}; measure `{into.text}` counts whole numbers",
+                f"to sum amounts, declare it `measure {into.text} in money`"
+                if fields[amount.text] in NUMERIC
+                else None,
+            )
+        )
     elif fields[amount.text] != "integer":
         out.append(
             _err(
@@ -819,6 +870,7 @@ CHECKS: tuple[Callable[[ast.Program, Symbols], list[Diagnostic]], ...] = (
     check_rates,
     check_retention,
     check_multipliers,
+    check_measures,
 )
 
 

@@ -106,6 +106,7 @@ _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
     "currency": ("currencies", None),
     "retention": ("retention", None),
     "multipliers": ("multipliers", ()),
+    "measures": ("measures", ()),
 }
 _RULE_READ = frozenset(
     {"name", "line", "on", "predicate", "explain", "fact_refs", "amount", "per", "beyond_first", "caps"}
@@ -116,6 +117,8 @@ _RULE_UNUSED: dict[str, tuple[str, object]] = {
     "vesting": ("vesting", 0),
     "window_cap": ("a cap per window", None),
     "every": ("`for every` (points per amount)", None),
+    "into": ("a rule into a measure", None),
+    "exact": ("a money measure", False),
 }
 
 

@@ -52,12 +52,19 @@ class CompiledRule:
     during: Callable[[dt.date], bool] | None = None  # a campaign: the local days the rule applies on
     vesting: int = 0  # microseconds an earning stays pending
     every: tuple[decimal.Decimal, str] | None = None  # `for every STEP of FIELD`: amount x whole steps
+    into: str | None = None  # the measure the rule feeds; None: points
+    exact: bool = False  # it feeds a money measure: a field's amount is kept as an exact decimal
 
-    def points_of(self, fields: dict[str, Any]) -> int:
+    def points_of(self, fields: dict[str, Any]) -> int | decimal.Decimal:
         if self.every is not None:
             assert isinstance(self.amount, int)
             return self.amount * steps_of(fields.get(self.every[1]), self.every[0])
-        return self.amount if isinstance(self.amount, int) else int(fields.get(self.amount) or 0)
+        if isinstance(self.amount, int):
+            return self.amount
+        if self.exact:
+            value = fields.get(self.amount)
+            return exact(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+        return int(fields.get(self.amount) or 0)
 
 
 def exact(value: int | float) -> decimal.Decimal:
@@ -144,6 +151,7 @@ class CompiledProgram:
     retention: Retention | None = None
     multipliers: tuple[CompiledMultiplier, ...] = ()
     rates: dict[str, float] = attrs.field(factory=dict)  # currency -> value in the program's currency
+    measures: tuple[tuple[str, bool], ...] = ()  # (name, money?) of each measure beside points
     _thresholds: list[int] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -195,7 +203,7 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         ),
         schema={e.name.text: tuple(_field_spec(f) for f in e.fields) for e in p.events},
         facts_by_type=_facts_by_type(p),
-        rules=tuple(_rule(r, s) for r in p.rules),
+        rules=tuple(_rule(r, s, {m.name.text for m in p.measures if m.unit is not None}) for r in p.rules),
         window_months=int(window.length.value) if isinstance(window, ast.RollingWindow) else None,
         tiers=tuple(_tier(t, s) for t in p.tiers),
         grants=tuple(_grant(g) for g in p.grants),
@@ -207,6 +215,7 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         rates={r.currency.text: float(r.value.value) for r in p.rates},
         retention=_retention(p.retention),
         multipliers=tuple(_multiplier(m) for m in p.multipliers),
+        measures=tuple((m.name.text, m.unit is not None) for m in p.measures),
     )
 
 
@@ -234,7 +243,7 @@ def _facts_by_type(p: ast.Program) -> dict[str, tuple[tuple[str, str], ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _rule(r: ast.RuleDecl, s: Symbols) -> CompiledRule:
+def _rule(r: ast.RuleDecl, s: Symbols, money: set[str]) -> CompiledRule:
     amount = r.earn.amount
     caps = sorted(
         ((int(c.amount.value), c.period.text) for c in r.caps if c.period.text != "window"),
@@ -259,7 +268,13 @@ def _rule(r: ast.RuleDecl, s: Symbols) -> CompiledRule:
         during=_during(r.during),
         vesting=int(r.vesting.amount.value) * US_PER_DAY if r.vesting is not None else 0,
         every=(decimal.Decimal(r.earn.every.step.text), r.earn.every.field.text) if r.earn.every else None,
+        into=_into(r.earn.into),
+        exact=r.earn.into is not None and r.earn.into.text in money,
     )
+
+
+def _into(into: ast.Name | None) -> str | None:
+    return None if into is None or into.text == "points" else into.text  # `into points` says the default
 
 
 def _during(d: ast.During | None) -> Callable[[dt.date], bool] | None:

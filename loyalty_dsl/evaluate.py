@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import decimal
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,6 +25,8 @@ from loyalty_dsl.events import Event
 from loyalty_dsl.grants import candidate_days
 from loyalty_dsl.rules import RuleState
 
+CENTS = decimal.Decimal("0.00")  # a money measure's zero, so that it sums exactly
+
 
 @attrs.frozen
 class Status:
@@ -34,6 +37,7 @@ class Status:
     by_rule: dict[str, int]
     tier: Tier | None
     points_tier: Tier | None = None  # the tier the points alone give, where retention kept another
+    measures: dict[str, Any] = attrs.field(factory=dict)  # each measure's count beside points, by name
 
 
 @attrs.frozen
@@ -110,7 +114,13 @@ class Outcome:
                 else {}
             ),
             **({"pending_points": self.pending} if self.pending is not None else {}),
+            **({"measures": measures_json(self.status.measures)} if self.status.measures else {}),
         }
+
+
+def measures_json(measures: dict[str, Any]) -> dict[str, int | float]:
+    """Measures for JSON: whole counts as integers, money as the number of its cents (350.0, 7.99)."""
+    return {k: v if isinstance(v, int) else float(v) for k, v in measures.items()}
 
 
 class MemberRun:
@@ -176,13 +186,13 @@ class MemberRun:
         total = 0
         for st in self.states:
             vesting = st.rule.vesting
-            if not vesting:
+            if not vesting or st.rule.into is not None:
                 continue
             st.settle(self.end)
             for unit in st.units.values():
                 waiting = [c.event for c in unit.candidates if c.passing and c.event.at + vesting > self.end]
                 if unit.first is None and waiting:
-                    total += st.rule.points_of(waiting[0].fields)
+                    total += int(st.rule.points_of(waiting[0].fields))
         return total
 
     def _factor(self, multipliers: list[CompiledMultiplier], instant: int) -> float:
@@ -285,11 +295,15 @@ class MemberRun:
     def _settle(self, instant: int) -> None:
         window = self.window(instant)
         by_rule = {}
+        measures: dict[str, Any] = {name: CENTS if money else 0 for name, money in self.program.measures}
         for st in self.states:
             st.settle(instant)
-            by_rule[st.rule.name] = st.points(window)
+            if st.rule.into is None:
+                by_rule[st.rule.name] = int(st.points(window))  # points are whole: only money measures are not
+            else:  # a measure counts over the window like points
+                measures[st.rule.into] += st.points(window)
         points = sum(by_rule.values())
-        self.statuses[instant] = Status(instant, points, by_rule, self.program.tier_for(points))
+        self.statuses[instant] = Status(instant, points, by_rule, self.program.tier_for(points), measures=measures)
 
     def status_at(self, instant: int) -> Status:
         return self.statuses[self.program.status_instant(instant)]

@@ -19,7 +19,7 @@ from loyalty_dsl.balance import NEVER
 from loyalty_dsl.calendar import Calendar, end_of_day, iso_instant, month_date
 from loyalty_dsl.check import PERIODS
 from loyalty_dsl.compile import CompiledProgram
-from loyalty_dsl.evaluate import MemberRun, Outcome, Status
+from loyalty_dsl.evaluate import MemberRun, Outcome, Status, measures_json
 from loyalty_dsl.events import Event
 from loyalty_dsl.rules import RuleState, Unit
 
@@ -51,6 +51,7 @@ class Explanation:
     timeline: list[dict[str, Any]]
     standing: dict[str, Any]
     grants: list[dict[str, Any]]
+    measures: dict[str, dict[str, Any]] = attrs.field(factory=dict)  # name -> its value and ledger
 
     def to_json(self) -> dict[str, Any]:
         o = self.outcome.to_json()
@@ -85,6 +86,7 @@ class Explanation:
             "standing": self.standing,
             "grants": self.grants,
             "decisions": o["decisions"],
+            **({"measures": self.measures} if self.measures else {}),
         }
 
 
@@ -110,7 +112,9 @@ def ledger_and_reasons(
     entries: list[dict[str, Any]] = []
     refused: list[tuple[int, int, dict[str, Any]]] = []
     for st in probe.states:
-        entries += _rule_ledger(st, window, probe, instant, refused)
+        found = _rule_ledger(st, window, probe, instant, refused)
+        if st.rule.into is None:  # a rule into a measure has its own ledger (measure_ledgers)
+            entries += found
     refused.sort(key=lambda r: (r[0], r[1]))
     return entries, [r[2] for r in refused], probe
 
@@ -144,7 +148,25 @@ def explain_member(program: CompiledProgram, member: str, events: Sequence[Event
         timeline=_timeline(run),
         standing=_standing(run, probe, outcome.status, window, program.calendar),
         grants=grants,
+        measures=measure_ledgers(program, probe, outcome.status, window),
     )
+
+
+def measure_ledgers(
+    program: CompiledProgram, probe: MemberRun, status: Status, window: range | None
+) -> dict[str, dict[str, Any]]:
+    """Each measure's value and its contributions (rule, amount, event), as the points ledger has them."""
+    values = measures_json(status.measures)
+    out: dict[str, dict[str, Any]] = {name: {"value": values[name], "ledger": []} for name, _ in program.measures}
+    for st in probe.states:
+        if st.rule.into is None:
+            continue
+        for entry in _rule_ledger(st, window, probe, status.instant, []):
+            amount = entry.pop("points")
+            entry.pop("earned", None)
+            entry["amount"] = amount if isinstance(amount, int) else float(amount)
+            out[st.rule.into]["ledger"].append(entry)
+    return out
 
 
 # --- the ledger and why-not of one rule ---------------------------------------------------
@@ -328,7 +350,7 @@ def _standing(run: MemberRun, probe: MemberRun, status: Status, window: range | 
     if window is None:
         standing["next_recalculation"] = None  # continuous: points never leave
         return standing
-    leaving = sum(st.month_kept.get(window.start, 0) for st in probe.states)
+    leaving = sum(st.month_kept.get(window.start, 0) for st in probe.states if st.rule.into is None)
     next_day = dt.date.fromordinal(cal.day(cal.month_start(window.stop + 1))) if window.stop // 12 < 9999 else None
     standing["next_recalculation"] = next_day.isoformat() if next_day else None
     standing["points_leaving_window"] = leaving

@@ -212,6 +212,7 @@ def _statements(program: ast.Program, source: _Source) -> list[_Statement]:
     out += [_event(e) for e in program.events]
     out += [_fact(f, source) for f in program.facts]
     out += [_window(w) for w in program.windows]
+    out += [_measure(m) for m in program.measures]
     out += [_benefit(b) for b in program.benefits]
     out += [_tier(t) for t in program.tiers]
     out += [_rule(r, source) for r in program.rules]
@@ -289,6 +290,11 @@ def _window(w: ast.Window) -> _Statement:
     return _Statement("window", [_Piece(text, _start(w))])
 
 
+def _measure(m: ast.MeasureDecl) -> _Statement:
+    text = f"measure {m.name.text}" + (f" in {m.unit.text}" if m.unit is not None else "")
+    return _Statement("measure", [_Piece(text, _start(m))])
+
+
 def _benefit(b: ast.BenefitDecl) -> _Statement:
     head = f"benefit {b.name.text}" + (" with" if b.params else "")
     return _Statement(
@@ -347,6 +353,8 @@ def _earn(earn: ast.Earn, source: _Source) -> str:
     if t is not None:
         text += f" with at least {t.amount.text}"
         text += {"count": "", "distinct": f" distinct {t.key}", "sum": f" in {t.key}"}[t.kind]
+    if earn.into is not None:
+        text += f" into {earn.into.text}"
     return text
 
 
@@ -393,7 +401,7 @@ def _decide(d: ast.DecideDecl, source: _Source) -> _Statement:
     )
 
 
-_FORMATTED = frozenset({"events", "facts", "windows", "benefits", "tiers", "rules", "grants", "decisions"})
+_FORMATTED = frozenset({"events", "facts", "windows", "measures", "benefits", "tiers", "rules", "grants", "decisions"})
 
 
 def _verbatim_statements(program: ast.Program, text: str) -> list[_Statement]:

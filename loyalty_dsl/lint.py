@@ -127,6 +127,8 @@ def lint_unreachable_tiers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     most = 0
     multiplied = {m.rule.text: m for m in p.multipliers}
     for rule in p.rules:
+        if rule.earn.into is not None and rule.earn.into.text != "points":
+            continue  # it feeds a measure: no points toward a tier
         bound = _rule_bound(rule, window.months, _field_decls(s, rule.on.text))
         if bound is None:
             return []

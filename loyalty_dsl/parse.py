@@ -68,6 +68,7 @@ _STATEMENT_KEYWORDS = {
     "keep",
     "drop",
     "multiply",
+    "measure",
 }
 _ASSUMPTION = re.compile(r"#\s*assumption\s*:\s*(.*)", re.IGNORECASE)
 
@@ -313,6 +314,8 @@ def _describe(statement: Any) -> str:
         return f"rate {statement.currency}"
     if isinstance(statement, ast.Retention):
         return "tier retention"
+    if isinstance(statement, ast.MeasureDecl):
+        return f"measure {statement.name}"
     if isinstance(statement, ast.Multiplier):
         return f"multiply {statement.rule}"
     if isinstance(statement, ast.FactDecl):
@@ -487,11 +490,19 @@ class _ToAst(Transformer[Token, Any]):
         return True
 
     def earn(self, meta: Any, c: list[Any]) -> ast.Earn:
-        amount, every, _once, *rest = c
+        amount, every, _once, *rest, into = c
         beyond_first = any(x is True for x in rest)
         per = tuple(x for x in rest if isinstance(x, ast.Name))
         threshold = next((x for x in rest if isinstance(x, ast.Threshold)), None)
-        return ast.Earn(amount, per, beyond_first, threshold, every, self._span(meta))
+        return ast.Earn(amount, per, beyond_first, threshold, every, into, self._span(meta))
+
+    def into(self, meta: Any, c: list[Token]) -> ast.Name:
+        return self._name(c[0])
+
+    def measure_decl(self, meta: Any, c: list[Token | None]) -> ast.MeasureDecl:
+        name, unit = c
+        assert name is not None
+        return ast.MeasureDecl(self._name(name), self._name(unit) if unit is not None else None, self._span(meta))
 
     def for_every(self, meta: Any, c: list[Token]) -> ast.ForEvery:
         return ast.ForEvery(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
@@ -702,5 +713,6 @@ class _ToAst(Transformer[Token, Any]):
             multipliers=of(ast.Multiplier),
             expiries=of(ast.Expiry),
             redemptions=of(ast.Redemption),
+            measures=of(ast.MeasureDecl),
             source=self.text,
         )

@@ -78,6 +78,12 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
             f"window: {s['points_to_keep_tier']} new points keep {ex['tier']}."
         )
     parts.append("Standing: " + (" ".join(lines) if lines else "at the top tier."))
+    for name, m in ex.get("measures", {}).items():
+        table = _table(f"Measure {name}: {m['value']}", "rule", "amount", "event")
+        for e in m["ledger"]:
+            where = _where(e["event"]) if "event" in e else ""
+            _row(table, f"{e['rule']} (line {e['line']})", str(e["amount"]), where)
+        parts.append(table)
     if "lots" in ex:
         lots = _table(f"Lots (balance {ex['balance']})", "earned", "rule", "points", "left", "expires")
         for lot in ex["lots"]:

@@ -19,6 +19,7 @@ the groups that changed since the last status.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import heapq
 import math
 from collections import defaultdict
@@ -34,6 +35,8 @@ from loyalty_dsl.events import Event
 # Rules test facts as they stand. That is right because MemberRun settles every status
 # before it applies the events at or after it: each fact known so far is older.
 _ALWAYS = 1 << 62
+CENT = decimal.Decimal("0.01")
+Amount = int | decimal.Decimal  # points and whole measures are ints; a money measure is exact decimals
 
 
 class Candidate:
@@ -67,9 +70,9 @@ class Unit:
         self.first: Event | None = None  # the earliest passing event: it earns and dates the unit
         self.time: tuple[int, int] = (0, 0)
         self.month = 0
-        self.base = 0  # points before `beyond the first` and caps
-        self.value = 0  # points before caps
-        self.kept = 0  # points after caps
+        self.base: Amount = 0  # points before `beyond the first` and caps
+        self.value: Amount = 0  # points before caps
+        self.kept: Amount = 0  # points after caps
         self.cut_by: str | None = None  # the period of the cap that cut it, if any
         self.outer_key: Any = None
         self.cap_key: Any = None
@@ -85,8 +88,8 @@ class RuleState:
         self.dirty: list[Unit] = []
         self.outer: dict[Any, list[Unit]] = defaultdict(list)
         self.groups: dict[Any, list[Unit]] = defaultdict(list)
-        self.month_kept: dict[int, int] = defaultdict(int)
-        self.total = 0
+        self.month_kept: dict[int, Amount] = defaultdict(int)
+        self.total: Amount = 0
         self.now = _ALWAYS  # the instant of the status being settled (vesting reads it)
         self.factor: Callable[[int], float] | None = None  # the multiplier at an instant, if any
         self.pending: list[tuple[int, int, Unit]] = []  # (vests at, seq, unit): a heap
@@ -226,7 +229,7 @@ class RuleState:
 
     def _allocate(self, key: Any) -> None:
         """Caps: units take points in time order until their periods' caps are spent."""
-        left: dict[tuple[str, int], int] = {}
+        left: dict[tuple[str, int], Amount] = {}
         for unit in sorted(self.groups[key], key=lambda u: u.time):
             assert unit.first is not None
             kept, cut_by = unit.value, None
@@ -242,9 +245,13 @@ class RuleState:
             unit.cut_by = cut_by
             self._keep(unit, kept)
 
-    def _keep(self, unit: Unit, kept: int) -> None:
+    def _keep(self, unit: Unit, kept: Any) -> None:
         if self.factor is not None and kept:  # multipliers act on points kept after the caps
-            kept = math.floor(kept * self.factor(unit.time[0]))
+            factor = self.factor(unit.time[0])
+            if isinstance(kept, decimal.Decimal):  # a money measure: exact, down to the cent
+                kept = (kept * decimal.Decimal(repr(factor))).quantize(CENT, rounding=decimal.ROUND_FLOOR)
+            else:
+                kept = math.floor(kept * factor)
         delta = kept - unit.kept
         if delta:
             self.month_kept[unit.month] += delta
@@ -253,7 +260,7 @@ class RuleState:
 
     # --- reading the state -----------------------------------------------------------------------
 
-    def points(self, months: range | None) -> int:
+    def points(self, months: range | None) -> Amount:
         """Kept points of the months in the window (all of them for a lifetime window)."""
         pts = self.total if months is None else sum(self.month_kept.get(m, 0) for m in months)
         cap = self.rule.window_cap
