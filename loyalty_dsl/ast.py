@@ -192,11 +192,37 @@ class TierBenefit:
 
 
 @attrs.frozen
+class Quantity:
+    """`40 nights`, `75000 points`, `100 balance`: how much of a measure."""
+
+    amount: Literal
+    measure: Name  # `points` (or `point`), `balance`, or a declared measure
+    span: Span = _span()
+
+    @property
+    def of_points(self) -> bool:
+        return self.measure.text in ("point", "points")
+
+
+@attrs.frozen
 class TierDecl:
+    """`tier Gold from 500 points:` or `tier Gold from 40 nights or 30 stays and 1000 points:`.
+
+    `qualification` is an `or` of `and`s of quantities; `threshold` is the amount of the first
+    quantity, the tier's threshold in points when the tier is `points_only`.
+    """
+
     name: Name
     threshold: Literal
     benefits: tuple[TierBenefit, ...]
+    qualification: tuple[tuple[Quantity, ...], ...] = ()
     span: Span = _span()
+
+    @property
+    def points_only(self) -> bool:
+        """`tier X from N points:`, the form whose tiers rank by their thresholds."""
+        q = self.qualification
+        return not q or (len(q) == 1 and len(q[0]) == 1 and q[0][0].of_points)
 
 
 @attrs.frozen

@@ -336,11 +336,19 @@ def check_facts(p: ast.Program, s: Symbols) -> list[Diagnostic]:
 def check_tiers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     previous: ast.TierDecl | None = None
+    by_threshold = all(t.points_only for t in p.tiers)  # else tiers rank in the order written
     for tier in p.tiers:
         th = tier.threshold
-        if not _is_whole(th) or int(th.value) < 0:
+        if not tier.points_only:
+            out += _check_qualification(tier, p)
+        elif not _is_whole(th) or int(th.value) < 0:
             out.append(_err(th, "E140", "a tier starts at a whole number of points, 0 or more"))
-        elif previous is not None and _is_whole(previous.threshold) and int(th.value) <= int(previous.threshold.value):
+        elif (
+            by_threshold
+            and previous is not None
+            and _is_whole(previous.threshold)
+            and int(th.value) <= int(previous.threshold.value)
+        ):
             out.append(
                 _err(
                     th,
@@ -354,6 +362,39 @@ def check_tiers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
         out += _duplicates((b.name for b in tier.benefits), f"benefit of tier `{tier.name.text}`")
         for given in tier.benefits:
             out += _check_benefit_params(given, s)
+    return out
+
+
+def _check_qualification(tier: ast.TierDecl, p: ast.Program) -> list[Diagnostic]:
+    """Each quantity names a measure (points, balance or a declared one) and a count it can reach."""
+    out = []
+    money = {m.name.text for m in p.measures if m.unit is not None}
+    known = [*(m.name.text for m in p.measures), "points", "balance"]
+    spendable = bool(p.redemptions or p.expiries)
+    for q in (q for group in tier.qualification for q in group):
+        name = q.measure.text
+        if q.of_points:
+            pass
+        elif name == "balance":
+            if not spendable:
+                out.append(
+                    _err(
+                        q.measure,
+                        "E209",
+                        "`balance` is the spendable points: this program keeps none",
+                        "add `redeem points by ...` or `points expire ...`, or qualify on points",
+                    )
+                )
+        elif name not in known:
+            hint = did_you_mean(name, known) or f"declare it: `measure {name}`"
+            out.append(_err(q.measure, "E208", f"unknown measure `{name}` in tier `{tier.name.text}`", hint))
+            continue
+        value = q.amount.value
+        if name in money:
+            if not isinstance(value, (int, float)) or value < 0:
+                out.append(_err(q.amount, "E140", f"a tier starts at an amount of `{name}`, 0 or more"))
+        elif not _is_whole(q.amount) or int(value) < 0:
+            out.append(_err(q.amount, "E140", f"a tier starts at a whole number of {name}, 0 or more"))
     return out
 
 

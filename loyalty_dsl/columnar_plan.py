@@ -107,6 +107,8 @@ _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
     "retention": ("retention", None),
     "multipliers": ("multipliers", ()),
     "measures": ("measures", ()),
+    "measured_tiers": ("tiers on measures", False),
+    "tier_balance": ("a tier on the balance", False),
 }
 _RULE_READ = frozenset(
     {"name", "line", "on", "predicate", "explain", "fact_refs", "amount", "per", "beyond_first", "caps"}

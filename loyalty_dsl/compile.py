@@ -82,8 +82,14 @@ def steps_of(value: Any, step: decimal.Decimal) -> int:
 @attrs.frozen
 class Tier:
     name: str
-    threshold: int
+    threshold: int  # points, for a tier `from N points` (the first quantity's amount otherwise)
     benefits: dict[str, dict[str, Any]]
+    qualifies: tuple[tuple[tuple[str, decimal.Decimal], ...], ...] = ()  # an `or` of `and`s of (measure, least)
+
+    def holds(self, points: int, measures: dict[str, Any], balance: int | None) -> bool:
+        """Whether one `and` of the qualification holds; `points` and `balance` are measures too."""
+        counts = {**measures, "points": points, "balance": balance or 0}
+        return any(all(counts[m] >= least for m, least in group) for group in self.qualifies)
 
 
 @attrs.frozen
@@ -152,6 +158,8 @@ class CompiledProgram:
     multipliers: tuple[CompiledMultiplier, ...] = ()
     rates: dict[str, float] = attrs.field(factory=dict)  # currency -> value in the program's currency
     measures: tuple[tuple[str, bool], ...] = ()  # (name, money?) of each measure beside points
+    measured_tiers: bool = False  # some tier qualifies on more than points: tiers rank in written order
+    tier_balance: bool = False  # some tier qualifies on the balance (spendable points at the status)
     _thresholds: list[int] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -160,6 +168,16 @@ class CompiledProgram:
     def tier_for(self, points: int) -> Tier | None:
         i = bisect.bisect_right(self._thresholds, points)
         return self.tiers[i - 1] if i else None
+
+    def tier_of(self, points: int, measures: dict[str, Any], balance: int | None = None) -> Tier | None:
+        """The tier in force: by threshold of points, or else the last written whose qualification holds."""
+        if not self.measured_tiers:
+            return self.tier_for(points)
+        held = None
+        for tier in self.tiers:
+            if tier.holds(points, measures, balance):
+                held = tier
+        return held
 
     def status_instant(self, instant: int) -> int:
         """The instant whose events decide the status in force at `instant`."""
@@ -216,6 +234,8 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         retention=_retention(p.retention),
         multipliers=tuple(_multiplier(m) for m in p.multipliers),
         measures=tuple((m.name.text, m.unit is not None) for m in p.measures),
+        measured_tiers=not all(t.points_only for t in p.tiers),
+        tier_balance=any(q.measure.text == "balance" for t in p.tiers for a in t.qualification for q in a),
     )
 
 
@@ -334,7 +354,11 @@ def _tier(t: ast.TierDecl, s: Symbols) -> Tier:
         return pv.value.value
 
     benefits = {b.name.text: {pv.name.text: value(b.name.text, pv) for pv in b.params} for b in t.benefits}
-    return Tier(t.name.text, int(t.threshold.value), benefits)
+    qualifies = tuple(
+        tuple(("points" if q.of_points else q.measure.text, decimal.Decimal(q.amount.text)) for q in group)
+        for group in t.qualification
+    ) or ((("points", decimal.Decimal(t.threshold.text)),),)
+    return Tier(t.name.text, int(t.threshold.value), benefits, qualifies)
 
 
 def _grant(g: ast.GrantDecl) -> CompiledGrant:

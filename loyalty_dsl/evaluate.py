@@ -38,6 +38,7 @@ class Status:
     tier: Tier | None
     points_tier: Tier | None = None  # the tier the points alone give, where retention kept another
     measures: dict[str, Any] = attrs.field(factory=dict)  # each measure's count beside points, by name
+    balance: int | None = None  # the spendable points at the instant, where a tier or a decision reads it
 
 
 @attrs.frozen
@@ -303,7 +304,12 @@ class MemberRun:
             else:  # a measure counts over the window like points
                 measures[st.rule.into] += st.points(window)
         points = sum(by_rule.values())
-        self.statuses[instant] = Status(instant, points, by_rule, self.program.tier_for(points), measures=measures)
+        balance = None
+        if self.program.tier_balance:  # the spendable points at this instant: its events are all applied
+            before = [e for e in self.events if e.at < instant]
+            balance = member_balance(self.program, self.states, before, instant).balance
+        tier = self.program.tier_of(points, measures, balance)
+        self.statuses[instant] = Status(instant, points, by_rule, tier, measures=measures, balance=balance)
 
     def status_at(self, instant: int) -> Status:
         return self.statuses[self.program.status_instant(instant)]

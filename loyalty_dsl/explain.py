@@ -18,7 +18,7 @@ import attrs
 from loyalty_dsl.balance import NEVER
 from loyalty_dsl.calendar import Calendar, end_of_day, iso_instant, month_date
 from loyalty_dsl.check import PERIODS
-from loyalty_dsl.compile import CompiledProgram
+from loyalty_dsl.compile import CompiledProgram, Tier
 from loyalty_dsl.evaluate import MemberRun, Outcome, Status, measures_json
 from loyalty_dsl.events import Event
 from loyalty_dsl.rules import RuleState, Unit
@@ -327,6 +327,21 @@ def _timeline_instants(
     return cal.recalculations(first, end)
 
 
+def _measured_standing(tiers: Sequence[Tier], status: Status) -> dict[str, Any]:
+    """The tier written after the one held, and what each of its ways in still needs ("12 more nights")."""
+    at = next((i for i, t in enumerate(tiers) if t is status.tier), -1)
+    if at + 1 >= len(tiers):
+        return {"next_tier": None, "points_to_next_tier": None}
+    nxt = tiers[at + 1]
+    counts = {**status.measures, "points": status.points, "balance": status.balance or 0}
+    ways = []
+    for group in nxt.qualifies:
+        short = {m: least - counts[m] for m, least in group if counts[m] < least}
+        ways.append({m: int(v) if v == int(v) else float(v) for m, v in short.items()})
+    points_only = [w["points"] for w in ways if set(w) == {"points"}]
+    return {"next_tier": nxt.name, "points_to_next_tier": min(points_only, default=None), "to_next_tier": ways}
+
+
 def _timeline(run: MemberRun) -> list[dict[str, Any]]:
     """Every recalculation (rolling window), or every change of level (continuous)."""
     out: list[dict[str, Any]] = []
@@ -342,6 +357,8 @@ def _timeline(run: MemberRun) -> list[dict[str, Any]]:
 
 def _standing(run: MemberRun, probe: MemberRun, status: Status, window: range | None, cal: Calendar) -> dict[str, Any]:
     tiers = run.program.tiers
+    if run.program.measured_tiers:
+        return _measured_standing(run.program.tiers, status)
     above = [t for t in tiers if t.threshold > status.points]
     standing: dict[str, Any] = {
         "next_tier": above[0].name if above else None,

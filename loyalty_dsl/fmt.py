@@ -303,8 +303,14 @@ def _benefit(b: ast.BenefitDecl) -> _Statement:
 
 
 def _tier(t: ast.TierDecl) -> _Statement:
-    unit = "point" if t.threshold.value == 1 else "points"
-    head = _Piece(f"tier {t.name.text} from {t.threshold.text} {unit}:", _start(t))
+    if t.points_only:
+        unit = "point" if t.threshold.value == 1 else "points"
+        qualification = f"{t.threshold.text} {unit}"
+    else:
+        qualification = " or ".join(
+            " and ".join(f"{q.amount.text} {q.measure.text}" for q in a) for a in t.qualification
+        )
+    head = _Piece(f"tier {t.name.text} from {qualification}:", _start(t))
     return _Statement("tier", [head, *(_Piece(_tier_benefit(b), _start(b), INDENT) for b in t.benefits)])
 
 

@@ -84,6 +84,8 @@ def lint_tier_order(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     such (only one of the two tiers can ever be in force).
     """
     out = []
+    if not all(t.points_only for t in p.tiers):
+        return []  # tiers that qualify on measures rank in the order written
     for i, tier in enumerate(p.tiers):
         th = _whole(tier.threshold)
         if th is None:
@@ -139,7 +141,7 @@ def lint_unreachable_tiers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     span = "lifetime" if window.months is None else f"{window.months}-month window"
     out = []
     for tier in p.tiers:
-        th = _whole(tier.threshold)
+        th = _whole(tier.threshold) if tier.points_only else None  # a measure may reach the others
         if th is not None and th > most:
             out.append(
                 _warn(
@@ -228,7 +230,11 @@ def lint_tier_benefits(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     in a long tier list is an easy slip.
     """
     out = []
-    ordered = sorted((t for t in p.tiers if _whole(t.threshold) is not None), key=lambda t: _whole(t.threshold) or 0)
+    ordered = (
+        sorted((t for t in p.tiers if _whole(t.threshold) is not None), key=lambda t: _whole(t.threshold) or 0)
+        if all(t.points_only for t in p.tiers)
+        else list(p.tiers)  # tiers on measures rank in the order written
+    )
     for lower, higher in itertools.pairwise(ordered):
         has = {b.name.text for b in higher.benefits}
         for dropped in (b for b in lower.benefits if b.name.text not in has):

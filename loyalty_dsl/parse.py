@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import attrs
 import lark
 from lark import Token, Transformer, v_args
 
@@ -475,7 +476,21 @@ class _ToAst(Transformer[Token, Any]):
         return ast.TierBenefit(self._name(c[0]), tuple(p for p in c[1:] if p is not None), self._span(meta))
 
     def tier_decl(self, meta: Any, c: list[Any]) -> ast.TierDecl:
-        return ast.TierDecl(self._name(c[0]), self.number(meta, [c[1]]), tuple(c[2:]), self._span(meta))
+        name, qualification, *benefits = c
+        first = qualification[0][0].amount
+        return ast.TierDecl(self._name(name), first, tuple(benefits), qualification, self._span(meta))
+
+    def qualification(self, meta: Any, c: list[Any]) -> tuple[tuple[ast.Quantity, ...], ...]:
+        return tuple(c)
+
+    def qualify_all(self, meta: Any, c: list[Any]) -> tuple[ast.Quantity, ...]:
+        return tuple(c)
+
+    def quantity(self, meta: Any, c: list[Token]) -> ast.Quantity:
+        measure = self._name(c[1])
+        if measure.text == "point":  # `1 point` and `1 points` say the same
+            measure = attrs.evolve(measure, text="points")
+        return ast.Quantity(self.number(meta, [c[0]]), measure, self._span(meta))
 
     def fixed_amount(self, meta: Any, c: list[Token]) -> ast.Literal:
         return self.number(meta, c)

@@ -70,7 +70,10 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
         parts.append(timeline)
     s = ex["standing"]
     lines = []
-    if s.get("next_tier"):
+    if s.get("next_tier") and "to_next_tier" in s:  # tiers on measures: each way in, with what it lacks
+        ways = [" and ".join(f"{v} more {m}" for m, v in w.items()) for w in s["to_next_tier"]]
+        lines.append(f"{' or '.join(w for w in ways if w) or 'nothing more'} reach {s['next_tier']}.")
+    elif s.get("next_tier"):
         lines.append(f"{s['points_to_next_tier']} more points reach {s['next_tier']}.")
     if s.get("next_recalculation") and ex["tier"]:
         lines.append(
