@@ -353,11 +353,12 @@ class GivenEvent:
 
 @attrs.frozen
 class Expectation:
-    """`expect points 6`, `expect tier Star`, `expect no tier`, `expect benefit B (p 5)`,
+    """`expect points 6`, `expect nights 12` (a measure, or `balance`), `expect tier Star`, `expect no tier`,
+    `expect benefit B (p 5)`,
     `expect no benefit B`, `expect grant B on D`, `expect no grant B`,
     `expect decision B [for KEY VALUE] granted|refused`.
 
-    `what` is the kind ("points", "tier", "benefit", "grant", "decision"); `negated`
+    `what` is the kind ("points", "measure", "tier", "benefit", "grant", "decision"); `negated`
     stands for "no", and for "refused" in a decision.
     """
 

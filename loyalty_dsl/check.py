@@ -729,12 +729,25 @@ def check_decisions(p: ast.Program, s: Symbols) -> list[Diagnostic]:
                 )
             )
         if d.when is not None:
-            owner = f"a field of `{d.on.text}`" + (f" or a parameter of `{d.benefit.text}`" if params else "")
-            out += check_condition(d.when, fields, params, s, owner)
+            owner = f"a field of `{d.on.text}`"
+            if p.measures:  # points and the balance are measures too; said only where a program declares some
+                owner += (f", a parameter of `{d.benefit.text}`" if params else "") + " or a measure"
+            elif params:
+                owner += f" or a parameter of `{d.benefit.text}`"
+            out += check_condition(d.when, fields, {**status_types(p), **params}, s, owner)
     return out
 
 
 # --- conditions -------------------------------------------------------------------------
+
+
+def status_types(p: ast.Program) -> dict[str, str]:
+    """What a decision may read of the member's status beside fields and parameters: points, the balance
+    (with spendable points) and every measure, each with its type."""
+    out = {"points": "integer", **{m.name.text: "money" if m.unit is not None else "integer" for m in p.measures}}
+    if p.redemptions or p.expiries:
+        out["balance"] = "integer"
+    return out
 
 
 def fields_of(s: Symbols, event: str) -> dict[str, str]:

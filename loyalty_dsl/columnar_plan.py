@@ -108,7 +108,9 @@ _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
     "multipliers": ("multipliers", ()),
     "measures": ("measures", ()),
     "measured_tiers": ("tiers on measures", False),
-    "tier_balance": ("a tier on the balance", False),
+    "status_balance": ("a tier on the balance", False),
+    "decision_balance": ("a decision on the balance", False),
+    "decision_measures": ("a decision on measures", False),
 }
 _RULE_READ = frozenset(
     {"name", "line", "on", "predicate", "explain", "fact_refs", "amount", "per", "beyond_first", "caps"}

@@ -17,7 +17,7 @@ import attrs
 
 from loyalty_dsl import ast
 from loyalty_dsl.calendar import US_PER_DAY, Calendar
-from loyalty_dsl.check import MONTHS, WEEKDAYS, Symbols, check, fields_of
+from loyalty_dsl.check import MONTHS, WEEKDAYS, Symbols, check, fields_of, status_types
 from loyalty_dsl.conditions import Explained, Predicate, compile_explained, compile_predicate, fact_refs
 from loyalty_dsl.diagnostics import Diagnostic, ProgramError
 from loyalty_dsl.parse import parse_partial
@@ -159,7 +159,9 @@ class CompiledProgram:
     rates: dict[str, float] = attrs.field(factory=dict)  # currency -> value in the program's currency
     measures: tuple[tuple[str, bool], ...] = ()  # (name, money?) of each measure beside points
     measured_tiers: bool = False  # some tier qualifies on more than points: tiers rank in written order
-    tier_balance: bool = False  # some tier qualifies on the balance (spendable points at the status)
+    status_balance: bool = False  # a tier qualifies on the balance (spendable points at each status)
+    decision_balance: bool = False  # a decision reads the balance, at its event's instant
+    decision_measures: bool = False  # a decision reads points, the balance or a measure
     _thresholds: list[int] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -225,7 +227,7 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         window_months=int(window.length.value) if isinstance(window, ast.RollingWindow) else None,
         tiers=tuple(_tier(t, s) for t in p.tiers),
         grants=tuple(_grant(g) for g in p.grants),
-        decisions=tuple(_decision(d, s) for d in p.decisions),
+        decisions=tuple(_decision(d, s, p) for d in p.decisions),
         source=p,
         expiry=_expiry(p.expiries[0]) if p.expiries else None,
         redemption=(p.redemptions[0].event.text, p.redemptions[0].field.text) if p.redemptions else None,
@@ -235,7 +237,9 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         multipliers=tuple(_multiplier(m) for m in p.multipliers),
         measures=tuple((m.name.text, m.unit is not None) for m in p.measures),
         measured_tiers=not all(t.points_only for t in p.tiers),
-        tier_balance=any(q.measure.text == "balance" for t in p.tiers for a in t.qualification for q in a),
+        status_balance=any(q.measure.text == "balance" for t in p.tiers for a in t.qualification for q in a),
+        decision_balance="balance" in _decision_reads(p, s),
+        decision_measures=bool(_decision_reads(p, s)),
     )
 
 
@@ -374,9 +378,31 @@ def _grant(g: ast.GrantDecl) -> CompiledGrant:
     )
 
 
-def _decision(d: ast.DecideDecl, s: Symbols) -> CompiledDecision:
+def _names(cond: ast.Condition | None) -> set[str]:
+    """The names a condition reads."""
+    if cond is None:
+        return set()
+    if isinstance(cond, (ast.And, ast.Or)):
+        return _names(cond.left) | _names(cond.right)
+    if isinstance(cond, ast.Not):
+        return _names(cond.operand)
+    if isinstance(cond, ast.Compare):
+        return {op.text for op in (cond.left, cond.right) if isinstance(op, ast.Name)}
+    return {cond.field.text}
+
+
+def _decision_reads(p: ast.Program, s: Symbols) -> set[str]:
+    """The measures (points, balance, declared ones) decisions read: names that are no field nor parameter."""
+    read: set[str] = set()
+    for d in p.decisions:
+        params = {pd.name.text for pd in s.benefits[d.benefit.text].params}
+        read |= (_names(d.when) & set(status_types(p))) - set(fields_of(s, d.on.text)) - params
+    return read
+
+
+def _decision(d: ast.DecideDecl, s: Symbols, p: ast.Program) -> CompiledDecision:
     benefit = s.benefits[d.benefit.text]
-    params = {pd.name.text: pd.type.text for pd in benefit.params}
+    params = {**status_types(p), **{pd.name.text: pd.type.text for pd in benefit.params}}
     test = compile_explained(d.when, fields_of(s, d.on.text), params) if d.when is not None else None
     return CompiledDecision(d.benefit.text, d.span.line, d.on.text, d.key.text if d.key else None, test)
 

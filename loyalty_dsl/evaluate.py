@@ -156,6 +156,8 @@ class MemberRun:
         self.witnesses: dict[tuple[str, Any], Event] = {}  # (fact, value) -> the event that made it true
         self.extra_instants = extra_instants  # more statuses to keep (a timeline)
         self.grant_days: dict[CompiledGrant, list[int]] = {}  # filled by run(): the days each grant may fall on
+        self.balance_instants: list[int] = []  # where a decision reads the balance: at its event's instant
+        self.balances: dict[int, int] = {}
 
     def run(self) -> Outcome:
         p = self.program
@@ -168,6 +170,8 @@ class MemberRun:
         by_tier = any(m.tiers for m in p.multipliers)
         if (p.retention is not None or by_tier) and self.events:  # every recalculation is read
             wanted.update(self.cal.recalculations(self.events[0].at, p.status_instant(self.end)))
+        if p.decision_balance:
+            self.balance_instants = sorted({e.at for e in self.events if e.type in decided_types})
         self._apply_events(sorted(wanted))
         if p.retention is not None:
             self._retain(p.retention)
@@ -262,15 +266,26 @@ class MemberRun:
     # --- the pass over the events ---------------------------------------------------
 
     def _apply_events(self, wanted: list[int]) -> None:
-        """Apply every event in time order, settling each wanted status just before its instant."""
+        """Apply every event in time order, settling each wanted status (and each balance a decision
+        reads) just before its instant."""
+        marks = sorted([(t, False) for t in wanted] + [(t, True) for t in self.balance_instants])
         i = 0
         for event in self.events:
-            while i < len(wanted) and wanted[i] <= event.at:
-                self._settle(wanted[i])
+            while i < len(marks) and marks[i][0] <= event.at:
+                self._mark(*marks[i])
                 i += 1
             self.apply(event)
-        for instant in wanted[i:]:
+        for mark in marks[i:]:
+            self._mark(*mark)
+
+    def _mark(self, instant: int, balance: bool) -> None:
+        if not balance:
             self._settle(instant)
+            return
+        for st in self.states:
+            st.settle(instant)
+        before = [e for e in self.events if e.at < instant]
+        self.balances[instant] = member_balance(self.program, self.states, before, instant).balance
 
     def apply(self, event: Event) -> None:
         """One event in: the facts it establishes, then the rules it is a candidate of."""
@@ -305,7 +320,7 @@ class MemberRun:
                 measures[st.rule.into] += st.points(window)
         points = sum(by_rule.values())
         balance = None
-        if self.program.tier_balance:  # the spendable points at this instant: its events are all applied
+        if self.program.status_balance:  # the spendable points at this instant: its events are all applied
             before = [e for e in self.events if e.at < instant]
             balance = member_balance(self.program, self.states, before, instant).balance
         tier = self.program.tier_of(points, measures, balance)
@@ -324,7 +339,7 @@ class MemberRun:
         return granted(self.grant_verdicts())
 
     def _decisions(self) -> tuple[Decision, ...]:
-        return decisions(self.program, self.events, self.status_at, self.facts)
+        return decisions(self.program, self.events, self.status_at, self.facts, self.balances.get)
 
 
 # --- grants and decisions, from the statuses (the columnar evaluator reads them too) ----------------
@@ -360,22 +375,28 @@ def granted(verdicts: list[GrantVerdict]) -> tuple[Grant, ...]:
 
 
 def decisions(
-    program: CompiledProgram, events: Sequence[Event], status_at: Callable[[int], Status], facts: Facts
+    program: CompiledProgram,
+    events: Sequence[Event],
+    status_at: Callable[[int], Status],
+    facts: Facts,
+    balance_at: Callable[[int], int | None] | None = None,
 ) -> tuple[Decision, ...]:
-    """A decision for each event a `decide` is on, in event order, by the status at its instant."""
+    """A decision for each event a `decide` is on, in event order, by the status at its instant
+    (and the balance at that instant, where a decision reads it)."""
     by_type: dict[str, list[Any]] = {}
     for d in program.decisions:
         by_type.setdefault(d.on, []).append(d)
     out = []
     for event in events:
         for d in by_type.get(event.type, ()):
-            ok, reason = _decide(d, event, status_at(event.at), facts)
+            balance = balance_at(event.at) if balance_at is not None else None
+            ok, reason = _decide(d, event, status_at(event.at), facts, balance)
             key_value = event.fields.get(d.key) if d.key else None
             out.append(Decision(d.benefit, d.key, key_value, ok, reason, event))
     return tuple(out)
 
 
-def _decide(d: Any, event: Event, status: Status, facts: Facts) -> tuple[bool, str]:
+def _decide(d: Any, event: Event, status: Status, facts: Facts, balance: int | None = None) -> tuple[bool, str]:
     tier = status.tier
     if tier is None:
         return False, f"no tier at {status.points} points, so no {d.benefit}"
@@ -385,7 +406,9 @@ def _decide(d: Any, event: Event, status: Status, facts: Facts) -> tuple[bool, s
     if d.test is None:
         shown = ", ".join(f"{k} {render_value(v, None)}" for k, v in params.items())
         return True, f"{tier.name} has {d.benefit}" + (f" ({shown})" if shown else "")
-    ok, why = d.test(event.fields, params, facts, event.at)
+    # A condition reads the event's fields, then the benefit's parameters, then the member's measures.
+    seen = {"points": status.points, "balance": balance, **status.measures, **params}
+    ok, why = d.test(event.fields, seen, facts, event.at)
     return ok, f"{tier.name}: {why}"
 
 

@@ -618,6 +618,10 @@ class _ToAst(Transformer[Token, Any]):
     def expect_tier(self, meta: Any, c: list[Token]) -> ast.Expectation:
         return ast.Expectation("tier", False, name=self._name(c[0]), span=self._span(meta))
 
+    def expect_measure(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        value = self.number(meta, [c[1]])
+        return ast.Expectation("measure", False, name=self._name(c[0]), value=value, span=self._span(meta))
+
     def expect_no_tier(self, meta: Any, c: list[Token]) -> ast.Expectation:
         return ast.Expectation("tier", True, span=self._span(meta))
 
