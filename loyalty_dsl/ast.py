@@ -160,7 +160,15 @@ class LifetimeWindow:
     span: Span = _span()
 
 
-Window = RollingWindow | LifetimeWindow
+@attrs.frozen
+class CalendarYearWindow:
+    """`window calendar year, continuous` / `..., recalculated monthly`: the current (fiscal) year's events."""
+
+    every: Name | None = None  # None: continuous
+    span: Span = _span()
+
+
+Window = RollingWindow | LifetimeWindow | CalendarYearWindow
 
 
 @attrs.frozen
@@ -414,11 +422,13 @@ class Rate:
 
 @attrs.frozen
 class Retention:
-    """How a tier outlives the points: `grace` (N months below), `one_level`, `guarantee` (until a period's end)."""
+    """How a tier outlives the points: `grace` (N months below), `one_level`, `guarantee` (until a period's end),
+    `guarantee_day` (until a day after the next period), `guarantee_for` (N months from when reached)."""
 
     kind: str
     amount: Literal | None = None
     unit: Name | None = None
+    month: Name | None = None  # `guarantee_day`: until `amount` `month` after the next `unit`
     span: Span = _span()
 
 

@@ -163,6 +163,15 @@ def check_settings(p: ast.Program, s: Symbols) -> list[Diagnostic]:
             )
         )
     for w in p.windows[:1]:
+        if isinstance(w, ast.CalendarYearWindow) and w.every is not None and w.every.text != "monthly":
+            out.append(
+                _err(
+                    w.every,
+                    "E115",
+                    f"windows are recalculated `monthly`, not `{w.every.text}`",
+                    did_you_mean(w.every.text, ["monthly"]),
+                )
+            )
         if isinstance(w, ast.RollingWindow):
             if not _is_whole(w.length) or int(w.length.value) < 1:
                 out.append(_err(w.length, "E113", "a window's length is a whole number of months, at least 1"))
@@ -248,11 +257,30 @@ def check_retention(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     out = []
     seen: set[str] = set()
     for r in p.retention:
-        if r.kind in seen:
+        kind = "guarantee" if r.kind.startswith("guarantee") else r.kind  # one guarantee, however written
+        if kind in seen:
             out.append(_err(r, "E117", "this tier retention is declared twice", "keep one"))
-        seen.add(r.kind)
-        if p.windows and not isinstance(p.windows[0], ast.RollingWindow):
-            out.append(_err(r, "E175", "tiers are kept or dropped at recalculations: this needs a rolling window"))
+        seen.add(kind)
+        if p.windows and isinstance(p.windows[0], ast.LifetimeWindow):
+            out.append(
+                _err(
+                    r,
+                    "E175",
+                    "points never leave a lifetime window: keeping a tier needs a rolling or calendar-year window",
+                )
+            )
+        w = p.windows[0] if p.windows else None
+        if r.kind in ("grace", "one_level") and isinstance(w, ast.CalendarYearWindow) and w.every is None:
+            out.append(
+                _err(r, "E175", "grace and one level at a time count recalculations: write `recalculated monthly`")
+            )
+        if r.kind == "guarantee_day":
+            out += _check_guarantee_day(r)
+        if r.kind == "guarantee_for":
+            if r.amount is None or not _is_whole(r.amount) or int(r.amount.value) < 1:
+                out.append(_err(r.amount or r, "E176", "a tier is kept for a whole number of months, 1 or more"))
+            if r.unit is not None and r.unit.text not in ("month", "months"):
+                out.append(_unknown(r.unit, "unit", ("months",), "E176"))
         if r.kind == "grace":
             if r.amount is None or not _is_whole(r.amount) or int(r.amount.value) < 1:
                 out.append(_err(r.amount or r, "E176", "a grace period is a whole number of months, 1 or more"))
@@ -260,6 +288,19 @@ def check_retention(p: ast.Program, s: Symbols) -> list[Diagnostic]:
                 out.append(_unknown(r.unit, "unit", ("months",), "E176"))
         if r.kind == "guarantee" and r.unit is not None and r.unit.text not in ("month", "quarter", "year"):
             out.append(_unknown(r.unit, "period", ("month", "quarter", "year"), "E176"))
+    return out
+
+
+def _check_guarantee_day(r: ast.Retention) -> list[Diagnostic]:
+    out = []
+    if r.unit is not None and r.unit.text not in ("month", "quarter", "year"):
+        out.append(_unknown(r.unit, "period", ("month", "quarter", "year"), "E176"))
+    if r.month is None or r.month.text not in MONTHS:
+        return [*out, _unknown(r.month, "month", MONTHS, "E119")] if r.month is not None else out
+    try:
+        dt.date(2001, MONTHS.index(r.month.text) + 1, int(r.amount.value) if r.amount is not None else 0)
+    except (ValueError, TypeError):  # 2001: a day every year has (no 29 February)
+        out.append(_err(r, "E168", f"{r.amount.text if r.amount else ''} {r.month.text} is not a day of every year"))
     return out
 
 
@@ -276,10 +317,13 @@ def check_multipliers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
         for t in m.tiers:
             if t.text not in tiers:
                 out.append(_unknown(t, "tier", tiers, "E179"))
-        if m.tiers and p.windows and not isinstance(p.windows[0], ast.RollingWindow):
+        if m.tiers and p.windows and isinstance(p.windows[0], ast.LifetimeWindow):
             out.append(
                 _err(
-                    m, "E175", "a multiplier by tier reads the tier of each recalculation: this needs a rolling window"
+                    m,
+                    "E175",
+                    "a multiplier by tier reads the tier of each recalculation: "
+                    "this needs a rolling or calendar-year window",
                 )
             )
         if m.event is not None and m.field is not None:

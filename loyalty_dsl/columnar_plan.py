@@ -107,6 +107,7 @@ _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
     "retention": ("retention", None),
     "multipliers": ("multipliers", ()),
     "measures": ("measures", ()),
+    "calendar_year": ("a calendar-year window", None),
     "measured_tiers": ("tiers on measures", False),
     "status_balance": ("a tier on the balance", False),
     "decision_balance": ("a decision on the balance", False),

@@ -110,6 +110,12 @@ class Retention:
     grace_months: int = 0
     one_level: bool = False
     guarantee: str | None = None  # "month", "quarter" or "year": until the end of the next one
+    guarantee_day: tuple[int, int] | None = None  # (day, month): until the first such day ending the next period
+    guarantee_months: int = 0  # kept this many months from the instant it was reached
+
+    @property
+    def guaranteed(self) -> bool:
+        return self.guarantee is not None or self.guarantee_months > 0
 
 
 @attrs.frozen
@@ -146,7 +152,7 @@ class CompiledProgram:
     schema: dict[str, tuple[FieldSpec, ...]]
     facts_by_type: dict[str, tuple[tuple[str, str], ...]]  # type -> (fact, subject field)
     rules: tuple[CompiledRule, ...]
-    window_months: int | None  # None: lifetime, continuous
+    window_months: int | None  # None: lifetime or calendar year
     tiers: tuple[Tier, ...]
     grants: tuple[CompiledGrant, ...]
     decisions: tuple[CompiledDecision, ...]
@@ -162,6 +168,7 @@ class CompiledProgram:
     status_balance: bool = False  # a tier qualifies on the balance (spendable points at each status)
     decision_balance: bool = False  # a decision reads the balance, at its event's instant
     decision_measures: bool = False  # a decision reads points, the balance or a measure
+    calendar_year: str | None = None  # `window calendar year, ...`: "continuous" or "monthly"
     _thresholds: list[int] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -181,9 +188,14 @@ class CompiledProgram:
                 held = tier
         return held
 
+    @property
+    def continuous(self) -> bool:
+        """Whether the status follows every event at once (else it is set at each month boundary)."""
+        return self.window_months is None and self.calendar_year != "monthly"
+
     def status_instant(self, instant: int) -> int:
         """The instant whose events decide the status in force at `instant`."""
-        if self.window_months is None:
+        if self.continuous:
             return instant
         return self.calendar.recalculation(instant)
 
@@ -236,6 +248,9 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         retention=_retention(p.retention),
         multipliers=tuple(_multiplier(m) for m in p.multipliers),
         measures=tuple((m.name.text, m.unit is not None) for m in p.measures),
+        calendar_year=("monthly" if window.every else "continuous")
+        if isinstance(window, ast.CalendarYearWindow)
+        else None,
         measured_tiers=not all(t.points_only for t in p.tiers),
         status_balance=any(q.measure.text == "balance" for t in p.tiers for a in t.qualification for q in a),
         decision_balance="balance" in _decision_reads(p, s),
@@ -330,11 +345,17 @@ def _retention(found: tuple[ast.Retention, ...]) -> Retention | None:
         return None
     kinds = {r.kind: r for r in found}
     grace = kinds.get("grace")
-    guarantee = kinds.get("guarantee")
+    guarantee = kinds.get("guarantee") or kinds.get("guarantee_day")
+    day = kinds.get("guarantee_day")
+    months = kinds.get("guarantee_for")
     return Retention(
         grace_months=int(grace.amount.value) if grace is not None and grace.amount is not None else 0,
         one_level="one_level" in kinds,
         guarantee=guarantee.unit.text if guarantee is not None and guarantee.unit is not None else None,
+        guarantee_day=(int(day.amount.value), MONTHS.index(day.month.text) + 1)
+        if day is not None and day.amount is not None and day.month is not None
+        else None,
+        guarantee_months=int(months.amount.value) if months is not None and months.amount is not None else 0,
     )
 
 

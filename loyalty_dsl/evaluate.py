@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from loyalty_dsl.balance import Balance, member_balance
-from loyalty_dsl.calendar import Calendar, end_of_day, iso_instant
+from loyalty_dsl.calendar import Calendar, end_of_day, iso_instant, month_date, month_index
 from loyalty_dsl.compile import CompiledGrant, CompiledMultiplier, CompiledProgram, Retention, Tier
 from loyalty_dsl.conditions import Facts, render_value
 from loyalty_dsl.events import Event
@@ -168,8 +168,13 @@ class MemberRun:
         wanted.update(p.status_instant(self.cal.day_start(d)) for days in self.grant_days.values() for d in days)
         wanted.update(p.status_instant(t) for t in self.extra_instants if t <= self.end)
         by_tier = any(m.tiers for m in p.multipliers)
-        if (p.retention is not None or by_tier) and self.events:  # every recalculation is read
+        if (p.retention is not None or by_tier) and self.events and not p.continuous:  # every recalculation is read
             wanted.update(self.cal.recalculations(self.events[0].at, p.status_instant(self.end)))
+        if p.continuous and p.calendar_year is not None:  # a continuous year: the status after each event
+            if p.retention is not None:
+                wanted.update(e.at + 1 for e in self.events if e.at + 1 < self.end)
+            if by_tier:  # a multiplier reads the tier in force when points are earned
+                wanted.update(e.at for e in self.events)
         if p.decision_balance:
             self.balance_instants = sorted({e.at for e in self.events if e.type in decided_types})
         self._apply_events(sorted(wanted))
@@ -239,8 +244,8 @@ class MemberRun:
         for instant in sorted(self.statuses):
             status = self.statuses[instant]
             by_points = rank[status.tier.name] if status.tier else -1
-            if by_points > kept and retention.guarantee is not None:
-                until = self._end_of_next(retention.guarantee, instant)
+            if by_points > kept and retention.guaranteed:
+                until = self._guaranteed_until(retention, instant)
             if by_points >= kept:
                 kept, below = by_points, 0
             elif until is None or instant >= until:
@@ -249,6 +254,30 @@ class MemberRun:
                     kept = max(by_points, kept - 1) if retention.one_level else by_points
             tier = tiers[kept] if kept >= 0 else None
             self.statuses[instant] = attrs.evolve(status, tier=tier, points_tier=status.tier)
+
+    def _guaranteed_until(self, retention: Retention, instant: int) -> int:
+        """The first instant a tier reached at the status of `instant` is no longer guaranteed."""
+        cal = self.cal
+        # A calendar-year status counts the instants before its own: the tier was reached in their year.
+        reached = instant - 1 if self.program.calendar_year is not None else instant
+        if retention.guarantee_months:
+            day = cal.day(reached)
+            date = dt.date.fromordinal(day)
+            target = month_index(date) + retention.guarantee_months
+            first = month_date(target)
+            last = (month_date(target + 1) - dt.timedelta(days=1)).day
+            moved = first.replace(day=min(date.day, last)).toordinal()
+            return cal.day_start(moved) + (instant - cal.day_start(day))  # the same time of day
+        assert retention.guarantee is not None
+        end = self._end_of_next(retention.guarantee, reached)
+        if retention.guarantee_day is None:
+            return end
+        day_of, month = retention.guarantee_day
+        last_day = dt.date.fromordinal(cal.day(end - 1))  # the last day of the next period
+        until = dt.date(last_day.year, month, day_of)
+        if until < last_day:
+            until = until.replace(year=until.year + 1)
+        return cal.day_start(until.toordinal() + 1)  # to the end of that day
 
     def _end_of_next(self, period: str, instant: int) -> int:
         """The first instant after the period following the one holding `instant`."""
@@ -303,10 +332,20 @@ class MemberRun:
     def window(self, instant: int) -> range | None:
         """The months whose points count at a status instant (None: all of them)."""
         months = self.program.window_months
+        if self.program.calendar_year is not None:
+            return self._year_window(instant)
         if months is None:
             return None
         current = self.cal.month(instant)  # a recalculation opens this month
         return range(current - months, current)
+
+    def _year_window(self, instant: int) -> range:
+        """A calendar year's months: those of the year holding the last instant a status counts, up to its
+        month. So a status at the first instant of a year (an outcome as of 31 December, the recalculation
+        of 1 January) shows the year just ended, and the first event of the new year starts from 0."""
+        last = self.cal.month(instant - 1)
+        first = last - (last - (self.cal.year_start - 1)) % 12
+        return range(first, last + 1)
 
     def _settle(self, instant: int) -> None:
         window = self.window(instant)

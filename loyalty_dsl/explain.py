@@ -322,7 +322,7 @@ def _timeline_instants(
         return []
     cal = program.calendar
     end = end_of_day(as_of)
-    if program.window_months is None:
+    if program.continuous:
         return sorted({e.at for e in events if e.at < end})
     return cal.recalculations(first, end)
 
@@ -345,7 +345,7 @@ def _measured_standing(tiers: Sequence[Tier], status: Status) -> dict[str, Any]:
 def _timeline(run: MemberRun) -> list[dict[str, Any]]:
     """Every recalculation (rolling window), or every change of level (continuous)."""
     out: list[dict[str, Any]] = []
-    continuous = run.program.window_months is None
+    continuous = run.program.continuous
     for instant in sorted(run.statuses):
         status = run.statuses[instant]
         tier = status.tier.name if status.tier else None
@@ -364,8 +364,8 @@ def _standing(run: MemberRun, probe: MemberRun, status: Status, window: range | 
         "next_tier": above[0].name if above else None,
         "points_to_next_tier": above[0].threshold - status.points if above else None,
     }
-    if window is None:
-        standing["next_recalculation"] = None  # continuous: points never leave
+    if window is None or run.program.calendar_year is not None:
+        standing["next_recalculation"] = None  # continuous, or a calendar year: points leave all at once
         return standing
     leaving = sum(st.month_kept.get(window.start, 0) for st in probe.states if st.rule.into is None)
     next_day = dt.date.fromordinal(cal.day(cal.month_start(window.stop + 1))) if window.stop // 12 < 9999 else None

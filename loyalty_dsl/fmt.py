@@ -285,6 +285,8 @@ def _fact(f: ast.FactDecl, source: _Source) -> _Statement:
 def _window(w: ast.Window) -> _Statement:
     if isinstance(w, ast.RollingWindow):
         text = f"window last {w.length.text} {w.unit.text}, recalculated {w.every.text}"
+    elif isinstance(w, ast.CalendarYearWindow):
+        text = "window calendar year, " + (f"recalculated {w.every.text}" if w.every else "continuous")
     else:
         text = "window lifetime, continuous"
     return _Statement("window", [_Piece(text, _start(w))])

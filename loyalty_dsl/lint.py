@@ -166,6 +166,8 @@ def _window(p: ast.Program) -> _Window | None:
     w = p.windows[0]
     if isinstance(w, ast.LifetimeWindow):
         return _Window(None)
+    if isinstance(w, ast.CalendarYearWindow):
+        return _Window(12)  # at most a year's months count at once
     n = _whole(w.length)
     return _Window(n) if n is not None and n >= 1 and w.unit.text in ("month", "months") else None
 

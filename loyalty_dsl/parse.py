@@ -321,7 +321,7 @@ def _describe(statement: Any) -> str:
         return f"multiply {statement.rule}"
     if isinstance(statement, ast.FactDecl):
         return f"fact `{statement.subject} is {statement.fact}`"
-    if isinstance(statement, (ast.RollingWindow, ast.LifetimeWindow)):
+    if isinstance(statement, (ast.RollingWindow, ast.LifetimeWindow, ast.CalendarYearWindow)):
         return "window"
     if isinstance(statement, _Setting):
         return statement.kind
@@ -461,6 +461,9 @@ class _ToAst(Transformer[Token, Any]):
 
     def lifetime_window(self, meta: Any, c: list[Token]) -> ast.LifetimeWindow:
         return ast.LifetimeWindow(self._span(meta))
+
+    def year_window(self, meta: Any, c: list[Token]) -> ast.CalendarYearWindow:
+        return ast.CalendarYearWindow(self._name(c[0]) if c else None, self._span(meta))
 
     def param_decl(self, meta: Any, c: list[Token]) -> ast.ParamDecl:
         return ast.ParamDecl(self._name(c[0]), self._name(c[1]), self._span(meta))
@@ -669,13 +672,22 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Redemption(self._name(c[0]), self._name(c[1]), self._span(meta))
 
     def grace(self, meta: Any, c: list[Token]) -> ast.Retention:
-        return ast.Retention("grace", self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+        return ast.Retention("grace", self.number(meta, [c[0]]), self._name(c[1]), span=self._span(meta))
 
     def one_level(self, meta: Any, c: list[Token]) -> ast.Retention:
-        return ast.Retention("one_level", None, None, self._span(meta))
+        return ast.Retention("one_level", None, None, span=self._span(meta))
 
     def guarantee(self, meta: Any, c: list[Token]) -> ast.Retention:
-        return ast.Retention("guarantee", None, self._name(c[0]), self._span(meta))
+        return ast.Retention("guarantee", None, self._name(c[0]), span=self._span(meta))
+
+    def guarantee_day(self, meta: Any, c: list[Token]) -> ast.Retention:
+        day, month, period = c
+        return ast.Retention(
+            "guarantee_day", self.number(meta, [day]), self._name(period), self._name(month), self._span(meta)
+        )
+
+    def guarantee_for(self, meta: Any, c: list[Token]) -> ast.Retention:
+        return ast.Retention("guarantee_for", self.number(meta, [c[0]]), self._name(c[1]), span=self._span(meta))
 
     def multiply_during(self, meta: Any, c: list[Any]) -> ast.Multiplier:
         return ast.Multiplier(self._name(c[0]), self.number(meta, [c[1]]), during=c[2], span=self._span(meta))
@@ -717,7 +729,7 @@ class _ToAst(Transformer[Token, Any]):
             year_start=settings.get("year"),
             events=of(ast.EventDecl),
             facts=of(ast.FactDecl),
-            windows=of((ast.RollingWindow, ast.LifetimeWindow)),
+            windows=of((ast.RollingWindow, ast.LifetimeWindow, ast.CalendarYearWindow)),
             benefits=of(ast.BenefitDecl),
             tiers=of(ast.TierDecl),
             rules=of(ast.RuleDecl),
