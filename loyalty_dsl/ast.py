@@ -269,18 +269,20 @@ class Earn:
 @attrs.frozen
 class Cap:
     amount: Literal
-    period: Name
+    period: Name  # a period, `window`, or a field (at most N per distinct value)
+    after_multipliers: bool = False  # the cap counts multiplied points
     span: Span = _span()
 
 
 @attrs.frozen
 class During:
-    """A campaign: `during 2026-11-01 to 2026-11-30`, `during 11 November`, `during November`."""
+    """A campaign: `during 2026-11-01 to 2026-11-30`, `during 11 November`, `during November`,
+    `during Tuesday`, `during 16:00 to 18:00`, `during Tuesday 16:00 to 18:00`."""
 
-    kind: str  # "dates", "day" or "month"
-    first: Literal | None = None  # dates: the first and last day; day: the day of the month
+    kind: str  # "dates", "day", "month" (a month or a weekday) or "hours"
+    first: Literal | None = None  # dates: the first and last day; day: the day of the month; hours: times
     last: Literal | None = None
-    month: Name | None = None
+    month: Name | None = None  # hours: the weekday, if any
     span: Span = _span()
 
 
@@ -444,6 +446,15 @@ class Multiplier:
     field: Name | None = None
     which: str | None = None
     event: Name | None = None
+    where: Condition | None = None  # `multiply R by N where ...`: for the events meeting it
+    span: Span = _span()
+
+
+@attrs.frozen
+class NoCombine:
+    """`multipliers of shopping do not combine: the largest applies`."""
+
+    rule: Name
     span: Span = _span()
 
 
@@ -498,5 +509,6 @@ class Program:
     expiries: tuple[Expiry, ...] = ()
     redemptions: tuple[Redemption, ...] = ()
     measures: tuple[MeasureDecl, ...] = ()
+    no_combine: tuple[NoCombine, ...] = ()
     repeated: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False)  # a second `program`/`timezone`
     source: str = attrs.field(default="", eq=False, repr=False)

@@ -314,6 +314,9 @@ def check_multipliers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
         if not isinstance(m.factor.value, (int, float)) or m.factor.value <= 0:
             out.append(_err(m.factor, "E178", "a multiplier is a number above 0"))
         out += _check_during(m.during)
+        rule = next((r for r in p.rules if r.name.text == m.rule.text), None)
+        if m.where is not None and rule is not None and rule.on.text in s.events:
+            out += check_condition(m.where, fields_of(s, rule.on.text), {}, s, f"a field of `{rule.on.text}`")
         for t in m.tiers:
             if t.text not in tiers:
                 out.append(_unknown(t, "tier", tiers, "E179"))
@@ -331,6 +334,10 @@ def check_multipliers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
                 out.append(_unknown(m.event, "event", s.events, "E101"))
             elif s.field_type(m.event.text, m.field.text) != "date":
                 out.append(_err(m.field, "E160", f"`{m.field.text}` is not a date field of `{m.event.text}`"))
+    out += _duplicates((n.rule for n in p.no_combine), "`do not combine` of rule")
+    for n in p.no_combine:
+        if n.rule.text not in rules:
+            out.append(_unknown(n.rule, "rule", rules, "E106"))
     return out
 
 
@@ -492,7 +499,7 @@ def check_rules(p: ast.Program, s: Symbols) -> list[Diagnostic]:
             if v.unit.text not in ("day", "days"):
                 out.append(_unknown(v.unit, "unit", ("days",), "E177"))
         out += _check_earn(rule, fields, frozenset(m.name.text for m in p.measures if m.unit is not None))
-        out += _check_caps(rule)
+        out += _check_caps(rule, fields)
     return out
 
 
@@ -631,9 +638,26 @@ def _check_during(d: ast.During | None) -> list[Diagnostic]:
         if str(d.first.value) > str(d.last.value):
             return [_err(d, "E169", "a campaign ends on or after the day it starts")]
         return []
+    if d.kind == "hours":
+        out = (
+            [_unknown(d.month, "day of the week", WEEKDAYS, "E118")] if d.month and d.month.text not in WEEKDAYS else []
+        )
+        assert d.first is not None and d.last is not None
+        for t in (d.first, d.last):
+            hours, minutes = (int(x) for x in str(t.value).split(":"))
+            if hours > 23 or minutes > 59:
+                out.append(
+                    _err(t, "E211", f"{t.text} is not a time of day", "write a time as 16:00, from 00:00 to 23:59")
+                )
+        if str(d.first.value) == str(d.last.value):
+            out.append(_err(d, "E211", "a time range ends at another time than it starts"))
+        return out
     assert d.month is not None
+    if d.kind == "month" and d.month.text in WEEKDAYS:
+        return []
     if d.month.text not in MONTHS:
-        return [_unknown(d.month, "month", MONTHS, "E119")]
+        choices = (*MONTHS, *WEEKDAYS) if d.kind == "month" else MONTHS
+        return [_unknown(d.month, "month" if d.kind == "day" else "month or day of the week", choices, "E119")]
     if d.kind == "day":
         assert d.first is not None
         try:
@@ -677,19 +701,40 @@ def _check_threshold(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnos
     return out
 
 
-def _check_caps(rule: ast.RuleDecl) -> list[Diagnostic]:
+def _check_caps(rule: ast.RuleDecl, fields: dict[str, str] | None = None) -> list[Diagnostic]:
     out = []
     periods = []
+    fields = fields or {}
+    if len({c.after_multipliers for c in rule.caps}) > 1:
+        first = next(c for c in rule.caps if c.after_multipliers)
+        out.append(
+            _err(
+                first,
+                "E210",
+                f"some caps of rule `{rule.name.text}` count multiplied points and some do not",
+                "say `, after multipliers` of every cap of the rule, or of none",
+            )
+        )
     for cap in rule.caps:
         if not _is_whole(cap.amount) or int(cap.amount.value) < 0:
             out.append(_err(cap.amount, "E154", "a cap is a whole number of points, 0 or more"))
+        if cap.period.text in fields and cap.period.text not in CAP_PERIODS:  # at most N per distinct value
+            if cap.period.text in periods:
+                out.append(_err(cap.period, "E156", f"rule `{rule.name.text}` has two caps per {cap.period.text}"))
+            periods.append(cap.period.text)
+            continue
         if cap.period.text not in CAP_PERIODS:
-            out.append(_unknown(cap.period, "cap period", CAP_PERIODS, "E155"))
+            near_field = did_you_mean(cap.period.text, [f for f in fields if f not in BUILTIN_FIELDS])
+            if near_field and not did_you_mean(cap.period.text, CAP_PERIODS):  # a misspelt field: `per ordr`
+                message = f"`{cap.period.text}` is neither a period nor a field of `{rule.on.text}`"
+                out.append(_err(cap.period, "E155", message, near_field))
+            else:
+                out.append(_unknown(cap.period, "cap period", CAP_PERIODS, "E155"))
         elif cap.period.text in periods:
             out.append(_err(cap.period, "E156", f"rule `{rule.name.text}` has two caps per {cap.period.text}"))
         else:
             periods.append(cap.period.text)
-    calendar = [x for x in periods if x != "window"]
+    calendar = [x for x in periods if x in PERIODS]
     for i, a in enumerate(calendar):
         for b in calendar[i + 1 :]:
             if (a, b) not in _NESTED_PERIODS and (b, a) not in _NESTED_PERIODS:

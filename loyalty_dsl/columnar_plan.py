@@ -108,6 +108,7 @@ _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
     "multipliers": ("multipliers", ()),
     "measures": ("measures", ()),
     "calendar_year": ("a calendar-year window", None),
+    "largest_only": ("multipliers that do not combine", frozenset()),
     "measured_tiers": ("tiers on measures", False),
     "status_balance": ("a tier on the balance", False),
     "decision_balance": ("a decision on the balance", False),
@@ -124,6 +125,7 @@ _RULE_UNUSED: dict[str, tuple[str, object]] = {
     "every": ("`for every` (points per amount)", None),
     "into": ("a rule into a measure", None),
     "exact": ("a money measure", False),
+    "caps_after_multipliers": ("a cap after multipliers", False),
 }
 
 
@@ -204,6 +206,8 @@ def _rule_ctes(
     if rule.beyond_first and not constant:
         raise NotColumnar(f"rule {name}: `beyond the first` over points from a field")
     cap_periods = [period for _, period in rule.caps]
+    if any(period not in PERIODS_IN for period in cap_periods):
+        raise NotColumnar(f"rule {name}: a cap per field")
     for finer, coarser in itertools.pairwise(cap_periods):
         if coarser not in PERIODS_IN[finer]:
             raise NotColumnar(f"rule {name}: a {finer} does not lie within a {coarser}")

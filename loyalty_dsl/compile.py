@@ -22,6 +22,8 @@ from loyalty_dsl.conditions import Explained, Predicate, compile_explained, comp
 from loyalty_dsl.diagnostics import Diagnostic, ProgramError
 from loyalty_dsl.parse import parse_partial
 
+During = Callable[[dt.date, int], bool]  # (local day, local minute of the day) -> whether it applies
+
 
 @attrs.frozen
 class FieldSpec:
@@ -46,14 +48,15 @@ class CompiledRule:
     amount: int | str  # a fixed number of points, or the integer field that carries them
     per: tuple[str, ...]  # unit keys: periods ("day") or fields ("category")
     beyond_first: bool
-    caps: tuple[tuple[int, str], ...]  # (points, period), finest period first
+    caps: tuple[tuple[int, str], ...]  # (points, period or field), finest period first, fields last
     window_cap: int | None
     threshold: tuple[str, float, str | None] | None = None  # (count|distinct|sum, how many, key)
-    during: Callable[[dt.date], bool] | None = None  # a campaign: the local days the rule applies on
+    during: During | None = None  # a campaign: the local days (and times) the rule applies on
     vesting: int = 0  # microseconds an earning stays pending
     every: tuple[decimal.Decimal, str] | None = None  # `for every STEP of FIELD`: amount x whole steps
     into: str | None = None  # the measure the rule feeds; None: points
     exact: bool = False  # it feeds a money measure: a field's amount is kept as an exact decimal
+    caps_after_multipliers: bool = False  # the caps count multiplied points
 
     def points_of(self, fields: dict[str, Any]) -> int | decimal.Decimal:
         if self.every is not None:
@@ -98,9 +101,10 @@ class CompiledMultiplier:
 
     rule: str
     factor: float
-    during: Callable[[dt.date], bool] | None = None
+    during: During | None = None
     tiers: frozenset[str] = frozenset()
     date_of: tuple[str, str, bool] | None = None  # (event type, date field, latest?)
+    where: Predicate | None = None  # for the earning events that meet a condition
 
 
 @attrs.frozen
@@ -169,6 +173,7 @@ class CompiledProgram:
     decision_balance: bool = False  # a decision reads the balance, at its event's instant
     decision_measures: bool = False  # a decision reads points, the balance or a measure
     calendar_year: str | None = None  # `window calendar year, ...`: "continuous" or "monthly"
+    largest_only: frozenset[str] = frozenset()  # rules whose multipliers do not combine: the largest applies
     _thresholds: list[int] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -246,7 +251,8 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         currency=p.currency.text if p.currency is not None else None,
         rates={r.currency.text: float(r.value.value) for r in p.rates},
         retention=_retention(p.retention),
-        multipliers=tuple(_multiplier(m) for m in p.multipliers),
+        multipliers=tuple(_multiplier(m, _rule_fields(p, s, m.rule.text)) for m in p.multipliers),
+        largest_only=frozenset(n.rule.text for n in p.no_combine),
         measures=tuple((m.name.text, m.unit is not None) for m in p.measures),
         calendar_year=("monthly" if window.every else "continuous")
         if isinstance(window, ast.CalendarYearWindow)
@@ -286,7 +292,7 @@ def _rule(r: ast.RuleDecl, s: Symbols, money: set[str]) -> CompiledRule:
     amount = r.earn.amount
     caps = sorted(
         ((int(c.amount.value), c.period.text) for c in r.caps if c.period.text != "window"),
-        key=lambda c: _PERIOD_ORDER[c[1]],
+        key=lambda c: _PERIOD_ORDER.get(c[1], len(_PERIOD_ORDER)),  # a field's cap spans periods: last
     )
     window_cap = next((int(c.amount.value) for c in r.caps if c.period.text == "window"), None)
     return CompiledRule(
@@ -309,6 +315,7 @@ def _rule(r: ast.RuleDecl, s: Symbols, money: set[str]) -> CompiledRule:
         every=(decimal.Decimal(r.earn.every.step.text), r.earn.every.field.text) if r.earn.every else None,
         into=_into(r.earn.into),
         exact=r.earn.into is not None and r.earn.into.text in money,
+        caps_after_multipliers=any(c.after_multipliers for c in r.caps),
     )
 
 
@@ -316,28 +323,53 @@ def _into(into: ast.Name | None) -> str | None:
     return None if into is None or into.text == "points" else into.text  # `into points` says the default
 
 
-def _during(d: ast.During | None) -> Callable[[dt.date], bool] | None:
+def _during(d: ast.During | None) -> During | None:
     if d is None:
         return None
     if d.kind == "dates":
         assert d.first is not None and d.last is not None
         first, last = dt.date.fromisoformat(str(d.first.value)), dt.date.fromisoformat(str(d.last.value))
-        return lambda day: first <= day <= last
+        return lambda day, minute: first <= day <= last
+    if d.kind == "hours":
+        assert d.first is not None and d.last is not None
+        start, end = _minute(str(d.first.value)), _minute(str(d.last.value))
+        weekday = WEEKDAYS.index(d.month.text) if d.month is not None else None
+        if start < end:
+            in_hours: Callable[[int], bool] = lambda minute: start <= minute < end  # noqa: E731
+        else:  # overnight: 22:00 to 02:00 (each minute counts on the day it falls on)
+            in_hours = lambda minute: minute >= start or minute < end  # noqa: E731
+        return lambda day, minute: in_hours(minute) and (weekday is None or day.weekday() == weekday)
     assert d.month is not None
+    if d.kind == "month" and d.month.text in WEEKDAYS:
+        weekday = WEEKDAYS.index(d.month.text)
+        return lambda day, minute: day.weekday() == weekday
     month = MONTHS.index(d.month.text) + 1
     if d.kind == "month":
-        return lambda day: day.month == month
+        return lambda day, minute: day.month == month
     assert d.first is not None
     of_month = int(d.first.value)
-    return lambda day: day.month == month and day.day == of_month
+    return lambda day, minute: day.month == month and day.day == of_month
 
 
-def _multiplier(m: ast.Multiplier) -> CompiledMultiplier:
+def _minute(clock: str) -> int:
+    """16:00 -> 960: minutes since local midnight."""
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _multiplier(m: ast.Multiplier, rule_fields: dict[str, str]) -> CompiledMultiplier:
     assert isinstance(m.factor.value, (int, float))
     date_of = (m.event.text, m.field.text, m.which == "latest") if m.event and m.field else None
+    where = compile_predicate(m.where, rule_fields) if m.where is not None else None
     return CompiledMultiplier(
-        m.rule.text, float(m.factor.value), _during(m.during), frozenset(t.text for t in m.tiers), date_of
+        m.rule.text, float(m.factor.value), _during(m.during), frozenset(t.text for t in m.tiers), date_of, where
     )
+
+
+def _rule_fields(p: ast.Program, s: Symbols, rule: str) -> dict[str, str]:
+    """The fields of the events a rule is on: what a multiplier's `where` may read."""
+    on = next((r.on.text for r in p.rules if r.name.text == rule), "")
+    return fields_of(s, on)
 
 
 def _retention(found: tuple[ast.Retention, ...]) -> Retention | None:

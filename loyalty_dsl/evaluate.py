@@ -12,6 +12,7 @@ import bisect
 import datetime as dt
 import decimal
 import functools
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -205,12 +206,16 @@ class MemberRun:
                     total += int(st.rule.points_of(waiting[0].fields))
         return total
 
-    def _factor(self, multipliers: list[CompiledMultiplier], instant: int) -> float:
-        """The product of the multipliers that apply to points earned at `instant`."""
-        factor = 1.0
+    def _factor(self, multipliers: list[CompiledMultiplier], instant: int, fields: dict[str, Any]) -> float:
+        """The product of the multipliers that apply to points earned at `instant` by an event with `fields`
+        (or the largest of them, for a rule whose multipliers do not combine)."""
+        applying = []
         day = dt.date.fromordinal(self.cal.day(instant))
+        minute = self.cal.minute_of_day(instant)
         for m in multipliers:
-            if m.during is not None and not m.during(day):
+            if m.during is not None and not m.during(day, minute):
+                continue
+            if m.where is not None and not m.where(fields, self.facts, instant):
                 continue
             if m.tiers:
                 status = self.statuses.get(self.program.status_instant(instant))
@@ -220,8 +225,10 @@ class MemberRun:
                 date = self._member_date(*m.date_of, instant)
                 if date is None or date.month != day.month:
                     continue
-            factor *= m.factor
-        return factor
+            applying.append(m.factor)
+        if applying and multipliers[0].rule in self.program.largest_only:
+            return max(applying)
+        return math.prod(applying, start=1.0)
 
     def _member_date(self, event_type: str, field: str, latest: bool, instant: int) -> dt.date | None:
         """A date the member gave (a name day): from the latest (or first) such event before `instant`."""

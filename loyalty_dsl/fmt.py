@@ -331,7 +331,14 @@ def _rule(r: ast.RuleDecl, source: _Source) -> _Statement:
     if r.during is not None:
         pieces.append(_Piece(_during(r.during), _start(r.during), INDENT))
     pieces.append(_Piece(_earn(r.earn, source), _start(r.earn), INDENT))
-    pieces += [_Piece(f"cap {c.amount.text} per {c.period.text}", _start(c), INDENT) for c in r.caps]
+    pieces += [
+        _Piece(
+            f"cap {c.amount.text} per {c.period.text}" + (", after multipliers" if c.after_multipliers else ""),
+            _start(c),
+            INDENT,
+        )
+        for c in r.caps
+    ]
     if r.vesting is not None:
         vesting = f"vesting after {r.vesting.amount.text} {r.vesting.unit.text}"
         pieces.append(_Piece(vesting, _start(r.vesting), INDENT))
@@ -345,6 +352,9 @@ def _during(d: ast.During) -> str:
     if d.kind == "day":
         assert d.first is not None and d.month is not None
         return f"during {d.first.text} {d.month.text}"
+    if d.kind == "hours":
+        assert d.first is not None and d.last is not None
+        return "during " + (f"{d.month.text} " if d.month else "") + f"{d.first.text} to {d.last.text}"
     assert d.month is not None
     return f"during {d.month.text}"
 

@@ -70,6 +70,7 @@ _STATEMENT_KEYWORDS = {
     "drop",
     "multiply",
     "measure",
+    "multipliers",
 }
 _ASSUMPTION = re.compile(r"#\s*assumption\s*:\s*(.*)", re.IGNORECASE)
 
@@ -315,6 +316,8 @@ def _describe(statement: Any) -> str:
         return f"rate {statement.currency}"
     if isinstance(statement, ast.Retention):
         return "tier retention"
+    if isinstance(statement, ast.NoCombine):
+        return f"multipliers of {statement.rule}"
     if isinstance(statement, ast.MeasureDecl):
         return f"measure {statement.name}"
     if isinstance(statement, ast.Multiplier):
@@ -534,13 +537,18 @@ class _ToAst(Transformer[Token, Any]):
     def sum_threshold(self, meta: Any, c: list[Token]) -> ast.Threshold:
         return ast.Threshold("sum", self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
 
-    def cap(self, meta: Any, c: list[Token]) -> ast.Cap:
-        return ast.Cap(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+    def cap(self, meta: Any, c: list[Any]) -> ast.Cap:
+        return ast.Cap(self.number(meta, [c[0]]), self._name(c[1]), c[2] is True, self._span(meta))
 
-    def window_cap(self, meta: Any, c: list[Token]) -> ast.Cap:
+    def after_multipliers(self, meta: Any, c: list[Any]) -> bool:
+        return True
+
+    def window_cap(self, meta: Any, c: list[Any]) -> ast.Cap:
         span = self._span(meta)
-        word = Span(span.file, span.end_line, span.end_col - len("window"), span.end_line, span.end_col)
-        return ast.Cap(self.number(meta, [c[0]]), ast.Name("window", word), span)
+        after = c[1] is True
+        end = span.end_col - (len(", after multipliers") if after else 0)  # the place of `window`, roughly
+        word = Span(span.file, span.line, max(span.col, end - len("window")), span.line, end)
+        return ast.Cap(self.number(meta, [c[0]]), ast.Name("window", word), after, span)
 
     def rule_decl(self, meta: Any, c: list[Any]) -> ast.RuleDecl:
         name, on, where, during, earn, *rest = c
@@ -559,6 +567,12 @@ class _ToAst(Transformer[Token, Any]):
 
     def during_month(self, meta: Any, c: list[Token]) -> ast.During:
         return ast.During("month", None, None, self._name(c[0]), self._span(meta))
+
+    def during_hours(self, meta: Any, c: list[Token | None]) -> ast.During:
+        day, start, end = c
+        assert start is not None and end is not None
+        first, last = (self._literal_of(t, str(t), "time") for t in (start, end))
+        return ast.During("hours", first, last, self._name(day) if day is not None else None, self._span(meta))
 
     def notice(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
         return ("notice", ast.Notice(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta)))
@@ -689,6 +703,12 @@ class _ToAst(Transformer[Token, Any]):
     def guarantee_for(self, meta: Any, c: list[Token]) -> ast.Retention:
         return ast.Retention("guarantee_for", self.number(meta, [c[0]]), self._name(c[1]), span=self._span(meta))
 
+    def multiply_always(self, meta: Any, c: list[Any]) -> ast.Multiplier:
+        return ast.Multiplier(self._name(c[0]), self.number(meta, [c[1]]), where=c[2], span=self._span(meta))
+
+    def no_combine_decl(self, meta: Any, c: list[Token]) -> ast.NoCombine:
+        return ast.NoCombine(self._name(c[0]), self._span(meta))
+
     def multiply_during(self, meta: Any, c: list[Any]) -> ast.Multiplier:
         return ast.Multiplier(self._name(c[0]), self.number(meta, [c[1]]), during=c[2], span=self._span(meta))
 
@@ -745,5 +765,6 @@ class _ToAst(Transformer[Token, Any]):
             expiries=of(ast.Expiry),
             redemptions=of(ast.Redemption),
             measures=of(ast.MeasureDecl),
+            no_combine=of(ast.NoCombine),
             source=self.text,
         )

@@ -35,6 +35,7 @@ from loyalty_dsl.events import Event
 # Rules test facts as they stand. That is right because MemberRun settles every status
 # before it applies the events at or after it: each fact known so far is older.
 _ALWAYS = 1 << 62
+_ONE_GROUP = "one group"
 CENT = decimal.Decimal("0.01")
 Amount = int | decimal.Decimal  # points and whole measures are ints; a money measure is exact decimals
 
@@ -91,16 +92,21 @@ class RuleState:
         self.month_kept: dict[int, Amount] = defaultdict(int)
         self.total: Amount = 0
         self.now = _ALWAYS  # the instant of the status being settled (vesting reads it)
-        self.factor: Callable[[int], float] | None = None  # the multiplier at an instant, if any
+        # The multiplier of points earned at an instant by an event's fields, if any.
+        self.factor: Callable[[int, dict[str, Any]], float] | None = None
         self.pending: list[tuple[int, int, Unit]] = []  # (vests at, seq, unit): a heap
         self._coarsest = rule.caps[-1][1] if rule.caps else None
+        if any(period not in PERIODS for _, period in rule.caps):
+            self._coarsest = _ONE_GROUP  # a cap per field spans periods: the rule's units are one group
         self._period_keys = tuple((k, k in PERIODS) for k in rule.per)
 
     # --- events in --------------------------------------------------------------------
 
     def add(self, event: Event, facts: Facts) -> None:
         rule = self.rule
-        if rule.during is not None and not rule.during(dt.date.fromordinal(self.cal.day(event.at))):
+        if rule.during is not None and not rule.during(
+            dt.date.fromordinal(self.cal.day(event.at)), self.cal.minute_of_day(event.at)
+        ):
             return  # outside the campaign: the rule does not apply to it
         key = self._unit_key(event)
         unit = self.units.get(key)
@@ -202,7 +208,7 @@ class RuleState:
             self.outer[unit.outer_key].append(unit)
             outer_touched.add(unit.outer_key)
         if self._coarsest is not None:
-            unit.cap_key = self.cal.period(self._coarsest, first.at)
+            unit.cap_key = 0 if self._coarsest == _ONE_GROUP else self.cal.period(self._coarsest, first.at)
             self.groups[unit.cap_key].append(unit)
             groups_touched.add(unit.cap_key)
         else:
@@ -233,9 +239,12 @@ class RuleState:
         for unit in sorted(self.groups[key], key=lambda u: u.time):
             assert unit.first is not None
             kept, cut_by = unit.value, None
+            if self.rule.caps_after_multipliers:  # the caps count multiplied points
+                kept = self._multiplied(unit, kept)
             periods = []
             for cap, period in self.rule.caps:
-                pk = (period, self.cal.period(period, unit.first.at))
+                key = self.cal.period(period, unit.first.at) if period in PERIODS else unit.first.fields.get(period)
+                pk = (period, key)
                 room = left.get(pk, cap)
                 if room < kept:
                     kept, cut_by = room, period
@@ -243,15 +252,19 @@ class RuleState:
             for pk, (cap, _) in zip(periods, self.rule.caps, strict=True):
                 left[pk] = left.get(pk, cap) - kept
             unit.cut_by = cut_by
-            self._keep(unit, kept)
+            self._keep(unit, kept, multiplied=self.rule.caps_after_multipliers)
 
-    def _keep(self, unit: Unit, kept: Any) -> None:
-        if self.factor is not None and kept:  # multipliers act on points kept after the caps
-            factor = self.factor(unit.time[0])
-            if isinstance(kept, decimal.Decimal):  # a money measure: exact, down to the cent
-                kept = (kept * decimal.Decimal(repr(factor))).quantize(CENT, rounding=decimal.ROUND_FLOOR)
-            else:
-                kept = math.floor(kept * factor)
+    def _multiplied(self, unit: Unit, kept: Any) -> Any:
+        if self.factor is None or not kept or unit.first is None:
+            return kept
+        factor = self.factor(unit.time[0], unit.first.fields)
+        if isinstance(kept, decimal.Decimal):  # a money measure: exact, down to the cent
+            return (kept * decimal.Decimal(repr(factor))).quantize(CENT, rounding=decimal.ROUND_FLOOR)
+        return math.floor(kept * factor)
+
+    def _keep(self, unit: Unit, kept: Any, multiplied: bool = False) -> None:
+        if not multiplied:  # multipliers act on points kept after the caps
+            kept = self._multiplied(unit, kept)
         delta = kept - unit.kept
         if delta:
             self.month_kept[unit.month] += delta
