@@ -360,11 +360,30 @@ class Expiry:
 
 @attrs.frozen
 class Redemption:
-    """`redeem points by redeemed with points`: the event that spends points, and its field."""
+    """`redeem points by redeemed with points`: the event that spends points, and its field.
+
+    Rules may follow: a fixed `amount` (`redeem 9 points by ...`), `all or nothing`, `in sizes`,
+    `at least` / `at most`, `in multiples of`, and a `where` over the event, `points` and `balance`.
+    """
 
     event: Name
-    field: Name
+    field: Name | None
     span: Span = _span()
+    amount: Literal | None = None
+    all_or_nothing: bool = False
+    sizes: tuple[Literal, ...] = ()
+    at_least: Literal | None = None
+    at_most: Literal | None = None
+    multiple: Literal | None = None
+    where: Condition | None = None
+    loose: tuple[Literal, ...] = ()  # bare numbers after something other than `in sizes`
+
+    @property
+    def ruled(self) -> bool:
+        """Whether any rule beyond today's plain `redeem points by X with Y` applies."""
+        return bool(
+            self.amount or self.all_or_nothing or self.sizes or self.at_least or self.at_most or self.multiple
+        ) or (self.where is not None)
 
 
 @attrs.frozen

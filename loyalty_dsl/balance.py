@@ -36,14 +36,14 @@ class Lot:
 class Balance:
     balance: int
     expiring: tuple[tuple[int, dt.date], ...]  # (points, day), the next three days
-    redemptions: tuple[dict[str, Any], ...]
+    redemptions: tuple[dict[str, Any], ...]  # with rules, each keeps the `lots` it spent (for explain)
     lots: tuple[Lot, ...]
 
     def to_json(self) -> dict[str, Any]:
         return {
             "balance": self.balance,
             "expiring": [{"points": p, "on": d.isoformat()} for p, d in self.expiring],
-            "redemptions": list(self.redemptions),
+            "redemptions": [{k: v for k, v in r.items() if k != "lots"} for r in self.redemptions],
         }
 
 
@@ -86,22 +86,7 @@ def member_balance(program: CompiledProgram, states: Sequence[RuleState], events
         ),
         key=lambda lot: (lot.earned, lot.seq),
     )
-    redemptions = []
-    if program.redemption is not None:
-        kind, field = program.redemption
-        for event in (e for e in events if e.type == kind and e.at < end):
-            asked = int(event.fields.get(field) or 0)
-            taken = 0
-            for lot in lots:  # oldest first
-                if taken == asked:
-                    break
-                if lot.left and (lot.earned, lot.seq) < (event.at, event.seq) and lot.expires > event.at:
-                    spent = min(lot.left, asked - taken)
-                    lot.left -= spent
-                    taken += spent
-            redemptions.append(
-                {"at": iso_instant(event.at), "points": asked, "spent": taken, "file": event.file, "line": event.line}
-            )
+    redemptions = _redeem(program, lots, events, end)
     valid = [lot for lot in lots if lot.left and lot.expires > end]
     by_day: dict[int, int] = {}
     for lot in valid:
@@ -110,3 +95,36 @@ def member_balance(program: CompiledProgram, states: Sequence[RuleState], events
     cal = program.calendar
     expiring = tuple((by_day[t], dt.date.fromordinal(cal.day(t))) for t in sorted(by_day)[:3])
     return Balance(sum(lot.left for lot in valid), expiring, tuple(redemptions), tuple(lots))
+
+
+def _redeem(program: CompiledProgram, lots: list[Lot], events: Sequence[Event], end: int) -> list[dict[str, Any]]:
+    """Every claim before `end`, in time order, judged by its rule and paid from the oldest valid lots.
+
+    A program whose one `redeem` is plain keeps today's keys (`points`, `spent`); any other
+    lists `event`, `asked`, `spent`, `granted` and, when refused, `reason`.
+    """
+    rules = {r.event: r for r in program.redemptions}
+    out: list[dict[str, Any]] = []
+    for event in (e for e in events if e.type in rules and e.at < end):
+        rule = rules[event.type]
+        usable = [lot for lot in lots if lot.left and (lot.earned, lot.seq) < (event.at, event.seq)]
+        usable = [lot for lot in usable if lot.expires > event.at]
+        asked = rule.asked(event.fields)
+        spend, reason = rule.judge(event.fields, sum(lot.left for lot in usable))
+        taken = 0
+        spent_lots = []
+        for lot in usable:  # oldest first
+            if taken == spend:
+                break
+            part = min(lot.left, spend - taken)
+            lot.left -= part
+            taken += part
+            spent_lots.append({"rule": lot.rule, "earned": iso_instant(lot.earned), "points": part})
+        where = {"file": event.file, "line": event.line}
+        if program.redemption is not None:
+            out.append({"at": iso_instant(event.at), "points": asked, "spent": taken, **where})
+            continue
+        verdict: dict[str, Any] = {"granted": reason is None} | ({"reason": reason} if reason else {})
+        claim = {"at": iso_instant(event.at), "event": event.type, "asked": asked, "spent": taken}
+        out.append(claim | verdict | where | {"lots": spent_lots})
+    return out

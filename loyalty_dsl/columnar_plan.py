@@ -103,6 +103,7 @@ _PROGRAM_READ = frozenset(
 _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
     "expiry": ("points expire", None),
     "redemption": ("redeem", None),
+    "redemptions": ("redeem", ()),
     "currency": ("currencies", None),
     "retention": ("retention", None),
     "multipliers": ("multipliers", ()),

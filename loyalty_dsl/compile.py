@@ -24,6 +24,7 @@ from loyalty_dsl.diagnostics import Diagnostic, ProgramError
 from loyalty_dsl.exact import factor_of
 from loyalty_dsl.input_files import read_program
 from loyalty_dsl.parse import parse_partial
+from loyalty_dsl.redemption import CompiledRedemption, compile_redemption
 
 
 @attrs.frozen
@@ -126,7 +127,8 @@ class CompiledProgram:
     decisions: tuple[CompiledDecision, ...]
     source: ast.Program = attrs.field(repr=False)
     expiry: tuple[str, int, str] | None = None  # ("after", 12, "months") or ("end", 0, "year")
-    redemption: tuple[str, str] | None = None  # (event type, field of points)
+    redemption: tuple[str, str] | None = None  # (event type, field of points): one plain `redeem`, today's form
+    redemptions: tuple[CompiledRedemption, ...] = ()  # every `redeem`, plain or with rules
     currency: str | None = None  # the program's currency
     retention: Retention | None = None
     multipliers: tuple[CompiledMultiplier, ...] = ()
@@ -188,7 +190,8 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         decisions=tuple(_decision(d, s) for d in p.decisions),
         source=p,
         expiry=_expiry(p.expiries[0]) if p.expiries else None,
-        redemption=(p.redemptions[0].event.text, p.redemptions[0].field.text) if p.redemptions else None,
+        redemption=_plain_redemption(p.redemptions),
+        redemptions=tuple(compile_redemption(r, fields_of(s, r.event.text)) for r in p.redemptions),
         currency=p.currency.text if p.currency is not None else None,
         rates={r.currency.text: Decimal(r.value.text) for r in p.rates},
         retention=_retention(p.retention),
@@ -282,6 +285,13 @@ def _retention(found: tuple[ast.Retention, ...]) -> Retention | None:
         one_level="one_level" in kinds,
         guarantee=guarantee.unit.text if guarantee is not None and guarantee.unit is not None else None,
     )
+
+
+def _plain_redemption(redemptions: tuple[ast.Redemption, ...]) -> tuple[str, str] | None:
+    """(event, field) of a program whose one `redeem` has no rules: its outcomes keep today's keys."""
+    if len(redemptions) != 1 or redemptions[0].ruled or redemptions[0].field is None:
+        return None
+    return redemptions[0].event.text, redemptions[0].field.text
 
 
 def _expiry(e: ast.Expiry) -> tuple[str, int, str]:

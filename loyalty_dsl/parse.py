@@ -649,8 +649,49 @@ class _ToAst(Transformer[Token, Any]):
     def expire_at_end(self, meta: Any, c: list[Token]) -> ast.Expiry:
         return ast.Expiry("end", None, self._name(c[0]), self._span(meta))
 
-    def redeem_decl(self, meta: Any, c: list[Token]) -> ast.Redemption:
-        return ast.Redemption(self._name(c[0]), self._name(c[1]), self._span(meta))
+    def redeem_decl(self, meta: Any, c: list[Any]) -> ast.Redemption:
+        amount, event, field, *options, where = c
+        rules: dict[str, Any] = {"sizes": [], "loose": []}
+        previous = None
+        for kind, value in options:
+            if kind == "sizes" or (kind == "more_size" and previous in ("sizes", "more_size")):
+                rules["sizes"].append(value)
+            elif kind == "more_size":  # a bare number that follows no `in sizes`: check says so
+                rules["loose"].append(value)
+            else:
+                rules[kind] = value
+            previous = kind
+        return ast.Redemption(
+            self._name(event),
+            self._name(field) if field is not None else None,
+            self._span(meta),
+            amount=self.number(meta, [amount]) if amount is not None else None,
+            all_or_nothing=bool(rules.get("all_or_nothing")),
+            sizes=tuple(rules["sizes"]),
+            at_least=rules.get("at_least"),
+            at_most=rules.get("at_most"),
+            multiple=rules.get("multiple"),
+            where=where,
+            loose=tuple(rules["loose"]),
+        )
+
+    def redeem_all_or_nothing(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "all_or_nothing", True
+
+    def redeem_sizes(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "sizes", self.number(meta, c)
+
+    def redeem_more_size(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "more_size", self.number(meta, c)
+
+    def redeem_at_least(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "at_least", self.number(meta, c)
+
+    def redeem_at_most(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "at_most", self.number(meta, c)
+
+    def redeem_multiples(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "multiple", self.number(meta, c)
 
     def grace(self, meta: Any, c: list[Token]) -> ast.Retention:
         return ast.Retention("grace", self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
