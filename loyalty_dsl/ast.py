@@ -350,7 +350,8 @@ class TestDecl:
 
 @attrs.frozen
 class Expiry:
-    """`points expire after 12 months` (kind "after") / `points expire at the end of the year` ("end")."""
+    """`points expire after 12 months` (kind "after") / `points expire at the end of the year` ("end");
+    `..., at the end of that month` ("after_month_end"); `... without activity` ("inactive")."""
 
     kind: str
     amount: Literal | None

@@ -54,16 +54,25 @@ def expires_at(program: CompiledProgram, earned: int) -> int:
     kind, amount, unit = program.expiry
     cal = program.calendar
     day = cal.day(earned)
+    if kind == "inactive":  # set by the walk over the member's activity (see _redeem)
+        return NEVER
     if kind == "after" and unit == "day":
         return cal.day_start(day + amount)
     month = cal.month(earned)
-    if kind == "after":  # the same day of the month, N months later (or that month's last day)
-        date = dt.date.fromordinal(day)
-        target = month + amount
-        first = dt.date.fromordinal(month_ordinal(target))
-        last = (dt.date.fromordinal(month_ordinal(target + 1)) - dt.timedelta(days=1)).day
-        return cal.day_start(first.replace(day=min(date.day, last)).toordinal())
+    if kind == "after_month_end":  # the whole month N months later still counts
+        return cal.month_start(month + amount + 1)
+    if kind == "after":
+        return months_after(cal, earned, amount)
     return cal.month_start(_next_period_month(cal, month, unit))
+
+
+def months_after(cal: Calendar, instant: int, amount: int) -> int:
+    """The start of the same day of the month, `amount` months later (or that month's last day)."""
+    date = dt.date.fromordinal(cal.day(instant))
+    target = cal.month(instant) + amount
+    first = dt.date.fromordinal(month_ordinal(target))
+    last = (dt.date.fromordinal(month_ordinal(target + 1)) - dt.timedelta(days=1)).day
+    return cal.day_start(first.replace(day=min(date.day, last)).toordinal())
 
 
 def _next_period_month(cal: Calendar, month: int, unit: str) -> int:
@@ -104,11 +113,33 @@ def _redeem(program: CompiledProgram, lots: list[Lot], events: Sequence[Event], 
     lists `event`, `asked`, `spent`, `granted` and, when refused, `reason`.
     """
     rules = {r.event: r for r in program.redemptions}
+    claims = [e for e in events if e.type in rules and e.at < end]
+    inactive = program.expiry[1] if program.expiry is not None and program.expiry[0] == "inactive" else None
+    # One walk in time order over earnings and claims: without activity for `inactive` months,
+    # every lot alive dies at the deadline (the latest activity, plus those months).
+    walk = sorted([(lot.earned, lot.seq, lot) for lot in lots] + [(e.at, e.seq, e) for e in claims], key=_at)
+    alive: list[Lot] = []
+    latest: int | None = None
     out: list[dict[str, Any]] = []
-    for event in (e for e in events if e.type in rules and e.at < end):
+
+    def lapse(now: int) -> None:
+        nonlocal alive
+        if inactive is not None and latest is not None:
+            deadline = months_after(program.calendar, latest, inactive)
+            if deadline <= now:
+                for lot in alive:
+                    lot.expires = deadline
+                alive = []
+
+    for at, _, item in walk:
+        lapse(at)
+        if isinstance(item, Lot):
+            alive.append(item)
+            latest = at
+            continue
+        event = item
         rule = rules[event.type]
-        usable = [lot for lot in lots if lot.left and (lot.earned, lot.seq) < (event.at, event.seq)]
-        usable = [lot for lot in usable if lot.expires > event.at]
+        usable = [lot for lot in alive if lot.left and lot.expires > event.at]
         asked = rule.asked(event.fields)
         spend, reason = rule.judge(event.fields, sum(lot.left for lot in usable))
         taken = 0
@@ -120,6 +151,8 @@ def _redeem(program: CompiledProgram, lots: list[Lot], events: Sequence[Event], 
             lot.left -= part
             taken += part
             spent_lots.append({"rule": lot.rule, "earned": iso_instant(lot.earned), "points": part})
+        if taken:
+            latest = event.at
         where = {"file": event.file, "line": event.line}
         if program.redemption is not None:
             out.append({"at": iso_instant(event.at), "points": asked, "spent": taken, **where})
@@ -127,4 +160,13 @@ def _redeem(program: CompiledProgram, lots: list[Lot], events: Sequence[Event], 
         verdict: dict[str, Any] = {"granted": reason is None} | ({"reason": reason} if reason else {})
         claim = {"at": iso_instant(event.at), "event": event.type, "asked": asked, "spent": taken}
         out.append(claim | verdict | where | {"lots": spent_lots})
+    lapse(end)
+    if inactive is not None and latest is not None:
+        for lot in alive:  # still alive at the end: they die at the next deadline, unless more activity
+            lot.expires = months_after(program.calendar, latest, inactive)
     return out
+
+
+def _at(item: tuple[int, int, Any]) -> tuple[int, int, int]:
+    """Walk order: by instant and sequence; at one place, a lot comes before a claim (as before)."""
+    return item[0], item[1], 0 if isinstance(item[2], Lot) else 1

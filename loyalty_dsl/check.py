@@ -796,7 +796,9 @@ def check_balance(p: ast.Program, s: Symbols) -> list[Diagnostic]:
             )
         first_on.setdefault(r.event.text, r)
     for e in p.expiries[:1]:
-        if e.kind == "after":
+        if e.kind in ("after_month_end", "inactive") and e.unit.text not in ("month", "months"):
+            out.append(_err(e.unit, "E207", f"`{e.unit.text}`: this expiry counts whole months", "write `months`"))
+        if e.kind in ("after", "after_month_end", "inactive"):
             if e.amount is None or not _is_whole(e.amount) or int(e.amount.value) < 1:
                 out.append(_err(e.amount or e, "E165", "points expire after a whole number of days or months"))
             if e.unit.text not in EXPIRY_UNITS:

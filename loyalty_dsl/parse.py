@@ -646,6 +646,12 @@ class _ToAst(Transformer[Token, Any]):
     def expire_after(self, meta: Any, c: list[Token]) -> ast.Expiry:
         return ast.Expiry("after", self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
 
+    def expire_after_month_end(self, meta: Any, c: list[Token]) -> ast.Expiry:
+        return ast.Expiry("after_month_end", self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+
+    def expire_inactive(self, meta: Any, c: list[Token]) -> ast.Expiry:
+        return ast.Expiry("inactive", self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+
     def expire_at_end(self, meta: Any, c: list[Token]) -> ast.Expiry:
         return ast.Expiry("end", None, self._name(c[0]), self._span(meta))
 
