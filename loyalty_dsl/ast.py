@@ -322,8 +322,11 @@ class Expectation:
     `expect no benefit B`, `expect grant B on D`, `expect no grant B`,
     `expect decision B [for KEY VALUE] granted|refused`.
 
-    `what` is the kind ("points", "tier", "benefit", "grant", "decision"); `negated`
-    stands for "no", and for "refused" in a decision.
+    `expect redemption E granted|refused|spent N`, `expect expiring N on D`.
+
+    `what` is the kind ("points", "tier", "benefit", "grant", "decision", "redemption",
+    "expiring"); `negated` stands for "no", and for "refused" in a decision or redemption;
+    `on` is the day of `expect expiring`.
     """
 
     what: str
@@ -333,6 +336,7 @@ class Expectation:
     params: tuple[ParamValue, ...] = ()
     key: Name | None = None
     span: Span = _span()
+    on: Literal | None = None
 
 
 @attrs.frozen

@@ -630,6 +630,20 @@ class _ToAst(Transformer[Token, Any]):
         key, value = c[1] if c[1] is not None else (None, None)
         return ast.Expectation("decision", refused, name=self._name(c[0]), key=key, value=value, span=self._span(meta))
 
+    def expect_redemption_granted(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        return ast.Expectation("redemption", False, name=self._name(c[0]), span=self._span(meta))
+
+    def expect_redemption_refused(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        return ast.Expectation("redemption", True, name=self._name(c[0]), span=self._span(meta))
+
+    def expect_redemption_spent(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        spent = self.number(meta, [c[1]])
+        return ast.Expectation("redemption", False, name=self._name(c[0]), value=spent, span=self._span(meta))
+
+    def expect_expiring(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        on = self.instant(meta, [c[1]])
+        return ast.Expectation("expiring", False, value=self.number(meta, [c[0]]), on=on, span=self._span(meta))
+
     def expect_granted(self, meta: Any, c: list[Any]) -> ast.Expectation:
         return self._decision(meta, c, refused=False)
 

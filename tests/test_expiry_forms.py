@@ -97,3 +97,27 @@ def test_these_forms_count_months(line):
     with pytest.raises(ProgramError) as err:
         compile_text(BASE + line + "\n", "expiry.loy")
     assert [d.code for d in err.value.diagnostics] == ["E207"]
+
+
+def test_examples_pin_what_expires_on_a_day():
+    from loyalty_dsl.parse import parse
+    from loyalty_dsl.testing import run_examples
+
+    program = compile_text(BASE + MONTH_END + "\n", "expiry.loy")
+    tests = parse(
+        """
+test "January's points last through July":
+    given 4 times visit at 2026-01-15T10:00:00Z
+    as of 2026-03-31
+    expect expiring 40 on 2026-08-01
+test "not on another day":
+    given 4 times visit at 2026-01-15T10:00:00Z
+    as of 2026-03-31
+    expect expiring 40 on 2026-07-15
+""",
+        "expiry_test.loy",
+    )
+    # 4 visits on 15 January: 40 points, all expiring on 1 August (6 months on, end of July).
+    first, second = run_examples(program, tests.tests)
+    assert first.failures == ()
+    assert second.failures == ("line 9: expected 40 expiring on 2026-07-15, got 0 (40 on 2026-08-01)",)

@@ -213,3 +213,54 @@ def test_explain_lists_the_lots_each_claim_spent_and_the_refusals():
     assert ex["balance"] == 5
     text = console_text(explanation_tables(ex), width=160)
     assert "asked 20: sizes are 15" in text and "10 of 2026-01-01, 5 of 2026-01-02" in text
+
+
+def example_failures(redeem: str, examples: str) -> list[tuple[str, tuple[str, ...]]]:
+    from loyalty_dsl.parse import parse
+    from loyalty_dsl.testing import check_examples, run_examples
+
+    program = compile_text(BASE + redeem + "\n", "stars.loy")
+    tests = parse(examples, "stars_test.loy")
+    assert check_examples(tests, program) == []
+    return [(str(r.test.name.value), r.failures) for r in run_examples(program, tests.tests)]
+
+
+EXAMPLES = """
+test "a claim of 30 is no size":
+    given 3 times visit at 2026-01-05T10:00:00Z
+          reward_claimed at 2026-02-01T10:00:00Z with stars 30
+    as of 2026-02-28
+    expect redemption reward_claimed refused
+    expect redemption reward_claimed spent 0
+test "a claim of 25 spends 25":
+    given 3 times visit at 2026-01-05T10:00:00Z
+          reward_claimed at 2026-02-01T10:00:00Z with stars 25
+    as of 2026-02-28
+    expect redemption reward_claimed granted
+    expect redemption reward_claimed spent 25
+test "wrong on purpose":
+    given 3 times visit at 2026-01-05T10:00:00Z
+          reward_claimed at 2026-02-01T10:00:00Z with stars 30
+    as of 2026-02-28
+    expect redemption reward_claimed granted
+    expect redemption reward_claimed spent 25
+"""
+
+
+def test_examples_pin_redemptions():
+    results = example_failures("redeem points by reward_claimed with stars, in sizes 25, 100", EXAMPLES)
+    assert results[:2] == [("a claim of 30 is no size", ()), ("a claim of 25 spends 25", ())]
+    # 3 visits = 30 stars; a claim of 30 is refused (no size), so nothing is spent.
+    assert results[2][1] == (
+        "line 18: expected reward_claimed granted, got 0 granted, 1 refused: asked 30: sizes are 25, 100",
+        "line 19: expected reward_claimed to spend 25, it spent 0",
+    )
+
+
+def test_examples_name_a_redeeming_event():
+    from loyalty_dsl.parse import parse
+    from loyalty_dsl.testing import check_examples
+
+    program = compile_text(BASE + "redeem 9 points by free_drink_claimed\n", "stars.loy")
+    tests = parse(EXAMPLES, "stars_test.loy")
+    assert {d.code for d in check_examples(tests, program)} == {"E192"}
