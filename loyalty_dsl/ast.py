@@ -392,6 +392,33 @@ class Redemption:
 
 
 @attrs.frozen
+class Conversion:
+    """`convert points every quarter into vouchers of 150 points worth 1.50`."""
+
+    period: Name
+    points: Literal
+    value: Literal
+    span: Span = _span()
+
+
+@attrs.frozen
+class VoucherExpiry:
+    """`vouchers expire after 24 months`: from the instant a voucher is issued."""
+
+    amount: Literal
+    unit: Name
+    span: Span = _span()
+
+
+@attrs.frozen
+class VoucherUse:
+    """`vouchers are used by voucher_used`: each such event spends the oldest valid voucher."""
+
+    event: Name
+    span: Span = _span()
+
+
+@attrs.frozen
 class Rate:
     """`rate EUR 1.08`: one EUR is worth 1.08 of the program's currency."""
 
@@ -466,5 +493,8 @@ class Program:
     multipliers: tuple[Multiplier, ...] = ()
     expiries: tuple[Expiry, ...] = ()
     redemptions: tuple[Redemption, ...] = ()
+    conversions: tuple[Conversion, ...] = ()
+    voucher_expiries: tuple[VoucherExpiry, ...] = ()
+    voucher_uses: tuple[VoucherUse, ...] = ()
     repeated: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False)  # a second `program`/`timezone`
     source: str = attrs.field(default="", eq=False, repr=False)

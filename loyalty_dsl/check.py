@@ -810,6 +810,39 @@ def check_balance(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     return out
 
 
+def check_vouchers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    """`convert points ...`, `vouchers expire ...`, `vouchers are used by ...`: once each, after a conversion."""
+    out: list[Diagnostic] = []
+    for extra in (*p.conversions[1:], *p.voucher_expiries[1:], *p.voucher_uses[1:]):
+        out.append(_err(extra, "E117", "this voucher statement is written twice", "keep one"))
+    convert = "`convert points every quarter into vouchers of 150 points worth 1.50`"
+    if not p.conversions:
+        for lone in (*p.voucher_expiries[:1], *p.voucher_uses[:1]):
+            out.append(_err(lone, "E208", "no points become vouchers: nothing to expire or use", f"add {convert}"))
+    for c in p.conversions[:1]:
+        if c.period.text not in ("month", "quarter", "year"):
+            out.append(_unknown(c.period, "period", ("month", "quarter", "year"), "E166"))
+        if not _is_whole(c.points) or int(c.points.value) < 1:
+            out.append(
+                _err(c.points, "E201", f"{c.points.text} is not a number of points", "a whole number, 1 or more")
+            )
+        if not isinstance(c.value.value, (int, float)) or c.value.value <= 0:
+            out.append(_err(c.value, "E209", "a voucher is worth more than nothing", "a positive amount, such as 1.50"))
+        if not p.rules:
+            out.append(_err(c, "E208", "no rule earns points to convert", "add a `rule` that earns points"))
+    for e in p.voucher_expiries[:1]:
+        if not _is_whole(e.amount) or int(e.amount.value) < 1:
+            out.append(_err(e.amount, "E165", "vouchers expire after a whole number of months"))
+        if e.unit.text not in ("month", "months"):
+            out.append(_err(e.unit, "E207", f"`{e.unit.text}`: vouchers expire after whole months", "write `months`"))
+    for u in p.voucher_uses[:1]:
+        if u.event.text not in s.events:
+            out.append(_unknown(u.event, "event", s.events, "E101"))
+        elif u.event.text in {r.event.text for r in p.redemptions}:
+            out.append(_err(u.event, "E117", f"`{u.event.text}` already redeems points", "use another event type"))
+    return out
+
+
 def check_redemption(r: ast.Redemption, s: Symbols) -> list[Diagnostic]:
     """One `redeem`: its event and field, and rules that some claim can satisfy."""
     out: list[Diagnostic] = []
@@ -874,6 +907,7 @@ CHECKS: tuple[Callable[[ast.Program, Symbols], list[Diagnostic]], ...] = (
     check_grants,
     check_decisions,
     check_balance,
+    check_vouchers,
     check_rates,
     check_retention,
     check_multipliers,

@@ -129,6 +129,9 @@ class CompiledProgram:
     expiry: tuple[str, int, str] | None = None  # ("after", 12, "months") or ("end", 0, "year")
     redemption: tuple[str, str] | None = None  # (event type, field of points): one plain `redeem`, today's form
     redemptions: tuple[CompiledRedemption, ...] = ()  # every `redeem`, plain or with rules
+    conversion: tuple[str, int, Decimal] | None = None  # (period, points a voucher, its value)
+    voucher_months: int | None = None  # `vouchers expire after N months`
+    voucher_use: str | None = None  # the event type that spends a voucher
     currency: str | None = None  # the program's currency
     retention: Retention | None = None
     multipliers: tuple[CompiledMultiplier, ...] = ()
@@ -192,6 +195,9 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         expiry=_expiry(p.expiries[0]) if p.expiries else None,
         redemption=_plain_redemption(p.redemptions),
         redemptions=tuple(compile_redemption(r, fields_of(s, r.event.text)) for r in p.redemptions),
+        conversion=_conversion(p.conversions),
+        voucher_months=int(p.voucher_expiries[0].amount.value) if p.voucher_expiries else None,
+        voucher_use=p.voucher_uses[0].event.text if p.voucher_uses else None,
         currency=p.currency.text if p.currency is not None else None,
         rates={r.currency.text: Decimal(r.value.text) for r in p.rates},
         retention=_retention(p.retention),
@@ -292,6 +298,13 @@ def _plain_redemption(redemptions: tuple[ast.Redemption, ...]) -> tuple[str, str
     if len(redemptions) != 1 or redemptions[0].ruled or redemptions[0].field is None:
         return None
     return redemptions[0].event.text, redemptions[0].field.text
+
+
+def _conversion(conversions: tuple[ast.Conversion, ...]) -> tuple[str, int, Decimal] | None:
+    if not conversions:
+        return None
+    c = conversions[0]
+    return c.period.text, int(c.points.value), Decimal(c.value.text)
 
 
 def _expiry(e: ast.Expiry) -> tuple[str, int, str]:

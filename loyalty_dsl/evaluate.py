@@ -169,7 +169,7 @@ class MemberRun:
             status=self.statuses[p.status_instant(self.end)],
             grants=self._grants(),
             decisions=self._decisions(),
-            balance=self._balance() if p.expiry is not None or p.redemptions else None,
+            balance=self._balance() if p.expiry is not None or p.redemptions or p.conversion else None,
             retained=p.retention is not None,
             pending=self._pending() if any(r.vesting for r in p.rules) else None,
         )

@@ -74,6 +74,7 @@ class Explanation:
                     for lot in balance.lots
                 ],
                 "redemptions": [_local_claim(r, cal) for r in balance.redemptions],
+                **({"vouchers": list(balance.vouchers)} if balance.vouchers is not None else {}),
             }
         )
         return lots | {

@@ -64,6 +64,8 @@ _STATEMENT_KEYWORDS = {
     "test",
     "points",
     "redeem",
+    "convert",
+    "vouchers",
     "currency",
     "rate",
     "keep",
@@ -325,6 +327,8 @@ def _describe(statement: Any) -> str:
         return "points expire"
     if isinstance(statement, ast.Redemption):
         return "redeem points"
+    if isinstance(statement, (ast.Conversion, ast.VoucherExpiry, ast.VoucherUse)):
+        return "vouchers"
     if isinstance(statement, ast.Rate):
         return f"rate {statement.currency}"
     if isinstance(statement, ast.Retention):
@@ -644,6 +648,13 @@ class _ToAst(Transformer[Token, Any]):
         on = self.instant(meta, [c[1]])
         return ast.Expectation("expiring", False, value=self.number(meta, [c[0]]), on=on, span=self._span(meta))
 
+    def expect_voucher(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        on = self.instant(meta, [c[1]])
+        return ast.Expectation("voucher", False, value=self.number(meta, [c[0]]), on=on, span=self._span(meta))
+
+    def expect_no_voucher(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        return ast.Expectation("voucher", True, on=self.instant(meta, [c[0]]), span=self._span(meta))
+
     def expect_granted(self, meta: Any, c: list[Any]) -> ast.Expectation:
         return self._decision(meta, c, refused=False)
 
@@ -713,6 +724,16 @@ class _ToAst(Transformer[Token, Any]):
     def redeem_multiples(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
         return "multiple", self.number(meta, c)
 
+    def convert_decl(self, meta: Any, c: list[Token]) -> ast.Conversion:
+        points, value = self.number(meta, [c[1]]), self.number(meta, [c[2]])
+        return ast.Conversion(self._name(c[0]), points, value, self._span(meta))
+
+    def voucher_expiry_decl(self, meta: Any, c: list[Token]) -> ast.VoucherExpiry:
+        return ast.VoucherExpiry(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+
+    def voucher_use_decl(self, meta: Any, c: list[Token]) -> ast.VoucherUse:
+        return ast.VoucherUse(self._name(c[0]), self._span(meta))
+
     def grace(self, meta: Any, c: list[Token]) -> ast.Retention:
         return ast.Retention("grace", self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
 
@@ -777,5 +798,8 @@ class _ToAst(Transformer[Token, Any]):
             multipliers=of(ast.Multiplier),
             expiries=of(ast.Expiry),
             redemptions=of(ast.Redemption),
+            conversions=of(ast.Conversion),
+            voucher_expiries=of(ast.VoucherExpiry),
+            voucher_uses=of(ast.VoucherUse),
             source=self.text,
         )

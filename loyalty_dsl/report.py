@@ -106,6 +106,12 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
         for r in ex["redemptions"]:
             _row(spent, r["at"][:16].replace("T", " "), str(r["points"]), str(r["spent"]), f"{r['file']}:{r['line']}")
         parts.append(spent)
+    if ex.get("vouchers"):
+        vouchers = _table("Vouchers", "issued", "points", "value", "expires", "status")
+        for v in ex["vouchers"]:
+            status = f"used {v['used'][:10]}" if v["status"] == "used" else v["status"]
+            _row(vouchers, v["issued"], str(v["points"]), v["value"], v["expires"] or "never", status)
+        parts.append(vouchers)
     if ex["grants"]:
         grants = _table("Grants", "on", "benefit", "reason")
         for g in ex["grants"]:

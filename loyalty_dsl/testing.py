@@ -11,6 +11,7 @@ import datetime as dt
 import io
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,8 @@ def check_examples(tests: ast.Program, program: CompiledProgram) -> list[Diagnos
             redeeming = [r.event for r in program.redemptions]
             if e.what == "redemption" and e.name is not None and e.name.text not in redeeming:
                 out.append(_unknown(e.name, "redeeming event", redeeming))
+            if e.what == "voucher" and program.conversion is None:
+                out.append(Diagnostic.at(e.span, "E193", "the program issues no vouchers", "add `convert points`"))
             if e.what == "expiring" and program.expiry is None:
                 out.append(Diagnostic.at(e.span, "E193", "the program's points never expire", "add `points expire`"))
     return out
@@ -254,7 +257,23 @@ def _expiring(e: ast.Expectation, o: Outcome, program: CompiledProgram) -> str |
     return f"expected {e.value.text} expiring on {e.on.text}, got {got} ({others})"
 
 
+def _voucher(e: ast.Expectation, o: Outcome, program: CompiledProgram) -> str | None:
+    """A voucher of that value issued on that day (the last day of the period that converted it) and
+    not expired by the as-of day (valid or used); `no voucher on D`: none such, of any value."""
+    assert e.on is not None
+    vouchers = (o.balance.vouchers if o.balance is not None else None) or ()
+    held = [v for v in vouchers if v["issued"] == e.on.text and v["status"] != "expired"]
+    if e.negated:
+        return f"expected no voucher on {e.on.text}, got {len(held)} worth {held[0]['value']}" if held else None
+    assert e.value is not None
+    if any(Decimal(v["value"]) == Decimal(e.value.text) for v in held):
+        return None
+    issued = ", ".join(f"{v['value']} on {v['issued']} ({v['status']})" for v in vouchers) or "no voucher"
+    return f"expected a voucher {e.value.text} on {e.on.text}, got {issued}"
+
+
 _CHECKS = {
+    "voucher": _voucher,
     "redemption": _redemption,
     "expiring": _expiring,
     "points": _points,

@@ -264,3 +264,37 @@ def test_examples_name_a_redeeming_event():
     program = compile_text(BASE + "redeem 9 points by free_drink_claimed\n", "stars.loy")
     tests = parse(EXAMPLES, "stars_test.loy")
     assert {d.code for d in check_examples(tests, program)} == {"E192"}
+
+
+def bundled(program: str, history: str, as_of: str) -> dict[str, dict]:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "examples"
+    compiled = compile_text((root / "programs" / program).read_text(), program)
+    found = outcomes(compiled, read_history([str(root / history)], compiled), dt.date.fromisoformat(as_of))
+    return {o.member: o.to_json() for o in found}
+
+
+def test_the_coffee_stars_history():
+    # ana: 120 stars on 15 January; 100 claimed (20 left); 30 refused (no size); 10 more on
+    # 5 March. January's 20 are gone from 1 August; March's 10 last until 1 October.
+    # ben: 24 stars; a claim of 25 is refused whole. February's stars last until 1 September.
+    o = bundled("coffee_stars.loy", "coffee_history.jsonl", "2026-08-30")
+    assert (o["ana"]["points"], o["ana"]["balance"], o["ana"]["expiring"]) == (
+        130,
+        10,
+        [{"points": 10, "on": "2026-10-01"}],
+    )
+    assert summary(o["ana"]["redemptions"]) == [
+        (100, 100, True, None),
+        (30, 0, False, "asked 30: sizes are 25, 100, 200, 300, 400"),
+    ]
+    assert (o["ben"]["balance"], o["ben"]["expiring"]) == (24, [{"points": 24, "on": "2026-09-01"}])
+    assert summary(o["ben"]["redemptions"]) == [(25, 0, False, "asked 25, balance 24: all or nothing")]
+
+
+def test_the_stamp_card_history():
+    # eli: 10 drinks, a free drink (9 stamps, 1 left), a second refused (asked 9, balance 1).
+    o = bundled("stamp_card.loy", "stamp_history.jsonl", "2026-03-31")["eli"]
+    assert (o["points"], o["balance"]) == (10, 1)
+    assert summary(o["redemptions"]) == [(9, 9, True, None), (9, 0, False, "asked 9, balance 1: all or nothing")]
