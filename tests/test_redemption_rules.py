@@ -298,3 +298,35 @@ def test_the_stamp_card_history():
     o = bundled("stamp_card.loy", "stamp_history.jsonl", "2026-03-31")["eli"]
     assert (o["points"], o["balance"]) == (10, 1)
     assert summary(o["redemptions"]) == [(9, 9, True, None), (9, 0, False, "asked 9, balance 1: all or nothing")]
+
+
+MESSY = """program "x"
+event reward_claimed with stars: integer
+event free_drink_claimed
+event voucher_used
+window lifetime, continuous
+rule r:
+    on reward_claimed
+    earn 1
+redeem points by reward_claimed with stars,   in sizes 25, 100,200  where balance>=150 # the menu
+redeem   9 points by free_drink_claimed
+points expire after 6 months ,at the end of that month
+convert points every quarter into vouchers of 150 points worth 1.50
+vouchers expire after 24 months
+vouchers are used by   voucher_used
+tier Member from 0 points:
+"""
+
+
+def test_fmt_lays_out_every_new_line_and_is_idempotent():
+    from loyalty_dsl.fmt import format_source
+
+    out = format_source(MESSY)
+    lines = out.splitlines()
+    assert "redeem points by reward_claimed with stars, in sizes 25, 100, 200 where balance >= 150  # the menu" in lines
+    assert "redeem 9 points by free_drink_claimed" in lines
+    assert "points expire after 6 months, at the end of that month" in lines
+    i = lines.index("convert points every quarter into vouchers of 150 points worth 1.50")
+    # The voucher statements read as one group, as written.
+    assert lines[i + 1 : i + 3] == ["vouchers expire after 24 months", "vouchers are used by voucher_used"]
+    assert format_source(out) == out
