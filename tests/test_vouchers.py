@@ -152,3 +152,18 @@ def test_the_supermarket_history():
     assert [(v["issued"], v["value"], v["expires"]) for v in o["dev"]["vouchers"]] == [
         ("2026-09-30", "1.50", "2028-10-01")
     ]
+
+
+def test_explain_lists_each_voucher():
+    from loyalty_dsl.explain import explain_member
+    from loyalty_dsl.report import console_text, explanation_tables
+
+    program = compile_text(BASE + EXPIRE_AND_USE, "vouchers.loy")
+    records = [*Q1, ("voucher_used", "2026-05-01T10:00:00Z", {})]
+    data = [orjson.dumps({"member": "m", "type": t, "at": at, **f}) + b"\n" for t, at, f in records]
+    history = read_history(["-"], program, stdin=io.BytesIO(b"".join(data)))
+    ex = explain_member(program, "m", history.members["m"], dt.date(2026, 6, 30)).to_json()
+    # 320 points: two vouchers on 31 March; the use on 1 May spends the first.
+    assert [v["status"] for v in ex["vouchers"]] == ["used", "valid"]
+    text = console_text(explanation_tables(ex), width=160)
+    assert "Vouchers" in text and "used 2026-05-01" in text and "2028-04-01" in text
