@@ -30,7 +30,7 @@ def _threshold(t: ast.Threshold, on: str) -> str:
 
 
 def rule_words(r: ast.RuleDecl, program: ast.Program) -> str:
-    """`rule shopping`: Earns 5 points for each `order_confirmed` where ..., at most 5 points a day."""
+    """`rule shopping`: Earns 5 points for each `purchase` where ..., at most 5 points a day."""
     on, earn = r.on.text, r.earn
     amount = (
         _points(earn.amount.text) if isinstance(earn.amount, ast.Literal) else f"the points in `{earn.amount.text}`"
