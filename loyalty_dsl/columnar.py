@@ -34,7 +34,7 @@ from loyalty_dsl.grants import candidate_days
 from loyalty_dsl.history import Accounting, History, read_history
 from loyalty_dsl.order import tie_key_sql
 from loyalty_dsl.progress import Progress
-from loyalty_dsl.run import Result
+from loyalty_dsl.run import Result, day_of
 from loyalty_dsl.vocabulary import MAX_EXACT
 
 
@@ -285,7 +285,7 @@ def run_columnar(
         progress.read(accounting.read)
         progress.members(len(members))
         progress.phase("computing points")
-    day = as_of or (program.calendar.date_of(latest) if latest is not None else None)
+    day = day_of(as_of, latest, program.calendar)
     if day is None:
         return accounting, iter(())
     prepared = _interruptible(functools.partial(prepare, plan, events, members, day, jobs))

@@ -28,7 +28,7 @@ import attrs
 
 from loyalty_dsl.compile import CompiledProgram, compile_text
 from loyalty_dsl.history import Accounting, History, read_history
-from loyalty_dsl.run import Result, results
+from loyalty_dsl.run import Result, day_of, results
 from loyalty_dsl.spool import Spool, spooling_now
 
 _CHUNK = 8 * 2**20  # bytes of a spool file per message from a worker
@@ -183,7 +183,7 @@ def run_on_cluster(
         part.spools = _fetched(client, history, part.spools)
     accounting = Accounting.merged(acc for acc, _ in summaries)
     latest = max((t for _, t in summaries if t is not None), default=None)
-    day = as_of or (_program(program_text, program_file).calendar.date_of(latest) if latest is not None else None)
+    day = day_of(as_of, latest, _program(program_text, program_file).calendar)
     if day is None:
         return accounting, iter(())
     evaluated = [client.submit(_evaluate_partition, program_text, program_file, h, day, ledger) for h in histories]

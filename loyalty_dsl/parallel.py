@@ -25,7 +25,7 @@ from typing import Any
 from loyalty_dsl.compile import CompiledProgram
 from loyalty_dsl.history import Accounting, HistoryError, read_history
 from loyalty_dsl.progress import Progress
-from loyalty_dsl.run import Result, results
+from loyalty_dsl.run import Result, day_of, results
 
 _BATCH = 256  # outcomes per message from a worker
 _WATCH_EVERY = 0.2  # seconds between two looks of a worker at its parent
@@ -66,7 +66,7 @@ def run_partitioned(
         raise
     accounting = Accounting.merged(acc for acc, _, _ in summaries)
     latest = max((t for _, t, _ in summaries if t is not None), default=None)
-    day = as_of or (program.calendar.date_of(latest) if latest is not None else None)
+    day = day_of(as_of, latest, program.calendar)
     if progress is not None:
         progress.members(sum(members for _, _, members in summaries))
     for _, conn in workers:

@@ -20,7 +20,14 @@ _CHUNK = 512  # members between two progress reports
 
 def default_as_of(history: History, calendar: Calendar) -> dt.date | None:
     """The local day (in the program's zone) of the latest event that was neither rejected nor a repeat."""
-    return calendar.date_of(history.latest) if history.latest is not None else None
+    return day_of(None, history.latest, calendar)
+
+
+def day_of(as_of: dt.date | None, latest: int | None, calendar: Calendar) -> dt.date | None:
+    """The day evaluated: `as_of` if given, else the local day of the latest accepted instant."""
+    if as_of is not None:
+        return as_of
+    return calendar.date_of(latest) if latest is not None else None
 
 
 def far_as_of_note(accounting: Accounting, as_of: dt.date | None, calendar: Calendar) -> str | None:
