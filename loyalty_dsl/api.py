@@ -15,14 +15,14 @@ from typing import Any
 
 import attrs
 
-from loyalty_dsl.choice import Evaluator, choose_plan
-from loyalty_dsl.columnar import events_table
-from loyalty_dsl.columnar import outcomes as columnar_outcomes
-from loyalty_dsl.compile import CompiledProgram, diagnose
-from loyalty_dsl.diagnostics import Diagnostic
-from loyalty_dsl.evaluate import Outcome
-from loyalty_dsl.history import Accounting, read_records
-from loyalty_dsl.run import default_as_of, outcomes
+from loyalty_dsl.columnar.choice import Evaluator, choose_plan
+from loyalty_dsl.columnar.run import events_table
+from loyalty_dsl.columnar.run import outcomes as columnar_outcomes
+from loyalty_dsl.evaluation.compile import CompiledProgram, diagnose
+from loyalty_dsl.evaluation.evaluate import Outcome
+from loyalty_dsl.evaluation.run import default_as_of, outcomes
+from loyalty_dsl.io.history import Accounting, read_records
+from loyalty_dsl.language.diagnostics import Diagnostic
 
 
 @attrs.frozen

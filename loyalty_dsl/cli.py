@@ -17,31 +17,33 @@ import attrs
 import click
 import orjson
 
-from loyalty_dsl import __version__, ast, parallel
-from loyalty_dsl.choice import choose_plan
-from loyalty_dsl.columnar import run_columnar
-from loyalty_dsl.columnar_plan import NotColumnar, Plan
-from loyalty_dsl.compile import CompiledProgram, diagnose, load
-from loyalty_dsl.diagnostics import ProgramError, did_you_mean
-from loyalty_dsl.diff import DiffReport, pair_outcomes
-from loyalty_dsl.evaluate import PointsOutOfRange
-from loyalty_dsl.exact import rate_of
-from loyalty_dsl.explain import explain_member
-from loyalty_dsl.fmt import format_diff, format_source
-from loyalty_dsl.history import Accounting, History, HistoryError, expand_paths, format_of, read_history
-from loyalty_dsl.html_report import diff_page, run_page
-from loyalty_dsl.input_files import MAX_RATES_BYTES, read_bounded, read_program
-from loyalty_dsl.ledger_out import LedgerWriter, ledger_format
-from loyalty_dsl.lint import lint as lint_program
-from loyalty_dsl.output import FORMATS, TABLE_NOTE, atomic_file, json_bytes, write_outcomes
-from loyalty_dsl.outputs_safe import OutputRefused, history_files, refuse_clashes
-from loyalty_dsl.parse import parse, parse_file
-from loyalty_dsl.progress import progress
-from loyalty_dsl.report import console_text, coverage_table, diff_tables, explanation_tables
-from loyalty_dsl.report_data import DiffData, run_report, tier_names
-from loyalty_dsl.run import WITHHELD, Result, default_as_of, default_jobs, far_as_of_note, results
-from loyalty_dsl.spool import spooling, write_summary
-from loyalty_dsl.testing import TEST_SUFFIX, DiscoveryError, check_examples, coverage, find_pairs, run_examples
+from loyalty_dsl import __version__
+from loyalty_dsl.columnar.choice import choose_plan
+from loyalty_dsl.columnar.plan import NotColumnar, Plan
+from loyalty_dsl.columnar.run import run_columnar
+from loyalty_dsl.engines import parallel
+from loyalty_dsl.evaluation.compile import CompiledProgram, diagnose, load
+from loyalty_dsl.evaluation.evaluate import PointsOutOfRange
+from loyalty_dsl.evaluation.exact import rate_of
+from loyalty_dsl.evaluation.run import WITHHELD, Result, default_as_of, default_jobs, far_as_of_note, results
+from loyalty_dsl.io.history import Accounting, History, HistoryError, expand_paths, format_of, read_history
+from loyalty_dsl.io.input_files import MAX_RATES_BYTES, read_bounded, read_program
+from loyalty_dsl.io.ledger_out import LedgerWriter, ledger_format
+from loyalty_dsl.io.output import FORMATS, TABLE_NOTE, atomic_file, json_bytes, write_outcomes
+from loyalty_dsl.io.outputs_safe import OutputRefused, history_files, refuse_clashes
+from loyalty_dsl.io.progress import progress
+from loyalty_dsl.io.spool import spooling, write_summary
+from loyalty_dsl.language import ast
+from loyalty_dsl.language.diagnostics import ProgramError, did_you_mean
+from loyalty_dsl.language.fmt import format_diff, format_source
+from loyalty_dsl.language.lint import lint as lint_program
+from loyalty_dsl.language.parse import parse, parse_file
+from loyalty_dsl.tools.diff import DiffReport, pair_outcomes
+from loyalty_dsl.tools.explain import explain_member
+from loyalty_dsl.tools.html_report import diff_page, run_page
+from loyalty_dsl.tools.report import console_text, coverage_table, diff_tables, explanation_tables
+from loyalty_dsl.tools.report_data import DiffData, run_report, tier_names
+from loyalty_dsl.tools.testing import TEST_SUFFIX, DiscoveryError, check_examples, coverage, find_pairs, run_examples
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 EXIT_WITHHELD = 3  # run: some members' points leave the exact range; the others' outcomes are written
@@ -345,7 +347,7 @@ def _on_dask(
         _fail("--engine dask reads files the workers can see, not standard input")
     history = _files(history)
     try:
-        from loyalty_dsl.distributed import SchedulerError, client_for, run_on_cluster
+        from loyalty_dsl.engines.distributed import SchedulerError, client_for, run_on_cluster
     except ImportError:
         _fail('--engine dask needs Dask: pip install "loyalty-dsl[dask]"')
     workers = jobs or default_jobs()

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from loyalty_dsl import ProgramError, compile_text, outcomes, read_history
-from loyalty_dsl.balance import expires_at
-from loyalty_dsl.calendar import instant_of
+from loyalty_dsl.evaluation.balance import expires_at
+from loyalty_dsl.evaluation.calendar import instant_of
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "examples" / "programs" / "spendable_points.loy"
@@ -95,7 +95,7 @@ def test_balance_statements_are_checked(change, code):
 
 
 def test_explain_shows_each_lot():
-    from loyalty_dsl.explain import explain_member
+    from loyalty_dsl.tools.explain import explain_member
 
     program = compile_text(PROGRAM.read_text(), "spendable.loy")
     history = read_history([str(HISTORY)], program)

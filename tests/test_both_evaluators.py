@@ -18,13 +18,13 @@ import orjson
 import pytest
 
 from loyalty_dsl import CompiledProgram, History, load, read_history
-from loyalty_dsl.columnar import events_table
-from loyalty_dsl.columnar import outcomes as columnar_outcomes
-from loyalty_dsl.columnar_plan import NotColumnar, plan
-from loyalty_dsl.parse import parse
-from loyalty_dsl.run import default_as_of
-from loyalty_dsl.run import outcomes as reference_outcomes
-from loyalty_dsl.testing import MEMBER, _history
+from loyalty_dsl.columnar.plan import NotColumnar, plan
+from loyalty_dsl.columnar.run import events_table
+from loyalty_dsl.columnar.run import outcomes as columnar_outcomes
+from loyalty_dsl.evaluation.run import default_as_of
+from loyalty_dsl.evaluation.run import outcomes as reference_outcomes
+from loyalty_dsl.language.parse import parse
+from loyalty_dsl.tools.testing import MEMBER, _history
 from tests.conftest import SHARED
 from tests.helpers import comparable
 from tests.oracle import domain_oracle
@@ -136,7 +136,7 @@ def test_the_plan_refuses_what_it_does_not_know(programs):
     """The plan is an allow-list: a field added to compiled programs or rules keeps programs off it."""
     import attrs
 
-    from loyalty_dsl.compile import CompiledProgram, CompiledRule
+    from loyalty_dsl.evaluation.compile import CompiledProgram, CompiledRule
 
     @attrs.frozen
     class NewProgram(CompiledProgram):

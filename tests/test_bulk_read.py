@@ -1,4 +1,4 @@
-"""The bulk reader (loyalty_dsl/bulk_read.py) against the line reader (history.py).
+"""The bulk reader (loyalty_dsl/columnar/bulk_read.py) against the line reader (history.py).
 
 Whatever the input, `read_bulk` gives None (the caller then reads line by line) or
 exactly what `read_history` gives: the same accounting (duplicates and their
@@ -23,9 +23,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from loyalty_dsl import CompiledProgram, History, load, read_history
-from loyalty_dsl.bulk_read import BulkHistory, _convert, _Doubt, _instants_of_text, read_bulk
-from loyalty_dsl.compile import compile_text
-from loyalty_dsl.history import _Bad, _instant, _to_date
+from loyalty_dsl.columnar.bulk_read import BulkHistory, _convert, _Doubt, _instants_of_text, read_bulk
+from loyalty_dsl.evaluation.compile import compile_text
+from loyalty_dsl.io.history import _Bad, _instant, _to_date
 from tests.test_hostile import CASES, GOOD_AFTER, GOOD_BEFORE, HOSTILE, LINE_CASES, LONG_LINES, PARQUET_CASES
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from loyalty_dsl import compile_text, outcomes, read_history
-from loyalty_dsl.explain import explain_member
+from loyalty_dsl.tools.explain import explain_member
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "examples" / "programs" / "fiscal_calendar.loy"
@@ -78,7 +78,7 @@ def test_misspelt_days_and_months(line, code):
 
 
 def test_quarters_and_years_follow_the_start_month():
-    from loyalty_dsl.calendar import Calendar, instant_of
+    from loyalty_dsl.evaluation.calendar import Calendar, instant_of
 
     cal = Calendar("UTC", year_start=2)
     at = lambda text: instant_of(dt.datetime.fromisoformat(text))  # noqa: E731
@@ -89,7 +89,7 @@ def test_quarters_and_years_follow_the_start_month():
 
 
 def test_fmt_keeps_the_calendar_settings():
-    from loyalty_dsl.fmt import format_source
+    from loyalty_dsl.language.fmt import format_source
 
     text = PROGRAM.read_text()
     assert format_source(text, "fiscal.loy") == text  # the example is formatted

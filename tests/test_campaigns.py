@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from loyalty_dsl import ProgramError, compile_text, outcomes, read_history
-from loyalty_dsl.fmt import format_source
+from loyalty_dsl.language.fmt import format_source
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "examples" / "programs" / "campaigns.loy"

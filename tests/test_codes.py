@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from loyalty_dsl.codes import PROGRAM_CODES
-from loyalty_dsl.lint import CODES as LINT_CODES
+from loyalty_dsl.language.codes import PROGRAM_CODES
+from loyalty_dsl.language.lint import CODES as LINT_CODES
 
 ROOT = Path(__file__).parent.parent
 PACKAGE = ROOT / "loyalty_dsl"

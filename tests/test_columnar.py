@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from loyalty_dsl import CompiledProgram, load
-from loyalty_dsl.columnar import events_table, outcomes
-from loyalty_dsl.columnar_plan import NotColumnar, plan
-from loyalty_dsl.history import read_records
-from loyalty_dsl.run import default_as_of
-from loyalty_dsl.run import outcomes as reference_outcomes
+from loyalty_dsl.columnar.plan import NotColumnar, plan
+from loyalty_dsl.columnar.run import events_table, outcomes
+from loyalty_dsl.evaluation.run import default_as_of
+from loyalty_dsl.evaluation.run import outcomes as reference_outcomes
+from loyalty_dsl.io.history import read_records
 from tests.oracle.gen import random_history
 
 ROOT = Path(__file__).parent.parent

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from loyalty_dsl import ProgramError, compile_text
 from loyalty_dsl.cli import main
-from loyalty_dsl.fmt import format_source
+from loyalty_dsl.language.fmt import format_source
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "examples" / "programs" / "currencies.loy"

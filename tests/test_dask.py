@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from loyalty_dsl import load, read_history
 from loyalty_dsl.cli import main
-from loyalty_dsl.history import Accounting
+from loyalty_dsl.io.history import Accounting
 from tests.conftest import PROGRAMS
 from tests.oracle.gen import random_history
 
@@ -83,7 +83,7 @@ def test_dask_refuses_standard_input(histories):
 
 
 def test_compiled_programs_are_rebuilt_on_workers():
-    from loyalty_dsl.distributed import _program
+    from loyalty_dsl.engines.distributed import _program
 
     text = PROGRAMS["four_tier"].read_text()
     assert _program(text, "four_tier.loy") is _program(text, "four_tier.loy")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from loyalty_dsl.ast import Span
-from loyalty_dsl.diagnostics import Diagnostic, render
+from loyalty_dsl.language.ast import Span
+from loyalty_dsl.language.diagnostics import Diagnostic, render
 
 SOURCE = "rule r:\n    on e where a > 1\n        and b < 2\n    earn 1\n"
 

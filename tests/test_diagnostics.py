@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loyalty_dsl import ProgramError, compile_text
-from loyalty_dsl.check import check
-from loyalty_dsl.input_files import read_program
-from loyalty_dsl.parse import parse
-from loyalty_dsl.testing import check_examples
+from loyalty_dsl.io.input_files import read_program
+from loyalty_dsl.language.check import check
+from loyalty_dsl.language.parse import parse
+from loyalty_dsl.tools.testing import check_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 # Bounded in CI; `LOYALTY_FUZZ_EXAMPLES=20000 pytest tests/test_diagnostics.py` runs longer on demand.

@@ -289,8 +289,8 @@ def test_a_far_as_of_costs_the_events_not_the_months(tmp_path, monkeypatch):
     """As of 9999-12-31, m1's points (2026) left the 12-month window in 2027: a handful of
     statuses are settled (not one for each of ~8000 birthdays and anniversaries), and the
     columnar path judges no grant day after the points left; the outcome is the same."""
-    from loyalty_dsl import columnar
-    from loyalty_dsl.evaluate import MemberRun
+    from loyalty_dsl.columnar import run as columnar
+    from loyalty_dsl.evaluation.evaluate import MemberRun
 
     settled: list[int] = []
     original = MemberRun._settle

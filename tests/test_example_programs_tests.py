@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from loyalty_dsl import ProgramError, compile_text
 from loyalty_dsl.cli import main
-from loyalty_dsl.parse import parse_file
-from loyalty_dsl.testing import check_examples, run_examples
+from loyalty_dsl.language.parse import parse_file
+from loyalty_dsl.tools.testing import check_examples, run_examples
 from tests.test_program_examples import figures, mutants, mutate
 
 ROOT = Path(__file__).resolve().parent.parent

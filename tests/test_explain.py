@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from loyalty_dsl import outcomes, read_history
 from loyalty_dsl.cli import main
-from loyalty_dsl.explain import explain_member
+from loyalty_dsl.tools.explain import explain_member
 from tests.conftest import PROGRAMS, SHARED
 from tests.helpers import history_of
 from tests.oracle.gen import random_history

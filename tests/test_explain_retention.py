@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from loyalty_dsl import compile_text
 from loyalty_dsl.cli import main
-from loyalty_dsl.explain import explain_member
+from loyalty_dsl.tools.explain import explain_member
 from tests.helpers import history_of
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loyalty_dsl import ast, fmt
-from loyalty_dsl.diagnostics import ProgramError
-from loyalty_dsl.fmt import format_condition, format_diff, format_source, needs_formatting
-from loyalty_dsl.parse import parse
+from loyalty_dsl.language import ast, fmt
+from loyalty_dsl.language.diagnostics import ProgramError
+from loyalty_dsl.language.fmt import format_condition, format_diff, format_source, needs_formatting
+from loyalty_dsl.language.parse import parse
 
 from .conftest import PROGRAMS
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from loyalty_dsl import ProgramError, compile_text
 from loyalty_dsl.cli import main
-from loyalty_dsl.diagnostics import did_you_mean
+from loyalty_dsl.language.diagnostics import did_you_mean
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAD = "window lifetime, continuous\ntier Member from 0 points:\n"

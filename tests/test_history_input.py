@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from loyalty_dsl import outcomes, read_history
-from loyalty_dsl.history import HistoryError
+from loyalty_dsl.io.history import HistoryError
 from tests.helpers import history_of
 
 EVENTS = [
@@ -163,7 +163,7 @@ def test_a_rejected_line_does_not_claim_its_id(programs):
 
 
 def test_default_as_of_is_the_day_of_the_latest_accepted_event(programs):
-    from loyalty_dsl.run import default_as_of
+    from loyalty_dsl.evaluation.run import default_as_of
 
     lines = [
         {"member": "m", "type": "visit", "at": "2026-01-05T23:30:00-05:00"},  # 2026-01-06 UTC

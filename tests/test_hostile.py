@@ -42,7 +42,7 @@ from click.testing import CliRunner
 
 from loyalty_dsl import CompiledProgram, History, load, outcomes, read_history
 from loyalty_dsl.cli import main
-from loyalty_dsl.history import HistoryError
+from loyalty_dsl.io.history import HistoryError
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).resolve().parent / "hostile"

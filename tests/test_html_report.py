@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from loyalty_dsl import load
 from loyalty_dsl.cli import main
-from loyalty_dsl.report_data import RunReport, bin_edges, run_report
+from loyalty_dsl.tools.report_data import RunReport, bin_edges, run_report
 from tests.browser import browser, chromium
 
 HERE = Path(__file__).resolve().parent / "reports"

@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from loyalty_dsl import load, read_history
-from loyalty_dsl.bulk_read import read_bulk
 from loyalty_dsl.cli import main
-from loyalty_dsl.history import HistoryError
-from loyalty_dsl.spool import KEPT, spooling
+from loyalty_dsl.columnar.bulk_read import read_bulk
+from loyalty_dsl.io.history import HistoryError
+from loyalty_dsl.io.spool import KEPT, spooling
 
 ROOT = Path(__file__).resolve().parent.parent
 FOUR_TIER = ROOT / "programs" / "four_tier.loy"

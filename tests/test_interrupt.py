@@ -151,7 +151,7 @@ def test_a_reader_that_leaves_early_ends_the_run_quietly(big_history):
 _ENDLESS_QUERY = """
 import signal
 import duckdb
-from loyalty_dsl.columnar import _interruptible
+from loyalty_dsl.columnar.run import _interruptible
 
 class Stop(BaseException):
     pass
@@ -265,7 +265,7 @@ def _dead_pid() -> int:
 
 
 def test_a_temporary_file_left_by_a_dead_run_is_removed_by_the_next_write(tmp_path):
-    from loyalty_dsl.output import atomic_file
+    from loyalty_dsl.io.output import atomic_file
 
     dead = _dead_pid()
     left = tmp_path / f".out.jsonl.loyalty-tmp-{dead}-k2j4x9_a"

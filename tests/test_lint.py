@@ -17,12 +17,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_dsl import ast
-from loyalty_dsl.check import check
-from loyalty_dsl.conditions import compile_predicate
-from loyalty_dsl.diagnostics import ProgramError
-from loyalty_dsl.lint import CODES, _Field, _most_periods, _never_holds, lint
-from loyalty_dsl.parse import parse, parse_file
+from loyalty_dsl.evaluation.conditions import compile_predicate
+from loyalty_dsl.language import ast
+from loyalty_dsl.language.check import check
+from loyalty_dsl.language.diagnostics import ProgramError
+from loyalty_dsl.language.lint import CODES, _Field, _most_periods, _never_holds, lint
+from loyalty_dsl.language.parse import parse, parse_file
 
 from .conftest import PROGRAMS
 from .test_fmt import programs

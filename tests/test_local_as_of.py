@@ -16,11 +16,11 @@ from click.testing import CliRunner
 
 import loyalty_dsl
 from loyalty_dsl import compile_text
-from loyalty_dsl.calendar import Calendar, instant_of
 from loyalty_dsl.cli import main
-from loyalty_dsl.columnar import events_table, outcomes
-from loyalty_dsl.columnar_plan import plan
-from loyalty_dsl.history import read_records
+from loyalty_dsl.columnar.plan import plan
+from loyalty_dsl.columnar.run import events_table, outcomes
+from loyalty_dsl.evaluation.calendar import Calendar, instant_of
+from loyalty_dsl.io.history import read_records
 from tests.helpers import run_json
 
 NEW_YORK = """program "zoned"

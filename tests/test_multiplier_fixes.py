@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from loyalty_dsl import compile_text
 from loyalty_dsl.cli import main
-from loyalty_dsl.explain import explain_member
+from loyalty_dsl.tools.explain import explain_member
 from tests.helpers import history_of, run_json
 
 STAYS = """\
@@ -237,8 +237,8 @@ tier Member from 0 points:
 def test_lint_reaches_a_tier_with_an_exact_multiplier():
     # At most 45 points a month (the cap), x 1.4 in November = 63 exactly (62.99999999999999 in
     # binary): a tier from 63 points can be reached, one from 64 cannot (L103).
-    from loyalty_dsl.lint import lint
-    from loyalty_dsl.parse import parse
+    from loyalty_dsl.language.lint import lint
+    from loyalty_dsl.language.parse import parse
 
     text = (
         "window last 1 months, recalculated monthly\nevent visit\n"

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from loyalty_dsl import ProgramError, compile_text, outcomes, read_history
-from loyalty_dsl.explain import explain_member
-from loyalty_dsl.fmt import format_source
+from loyalty_dsl.language.fmt import format_source
+from loyalty_dsl.tools.explain import explain_member
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "examples" / "programs" / "multipliers.loy"
@@ -77,8 +77,8 @@ def test_fmt_keeps_multipliers():
 
 
 def test_lint_counts_multipliers_in_what_a_tier_can_reach():
-    from loyalty_dsl.lint import lint
-    from loyalty_dsl.parse import parse
+    from loyalty_dsl.language.lint import lint
+    from loyalty_dsl.language.parse import parse
 
     text = (
         "window last 1 months, recalculated monthly\nevent visit\n"

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from loyalty_dsl.cli import main
-from loyalty_dsl.outputs_safe import OutputRefused, refuse_clashes
+from loyalty_dsl.io.outputs_safe import OutputRefused, refuse_clashes
 
 ROOT = Path(__file__).resolve().parent.parent
 FOUR = ROOT / "programs" / "four_tier.loy"

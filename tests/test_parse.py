@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from loyalty_dsl import ast
-from loyalty_dsl.diagnostics import ProgramError
-from loyalty_dsl.parse import parse
+from loyalty_dsl.language import ast
+from loyalty_dsl.language.diagnostics import ProgramError
+from loyalty_dsl.language.parse import parse
 
 HEAD = "window lifetime, continuous\n"
 

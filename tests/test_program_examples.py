@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from loyalty_dsl import ProgramError, compile_text
 from loyalty_dsl.cli import main
-from loyalty_dsl.parse import _comment_column, parse_file
-from loyalty_dsl.testing import check_examples, run_examples
+from loyalty_dsl.language.parse import _comment_column, parse_file
+from loyalty_dsl.tools.testing import check_examples, run_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = {p.stem: p for p in sorted((ROOT / "programs").glob("*.loy")) if not p.stem.endswith("_test")}

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from loyalty_dsl import ProgramError, compile_text
 from loyalty_dsl.cli import main
-from loyalty_dsl.explain import explain_member
+from loyalty_dsl.tools.explain import explain_member
 from tests.conftest import PROGRAMS
 from tests.helpers import history_of, run_json
 
@@ -51,7 +51,7 @@ def test_iso_8601_instants_as_exports_write_them(programs, at, utc):
     history = history_of(programs["four_tier"], [{"member": "m", "type": "visit", "at": at}])
     (event,) = history.members["m"]
     assert history.accounting.rejected == 0
-    from loyalty_dsl.calendar import iso_instant
+    from loyalty_dsl.evaluation.calendar import iso_instant
 
     assert iso_instant(event.at) == utc
 

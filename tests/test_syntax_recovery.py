@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from loyalty_dsl import ProgramError, check_text, compile_text
-from loyalty_dsl.parse import parse, parse_partial
+from loyalty_dsl.language.parse import parse, parse_partial
 
 HEAD = "window lifetime, continuous\nevent e with a: integer, b: text\ntier T from 0 points:\n"
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from loyalty_dsl import ProgramError, compile_text, outcomes, read_history
-from loyalty_dsl.explain import explain_member
-from loyalty_dsl.fmt import format_source
+from loyalty_dsl.language.fmt import format_source
+from loyalty_dsl.tools.explain import explain_member
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "examples" / "programs" / "monthly_challenge.loy"

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import attrs
 
-from loyalty_dsl import ast
-from loyalty_dsl.compile import CompiledProgram, compile_text, diagnose
-from loyalty_dsl.diagnostics import Diagnostic, ProgramError
-from loyalty_dsl.input_files import read_program
-from loyalty_dsl.lint import lint
-from loyalty_dsl.parse import parse_partial
-from loyalty_dsl.testing import TEST_SUFFIX, check_examples, run_examples
+from loyalty_dsl.evaluation.compile import CompiledProgram, compile_text, diagnose
+from loyalty_dsl.io.input_files import read_program
+from loyalty_dsl.language import ast
+from loyalty_dsl.language.diagnostics import Diagnostic, ProgramError
+from loyalty_dsl.language.lint import lint
+from loyalty_dsl.language.parse import parse_partial
+from loyalty_dsl.tools.testing import TEST_SUFFIX, check_examples, run_examples
 
 # A failure names its line: "line 12: points: expected 5, got 0" or
 # "given event on line 9 is rejected: ...".

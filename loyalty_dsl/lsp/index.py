@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import attrs
 
-from loyalty_dsl import ast
-from loyalty_dsl.check import PERIODS
+from loyalty_dsl.language import ast
+from loyalty_dsl.language.check import PERIODS
 
 KINDS = ("event", "field", "fact", "rule", "benefit", "param", "tier")
 

@@ -11,15 +11,16 @@ from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
-from loyalty_dsl import __version__, ast
-from loyalty_dsl.check import PERIODS
-from loyalty_dsl.diagnostics import Diagnostic, ProgramError
-from loyalty_dsl.fmt import format_source
+from loyalty_dsl import __version__
+from loyalty_dsl.language import ast
+from loyalty_dsl.language.check import PERIODS
+from loyalty_dsl.language.diagnostics import Diagnostic, ProgramError
+from loyalty_dsl.language.fmt import format_source
+from loyalty_dsl.language.parse import _grammar_text
 from loyalty_dsl.lsp.analysis import Analysis, analyse, is_examples, read_disk
 from loyalty_dsl.lsp.index import Index, Occurrence, index_of
 from loyalty_dsl.lsp.words import hover_words
-from loyalty_dsl.parse import _grammar_text
-from loyalty_dsl.testing import TEST_SUFFIX
+from loyalty_dsl.tools.testing import TEST_SUFFIX
 
 server = LanguageServer("loyalty", __version__)
 _analyses: dict[str, Analysis] = {}  # uri -> the latest analysis of the editor's text

@@ -3,9 +3,9 @@ and benefits, a benefit's tiers, an event's or field's type. Markdown."""
 
 from __future__ import annotations
 
-from loyalty_dsl import ast
-from loyalty_dsl.check import PERIODS
-from loyalty_dsl.fmt import format_condition
+from loyalty_dsl.language import ast
+from loyalty_dsl.language.check import PERIODS
+from loyalty_dsl.language.fmt import format_condition
 from loyalty_dsl.lsp.index import Occurrence
 
 

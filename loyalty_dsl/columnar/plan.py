@@ -1,0 +1,431 @@
+"""Which programs the columnar evaluator runs, and the SQL that gives their points.
+
+The per-member evaluator (evaluate.py) is the reference. The columnar one
+computes the same statuses for all members at once, with a few group-bys in
+DuckDB. Its model: each rule's points are a step function of the status
+instant T, written as steps `(t, d)`: d more points in every status at an
+instant after t. An event enters at its instant; a fact it needs (`order is
+confirmed`) enters it later, a fact it must not have (`order is not voided`)
+takes it out. Units, `beyond the first` and caps are then levels, each a
+function of the running sum of the level below (a count of units, a clip at
+the cap), turned back into steps.
+
+That holds where every group (a unit, a `beyond the first` group, a cap's
+period) keeps one month and one value whatever the facts: `plan` checks it
+and names what stands in the way otherwise; such programs run per member.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+
+import attrs
+
+from loyalty_dsl.evaluation.compile import CompiledProgram, CompiledRule
+from loyalty_dsl.evaluation.conditions import fact_refs
+from loyalty_dsl.evaluation.order import tie_key_sql
+from loyalty_dsl.language import ast
+from loyalty_dsl.language.vocabulary import NEVER
+
+AT = '"at"'  # a column named as a SQL keyword: always quoted
+RULES_PER_STATEMENT = 32  # a UNION ALL of many more nests beyond DuckDB's expression depth (1000)
+PERIODS_IN = {  # the periods each period lies within
+    "day": {"day", "week", "month", "quarter", "year"},
+    "week": {"week"},
+    "month": {"month", "quarter", "year"},
+    "quarter": {"quarter", "year"},
+    "year": {"year"},
+}
+
+
+class NotColumnar(Exception):
+    """What keeps a program off the columnar path (it then runs per member)."""
+
+
+@attrs.frozen
+class Plan:
+    """The SQL of a program's points: each of `pieces` gives (member, rule, t, d) over a table
+    `ev`, for some of the rules (one statement for all would be too deep for DuckDB)."""
+
+    program: CompiledProgram
+    pieces: tuple[str, ...]
+    rules: tuple[str, ...]
+
+    def time_at(self, instant: int) -> int:
+        """The status in force at an instant, on the steps' time axis: it sees the steps timed before."""
+        p = self.program
+        return p.calendar.month(instant) if p.window_months is not None else instant
+
+    def instant_of(self, time: int) -> int:
+        """The status instant of a time on the steps' axis (time_at's inverse on status instants)."""
+        p = self.program
+        return p.calendar.month_start(time) if p.window_months is not None else time
+
+
+def plan(program: CompiledProgram) -> Plan:
+    """The columnar plan of a program, or NotColumnar saying why there is none."""
+    p = program
+    if p.calendar.name not in ("UTC", "Etc/UTC"):
+        raise NotColumnar(f"time zone {p.calendar.name} (the columnar path counts UTC days)")
+    _allowed(p, _PROGRAM_READ, _PROGRAM_UNUSED, "the program uses {}")
+    if any(f.currency for fs in p.schema.values() for f in fs):
+        raise NotColumnar("the program uses currencies")
+    types: dict[str, str] = {}
+    for specs in p.schema.values():
+        for spec in specs:
+            if types.setdefault(spec.name, spec.type) != spec.type:
+                raise NotColumnar(f"field '{spec.name}' has two types")
+    for decision in p.source.decisions:
+        if fact_refs(decision.when):
+            raise NotColumnar(f"decision {decision.benefit.text} looks up facts")
+    fact_types = _fact_types(p)
+    facts = _facts(p, fact_types)
+    fact_ctes = [f"fact_{i} AS MATERIALIZED ({sql})" for i, sql in enumerate(facts.values())]
+    fact_index = {name: i for i, name in enumerate(facts)}
+    by_rule = [
+        _rule_ctes(p, rule, decl, r, types, fact_index, fact_types)
+        for r, (rule, decl) in enumerate(zip(p.rules, p.source.rules, strict=True))
+    ]
+    pieces = []
+    for first in range(0, len(by_rule), RULES_PER_STATEMENT):
+        rules = range(first, min(first + RULES_PER_STATEMENT, len(by_rule)))
+        ctes = fact_ctes + [cte for r in rules for cte in by_rule[r]]
+        body = "\nUNION ALL\n".join(f"SELECT member, {r} AS rule, t, d FROM steps_{r}" for r in rules)
+        pieces.append(f"WITH {', '.join(ctes)}\nSELECT * FROM ({body})")
+    return Plan(program, tuple(pieces), tuple(r.name for r in p.rules))
+
+
+# --- what the plan knows ----------------------------------------------------------------------
+
+# An allow-list, so that a construct added to the language later is refused until the plan learns
+# it: every field of a compiled program and rule is either read by the plan, or must keep its
+# default (named by the construct it stands for). Any other field sends the program per member.
+_PROGRAM_READ = frozenset(
+    {"file", "title", "calendar", "schema", "facts_by_type", "rules", "window_months", "tiers", "grants"}
+    | {"decisions", "source", "rates", "_thresholds"}
+)
+_PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
+    "expiry": ("points expire", None),
+    "redemption": ("redeem", None),
+    "currency": ("currencies", None),
+    "retention": ("retention", None),
+    "multipliers": ("multipliers", ()),
+}
+_RULE_READ = frozenset(
+    {"name", "line", "on", "predicate", "explain", "fact_refs", "amount", "per", "beyond_first", "caps"}
+)
+_RULE_UNUSED: dict[str, tuple[str, object]] = {
+    "threshold": ("a threshold", None),
+    "during": ("a campaign (during)", None),
+    "vesting": ("vesting", 0),
+    "window_cap": ("a cap per window", None),
+}
+
+
+def _allowed(
+    value: CompiledProgram | CompiledRule, read: frozenset[str], unused: dict[str, tuple[str, object]], says: str
+) -> None:
+    """NotColumnar unless every attrs field of `value` is one the plan reads, or unused (its value when off)."""
+    for field in attrs.fields(type(value)):
+        if field.name in read:
+            continue
+        if field.name not in unused:
+            raise NotColumnar(says.format(f"`{field.name}`, which the columnar plan does not know"))
+        what, off = unused[field.name]
+        if getattr(value, field.name) != off:
+            raise NotColumnar(says.format(what))
+
+
+# --- facts ---------------------------------------------------------------------------------
+
+
+def _facts(p: CompiledProgram, fact_types: dict[str, set[str]]) -> dict[str, str]:
+    """Each fact's first instant per (member, value): the SQL of a CTE, by fact name."""
+    by_fact: dict[str, list[str]] = {}
+    for event_type, pairs in p.facts_by_type.items():
+        for fact, field in pairs:
+            if len(fact_types[fact]) > 1:
+                raise NotColumnar(f"fact {fact} is said of values of several types")
+            by_fact.setdefault(fact, []).append(
+                f"SELECT member, {_q(field)} AS v, {AT} FROM ev"
+                f" WHERE type = {_lit(event_type)} AND {_q(field)} IS NOT NULL"
+            )
+    return {
+        fact: f"SELECT member, v, {_time(p, f'min({AT})')} AS since"
+        f" FROM ({' UNION ALL '.join(parts)}) GROUP BY member, v"
+        for fact, parts in by_fact.items()
+    }
+
+
+def _fact_types(p: CompiledProgram) -> dict[str, set[str]]:
+    """The types of the values each fact is said of, by fact name."""
+    out: dict[str, set[str]] = {}
+    for event_type, pairs in p.facts_by_type.items():
+        declared = {f.name: f.type for f in p.schema.get(event_type, ())}
+        for fact, field in pairs:
+            out.setdefault(fact, set()).add(declared.get(field, "?"))
+    return out
+
+
+# --- one rule --------------------------------------------------------------------------------
+
+
+def _rule_ctes(
+    p: CompiledProgram,
+    rule: CompiledRule,
+    decl: ast.RuleDecl,
+    r: int,
+    types: dict[str, str],
+    fact_index: dict[str, int],
+    fact_types: dict[str, set[str]],
+) -> list[str]:
+    name = rule.name
+    _allowed(rule, _RULE_READ, _RULE_UNUSED, f"rule {name} has {{}}")
+    static, tests = _split(decl.where, name)
+    windowed = p.window_months is not None
+    periods = [k for k in rule.per if k in PERIODS_IN]
+    fields = [k for k in rule.per if k not in PERIODS_IN]
+    constant = isinstance(rule.amount, int)
+    subjects = {t.field.text for t in tests}
+    # shared: every candidate of a unit has the same facts, so its first event is fixed.
+    shared = not rule.per or subjects <= set(fields)
+    key_period = next((k for k in periods if k in ("day", "month")), None)
+    if not shared and not (constant and key_period is not None):
+        raise NotColumnar(f"rule {name}: which event of a unit earns would change with the facts")
+    if not constant and rule.caps:
+        spec = next(f for f in p.schema[rule.on] if f.name == rule.amount)
+        if spec.at_least is None or spec.at_least < 0:
+            raise NotColumnar(f"rule {name}: capped points from a field that may be negative")
+    if rule.beyond_first and not constant:
+        raise NotColumnar(f"rule {name}: `beyond the first` over points from a field")
+    cap_periods = [period for _, period in rule.caps]
+    for finer, coarser in itertools.pairwise(cap_periods):
+        if coarser not in PERIODS_IN[finer]:
+            raise NotColumnar(f"rule {name}: a {finer} does not lie within a {coarser}")
+    outer_periods = [k for k in rule.per[1:] if k in PERIODS_IN] if rule.beyond_first else []
+    if rule.beyond_first and cap_periods and not any(set(cap_periods) <= PERIODS_IN[k] for k in outer_periods):
+        raise NotColumnar(f"rule {name}: a `beyond the first` group spans two cap periods")
+    if not shared and cap_periods and not set(cap_periods) <= PERIODS_IN[key_period or "day"]:
+        raise NotColumnar(f"rule {name}: a unit spans two cap periods")
+    if windowed:  # the top group must keep to one month, so its points leave the window together
+        if cap_periods:
+            month_bound = cap_periods[-1] in ("day", "month")
+        elif rule.beyond_first:
+            month_bound = any(k in ("day", "month") for k in outer_periods)
+        else:
+            month_bound = shared or key_period is not None
+        if not month_bound:
+            raise NotColumnar(f"rule {name}: its points of one group would fall in several months")
+
+    amount = str(rule.amount) if constant else f"coalesce({_q(str(rule.amount))}, 0)"
+    joins, enters, leaves, needs = [], [_period_sql("month", p) if windowed else f"e.{AT}"], [], []
+    for i, test in enumerate(tests):
+        f = f"f{i}"
+        fact = test.fact.text
+        if fact not in fact_index:
+            raise NotColumnar(f"rule {name}: fact {fact} is established by no event")
+        if fact_types[fact] != {types.get(test.field.text)}:
+            raise NotColumnar(f"rule {name}: fact {fact} is said of values of another type")
+        joins.append(
+            f"LEFT JOIN fact_{fact_index[fact]} {f} ON {f}.member = e.member AND {f}.v = e.{_q(test.field.text)}"
+        )
+        if test.negated:
+            leaves.append(f"coalesce({f}.since, {NEVER})")
+        else:
+            enters.append(f"{f}.since")
+            needs.append(f"{f}.since IS NOT NULL")
+    a = enters[0] if len(enters) == 1 else f"greatest({', '.join(enters)})"
+    b = str(NEVER) if not leaves else (leaves[0] if len(leaves) == 1 else f"least({', '.join(leaves)})")
+    key_exprs = [(f"k{j}", _period_sql(k, p) if k in PERIODS_IN else f"e.{_q(k)}") for j, k in enumerate(rule.per)]
+    cap_exprs = [(f"c{j}", _period_sql(period, p)) for j, period in enumerate(cap_periods)]
+    month = [("mon", _period_sql("month", p))] if windowed else []
+    carried = ", ".join(f"{expr} AS {alias}" for alias, expr in key_exprs + cap_exprs + month)
+    condition = " AND ".join([f"e.type = {_lit(rule.on)}", f"({_static_sql(static, types)})", *needs])
+    ctes = [
+        f"cand_{r} AS (SELECT e.member, e.{AT}, row(e.{AT}, {', '.join(tie_key_sql(p.schema[rule.on], 'e'))}) AS o,"
+        f" {amount} AS v, {a} AS a, {b} AS b"
+        f"{', ' + carried if carried else ''} FROM evp e {' '.join(joins)} WHERE {condition})"
+    ]
+    keys = [alias for alias, _ in key_exprs]
+    extra = [alias for alias, _ in cap_exprs + month]
+    unit = ", ".join(["member", *keys])
+    unit_value = "1" if rule.beyond_first else "v"
+    if shared:
+        first = f"cand_{r}"
+        plain = not tests and constant and key_period is not None and set(cap_periods) <= PERIODS_IN[key_period]
+        if rule.per and plain:  # a unit's events differ in nothing it reads but their instants
+            first = f"(SELECT {unit}{''.join(', ' + c for c in extra)}, min(a) AS a, {NEVER} AS b, {amount} AS v"
+            first += f" FROM cand_{r} GROUP BY ALL)"
+        elif rule.per:  # the unit's first event earns (facts are the same for all its events)
+            picked = ", ".join(f"arg_min({c}, o) AS {c}" for c in ["a", "b", "v", *extra])
+            first = f"(SELECT {unit}, {picked} FROM cand_{r} WHERE a < b GROUP BY {unit})"  # o: order.py's order
+        cols = ", ".join(["member", *keys, *extra])
+        ctes.append(
+            f"unit_{r} AS (SELECT {cols}, a AS t, {unit_value} AS d FROM {first} u WHERE a < b"
+            f" UNION ALL SELECT {cols}, b AS t, -{unit_value} AS d FROM {first} u WHERE a < b AND b < {NEVER})"
+        )
+    elif windowed and len(enters) == 1:
+        # A unit earns while one of its events passes. They all enter at the unit's month (a fact
+        # may only take them out), so it earns from then until the last of them is taken out.
+        cols = ", ".join(["member", *keys, *extra])
+        value = "1" if rule.beyond_first else amount
+        spans = f"(SELECT {cols}, a, max(b) AS b FROM cand_{r} WHERE a < b GROUP BY ALL)"
+        ctes.append(
+            f"unit_{r} AS (SELECT {cols}, a AS t, {value} AS d FROM {spans}"
+            f" UNION ALL SELECT {cols}, b AS t, -{value} AS d FROM {spans} WHERE b < {NEVER})"
+        )
+    else:  # a unit earns while one of its events passes: count the passing ones
+        cols = ", ".join(["member", *keys, *extra])
+        raw = (
+            f"SELECT {cols}, a AS t, 1 AS d FROM cand_{r} WHERE a < b"
+            f" UNION ALL SELECT {cols}, b AS t, -1 AS d FROM cand_{r} WHERE a < b AND b < {NEVER}"
+        )
+        value = "1" if rule.beyond_first else amount
+        ctes.append(f"unit_{r} AS ({_level(raw, ['member', *keys, *extra], f'{value} * (s > 0)::BIGINT')})")
+    below = f"unit_{r}"
+    # Without facts, a month-bound group's units all enter at its month: its levels are plain sums.
+    one_time = windowed and not tests
+    if rule.beyond_first:
+        group = ["member", *keys[1:], *extra]
+        ctes.append(f"outer_{r} AS ({_level(below, group, f'{amount} * greatest(s - 1, 0)', one_time)})")
+        below = f"outer_{r}"
+    for j, (cap, _) in enumerate(rule.caps):
+        group = ["member", *[alias for alias, _ in cap_exprs[j:]], *[alias for alias, _ in month]]
+        ctes.append(f"cap_{r}_{j} AS ({_level(below, group, f'least({cap}, s)', one_time)})")
+        below = f"cap_{r}_{j}"
+    if windowed:
+        assert p.window_months is not None
+        leave = f"mon + {p.window_months}"  # the last month whose recalculation counts it
+        ctes.append(
+            f"steps_{r} AS (SELECT member, t, d FROM {below}"
+            f" UNION ALL SELECT member, greatest(t, {leave}) AS t, -d AS d FROM {below})"
+        )
+    else:
+        ctes.append(f"steps_{r} AS (SELECT member, t, d FROM {below})")
+    return ctes
+
+
+def _level(below: str, group: list[str], value: str, one_time: bool = False) -> str:
+    """Steps of a function of the running sum `s` of the steps below, per group (f(0) is 0).
+
+    `one_time`: every step of a group has the same time, so the function of its sum is its step.
+    """
+    g = ", ".join(group)
+    source = below if below.startswith("SELECT") else f"SELECT * FROM {below}"
+    if one_time:
+        sums = f"SELECT {g}, t, sum(d) AS s FROM ({source}) GROUP BY ALL"
+        return f"SELECT {g}, t, d FROM (SELECT {g}, t, {value} AS d FROM ({sums})) WHERE d <> 0"
+    return (
+        f"SELECT {g}, t, d FROM (SELECT {g}, t, v - coalesce(lag(v) OVER (PARTITION BY {g} ORDER BY t), 0) AS d"
+        f" FROM (SELECT {g}, t, {value} AS v FROM (SELECT {g}, t,"
+        f" sum(d) OVER (PARTITION BY {g} ORDER BY t ROWS UNBOUNDED PRECEDING) AS s"
+        f" FROM (SELECT {g}, t, sum(d) AS d FROM ({source}) GROUP BY ALL)))) WHERE d <> 0"
+    )
+
+
+# --- calendar in SQL -----------------------------------------------------------------------------
+
+
+def _period_sql(name: str, p: CompiledProgram) -> str:
+    """The period index calendar.Calendar.period gives, from the UTC timestamp `e.ts`."""
+    day = "(date_diff('day', DATE '0001-01-01', CAST(e.ts AS DATE)) + 1)"
+    month = "(year(e.ts) * 12 + month(e.ts) - 1)"
+    if name == "day":
+        return day
+    if name == "week":
+        return f"(({day} - 1 - {p.calendar.week_start}) // 7)"
+    if name == "month":
+        return month
+    shifted = f"({month} - {p.calendar.year_start - 1})"
+    return f"({shifted} // 3)" if name == "quarter" else f"({shifted} // 12)"
+
+
+def _time(p: CompiledProgram, instant: str) -> str:
+    """Steps are timed in months where statuses change only at month starts (month m: the
+    recalculation opening month m+1 sees it), in microseconds where they follow every event."""
+    if p.window_months is None:
+        return instant
+    return f"(year(make_timestamp({instant})) * 12 + month(make_timestamp({instant})) - 1)"
+
+
+# --- conditions ------------------------------------------------------------------------------------
+
+
+def _split(cond: ast.Condition | None, rule: str) -> tuple[list[ast.Condition], list[ast.FactTest]]:
+    """A condition as (terms without facts, fact tests), all of which must hold."""
+    static: list[ast.Condition] = []
+    tests: list[ast.FactTest] = []
+    for term in _conjuncts(cond):
+        if isinstance(term, ast.Not) and isinstance(term.operand, ast.FactTest):
+            inner = term.operand
+            term = attrs.evolve(inner, negated=not inner.negated)
+        if isinstance(term, ast.FactTest):
+            tests.append(term)
+        elif fact_refs(term):
+            raise NotColumnar(f"rule {rule}: a fact under `or` or `not`")
+        else:
+            static.append(term)
+    return static, tests
+
+
+def _conjuncts(cond: ast.Condition | None) -> Iterator[ast.Condition]:
+    if cond is None:
+        return
+    if isinstance(cond, ast.And):
+        yield from _conjuncts(cond.left)
+        yield from _conjuncts(cond.right)
+    else:
+        yield cond
+
+
+def _static_sql(terms: list[ast.Condition], types: dict[str, str]) -> str:
+    return " AND ".join(_cond_sql(t, types) for t in terms) or "true"
+
+
+def _cond_sql(cond: ast.Condition, types: dict[str, str]) -> str:
+    """A condition without facts; never NULL, like the Python predicate (a missing value fails)."""
+    if isinstance(cond, ast.And):
+        return f"({_cond_sql(cond.left, types)} AND {_cond_sql(cond.right, types)})"
+    if isinstance(cond, ast.Or):
+        return f"({_cond_sql(cond.left, types)} OR {_cond_sql(cond.right, types)})"
+    if isinstance(cond, ast.Not):
+        return f"(NOT {_cond_sql(cond.operand, types)})"
+    if isinstance(cond, ast.Compare):
+        left = _operand_sql(cond.left, cond.right, types)
+        right = _operand_sql(cond.right, cond.left, types)
+        op = "=" if cond.op == "==" else cond.op
+        return f"coalesce({left} {op} {right}, false)"
+    if isinstance(cond, ast.MemberOf):
+        other = ast.Name(cond.field.text)
+        values = ", ".join(_operand_sql(v, other, types) for v in cond.values)
+        inside = f"coalesce(e.{_q(cond.field.text)} IN ({values}), false)"
+        return f"(NOT {inside})" if cond.negated else inside
+    if isinstance(cond, ast.FieldTest):
+        if types.get(cond.field.text) != "boolean":
+            raise NotColumnar(f"a test of the {types.get(cond.field.text)} field {cond.field.text}")
+        return f"coalesce(e.{_q(cond.field.text)}, false)"
+    raise NotColumnar(f"a condition of kind {type(cond).__name__}")
+
+
+def _operand_sql(op: ast.Operand, other: ast.Operand, types: dict[str, str]) -> str:
+    if isinstance(op, ast.Name):
+        return f"e.{_q(op.text)}"
+    other_type = types.get(other.text) if isinstance(other, ast.Name) else None
+    value = op.value
+    if other_type == "date" and op.kind == "string":
+        return f"DATE {_lit(dt.date.fromisoformat(str(value)).isoformat())}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _lit(value)
+    return f"CAST({value!r} AS DOUBLE)" if isinstance(value, float) else repr(value)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,345 @@
+"""The columnar evaluator: every member's outcome from one table of events, with DuckDB.
+
+DuckDB runs the plan's steps (columnar_plan.py) over all members at once and
+gives, per member, the points by rule in the last status, the running total
+of points over time, and the few events grants and decisions read. The
+per-member part then finds any status by bisection in the running total and
+judges grants and decisions with the functions the per-member evaluator uses,
+so their words are the same; it runs on `--jobs` forked workers.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import datetime as dt
+import functools
+import itertools
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import attrs
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from loyalty_dsl.columnar.bulk_read import COLUMN_TYPES, read_bulk
+from loyalty_dsl.columnar.plan import AT, NotColumnar, Plan
+from loyalty_dsl.engines import parallel
+from loyalty_dsl.evaluation.compile import CompiledProgram
+from loyalty_dsl.evaluation.evaluate import Outcome, Status, decisions, grant_verdicts, granted
+from loyalty_dsl.evaluation.events import Event
+from loyalty_dsl.evaluation.grants import candidate_days
+from loyalty_dsl.evaluation.order import tie_key_sql
+from loyalty_dsl.evaluation.run import Result, day_of
+from loyalty_dsl.io.history import Accounting, History, read_history
+from loyalty_dsl.io.progress import Progress
+from loyalty_dsl.language.vocabulary import MAX_EXACT
+
+
+def field_types(program: CompiledProgram) -> dict[str, str]:
+    """Every field name of the program's events, with its type (one type a name: plan() checks)."""
+    return {spec.name: spec.type for specs in program.schema.values() for spec in specs}
+
+
+def events_table(history: History, program: CompiledProgram) -> pa.Table:
+    """The applied events of a history read per line, as the table the bulk reader gives."""
+    types = field_types(program)
+    events = [e for member_events in history.members.values() for e in member_events]
+    columns: dict[str, Any] = {
+        "member": pa.array([m for m, es in history.members.items() for _ in es], pa.string()),
+        "type": pa.array([e.type for e in events], pa.string()),
+        "at": pa.array([e.at for e in events], pa.int64()),
+        "seq": pa.array([e.seq for e in events], pa.int64()),
+        "id": pa.array([e.id for e in events], pa.string()),
+    }
+    for name in sorted(types):
+        columns[name] = pa.array([e.fields.get(name) for e in events], COLUMN_TYPES[types[name]])
+    return pa.table(columns)
+
+
+@attrs.frozen
+class _Rows:
+    """Rows sorted by member, as Python lists: member i's rows are [starts[i], starts[i + 1])."""
+
+    starts: list[int]
+    columns: list[list[Any]]
+
+    @classmethod
+    def of(cls, table: pa.Table, members: int) -> _Rows:
+        counts = pc.value_counts(table.column("member")) if table.num_rows else pa.array([], _COUNTS)
+        by_member = [0] * (members + 1)
+        for item in counts.to_pylist():
+            by_member[item["values"] + 1] = item["counts"]
+        starts = list(itertools.accumulate(by_member))
+        return cls(starts, [table.column(i).to_pylist() for i in range(1, table.num_columns)])
+
+    def span(self, member: int) -> range:
+        return range(self.starts[member], self.starts[member + 1])
+
+
+_COUNTS = pa.struct([("values", pa.int32()), ("counts", pa.int64())])
+
+
+@attrs.frozen
+class Prepared:
+    """What the per-member part needs, computed for all members at once (by member index)."""
+
+    plan: Plan
+    members: Sequence[str]
+    as_of: dt.date
+    last: int  # the instant of the status at the end of the as-of day
+    by_rule: dict[int, list[int]]  # points by rule in that status
+    running: _Rows  # (time, total points of the steps up to it), each member's in time order
+    special: _Rows  # (type, at, seq, fields...): the events grants and decisions read, in time order
+    fields: list[str]  # the field columns of `special`
+
+
+def outcomes(plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date) -> Iterator[Outcome]:
+    """One outcome for each of `members` (sorted), at the end of day `as_of`."""
+    return assemble(prepare(plan, events, members, as_of), range(len(members)))
+
+
+def prepare(
+    plan: Plan,
+    events: pa.Table,
+    members: Sequence[str],
+    as_of: dt.date,
+    threads: int | None = None,
+    connected: Callable[[Any], None] | None = None,
+) -> Prepared:
+    """Every member's points over time, and the events grants and decisions read (all in SQL).
+
+    NotColumnar where DuckDB cannot run the plan or the points leave the exact range:
+    the per-member evaluator then runs (and says where the points leave it). `connected`
+    hears of the DuckDB connection, to interrupt its queries from another thread."""
+    import duckdb  # a fast path's engine: imported only when it runs
+
+    # DuckDB spills to disk past its memory limit: into a folder of our own, not the working one.
+    threads_set = {"threads": threads} if threads else {}
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="loyalty-duckdb-") as spill,
+            duckdb.connect(config={"temp_directory": spill, **threads_set}) as con,
+        ):
+            if connected is not None:
+                connected(con)
+            return _prepare(con, plan, events, members, as_of)
+    except duckdb.InterruptException:
+        raise  # a signal stopped the query: its own exception follows (see _interruptible)
+    except duckdb.Error as err:
+        raise NotColumnar(f"DuckDB cannot run the plan ({str(err).splitlines()[0]})") from None
+
+
+def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date) -> Prepared:
+    program = plan.program
+    end = program.calendar.end_of_day(as_of)  # UTC here: the columnar path takes no other zone
+    last = program.status_instant(end)
+    # Members by their place in `members`: integers group and sort much faster than text.
+    ids = pc.index_in(events.column("member"), value_set=pa.array(members, pa.string())).cast(pa.int32())
+    con.register("ev", events.set_column(events.schema.get_field_index("member"), "member", ids))
+    con.execute(f"CREATE TEMP VIEW evp AS SELECT *, make_timestamp({AT}) AS ts FROM ev WHERE {AT} < {end}")
+    con.execute("CREATE TEMP TABLE steps (member INTEGER, rule INTEGER, t BIGINT, d HUGEINT)")
+    for piece in plan.pieces:
+        con.execute(f"INSERT INTO steps SELECT member, rule, t, sum(d) FROM ({piece}) GROUP BY ALL")
+    # Every sum of a member's steps is at most the sum of their sizes: within the bound, all are exact.
+    ((largest,),) = con.sql(
+        "SELECT coalesce(max(s), 0) FROM (SELECT sum(abs(d)) AS s FROM steps GROUP BY member)"
+    ).fetchall()
+    if largest > MAX_EXACT:
+        raise NotColumnar(f"points beyond {MAX_EXACT}")
+    by_rule = _points_by_rule(con, plan.time_at(last), len(plan.rules))
+    running = con.sql(
+        "SELECT member, t, sum(d) OVER (PARTITION BY member ORDER BY t ROWS UNBOUNDED PRECEDING)::BIGINT AS s"
+        " FROM (SELECT member, t, sum(d) AS d FROM steps GROUP BY member, t) ORDER BY member, t"
+    ).to_arrow_table()
+    special, fields = _special_events(con, program, end)
+    n = len(members)
+    return Prepared(plan, members, as_of, last, by_rule, _Rows.of(running, n), _Rows.of(special, n), fields)
+
+
+def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
+    """The outcomes of the members at these indexes (in the order given)."""
+    plan, as_of, last = prepared.plan, prepared.as_of, prepared.last
+    program, time_at, cal = plan.program, plan.time_at, plan.program.calendar
+    zero = [0] * len(plan.rules)
+    times, totals = prepared.running.columns
+    types, ats, seqs, *values = prepared.special.columns
+    column = {name: i for i, name in enumerate(prepared.fields)}  # only the types of `special` are looked up
+    declared = {t: [(column[f.name], f.name) for f in specs if f.name in column] for t, specs in program.schema.items()}
+    for index in indexes:
+        member = prepared.members[index]
+        points = prepared.by_rule.get(index, zero)
+        total = sum(points)
+        final = Status(last, total, dict(zip(plan.rules, points, strict=True)), program.tier_for(total))
+        rows = prepared.special.span(index)
+        if not rows:
+            yield Outcome(member, as_of, final, (), ())
+            continue
+        group = [Event(ats[r], seqs[r], types[r], _fields(values, r, declared[types[r]]), "", 0, None) for r in rows]
+        steps = prepared.running.span(index)
+        by_time = {time_at(last): final}
+
+        def status_at(instant: int, by_time: dict[int, Status] = by_time, steps: range = steps) -> Status:
+            time = time_at(instant)
+            status = by_time.get(time)
+            if status is None:  # the steps before it, summed
+                before = bisect.bisect_left(times, time, steps.start, steps.stop)
+                pts = totals[before - 1] if before > steps.start else 0
+                status = by_time[time] = Status(plan.instant_of(time), pts, {}, program.tier_for(pts))
+            return status
+
+        # After the member's last step every status is the final one: a grant day after it is
+        # looked at only if that status grants it (as MemberRun does: work grows with events).
+        last_day = as_of.toordinal()
+        if not steps:
+            last_day = 0
+        elif times[steps.stop - 1] + 1 < time_at(last):
+            last_day = min(last_day, cal.day(plan.instant_of(times[steps.stop - 1] + 1)))
+        given = final.tier.benefits if final.tier is not None else {}
+        days = {
+            g: candidate_days(g, group, cal, as_of.toordinal() if g.benefit in given else last_day)
+            for g in program.grants
+        }
+        verdicts = grant_verdicts(days, cal, status_at)
+        yield Outcome(member, as_of, final, granted(verdicts), decisions(program, group, status_at, {}))
+
+
+def _fields(values: list[list[Any]], row: int, declared: list[tuple[int, str]]) -> dict[str, Any]:
+    """An event's fields as the line reader gives them: its type's, where present."""
+    out = {}
+    for column, name in declared:
+        value = values[column][row]
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def _points_by_rule(con: Any, last: int, rules: int) -> dict[int, list[int]]:
+    """Each member's points by rule (in rule order) in the last status."""
+    if not rules:
+        return {}
+    table = con.sql(
+        f"SELECT member, list(p ORDER BY rule) AS points, list(rule ORDER BY rule) AS rules FROM"
+        f" (SELECT member, rule, sum(d)::BIGINT AS p FROM steps WHERE t < {last} GROUP BY ALL) GROUP BY member"
+    ).to_arrow_table()
+    out: dict[int, list[int]] = {}
+    for member, points, present in zip(*(table.column(i).to_pylist() for i in range(3)), strict=True):
+        full = [0] * rules
+        for r, p in zip(present, points, strict=True):
+            full[r] = p
+        out[member] = full
+    return out
+
+
+def _special_events(con: Any, program: CompiledProgram, end: int) -> tuple[pa.Table, list[str]]:
+    """The events grants and decisions read, by member and time, and the names of their fields."""
+    wanted = sorted({g.event for g in program.grants} | {d.on for d in program.decisions})
+    names = sorted({spec.name for t in wanted for spec in program.schema.get(t, ())})
+    quoted = "".join(f', "{n}"' for n in names)
+    types = ", ".join("'" + t.replace("'", "''") + "'" for t in wanted) or "NULL"
+    # The order of order.py: same-type rows have the same fields, the others' columns are null.
+    fields = {spec.name: spec for t in wanted for spec in program.schema.get(t, ())}
+    ties = ", ".join(tie_key_sql(list(fields.values())))
+    table = con.sql(
+        f"SELECT member, type, {AT}, seq{quoted} FROM ev WHERE {AT} < {end} AND type IN ({types})"
+        f" ORDER BY member, {AT}, type, {ties}"
+    ).to_arrow_table()
+    return table, names
+
+
+def run_columnar(
+    plan: Plan,
+    paths: Sequence[str],
+    as_of: dt.date | None,
+    fallback: bool,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> tuple[Accounting, Iterator[Result]] | None:
+    """A whole run on the columnar path: the accounting, and every member's outcome in order.
+
+    Histories are read in bulk; where the bulk reader is not sure of a file (a bad line,
+    an unusual form), they are read line by line instead, so that accounting and
+    rejections stay the reference reader's. With `fallback` false that case gives None:
+    the caller then runs per member, which reads on every core.
+    """
+    program = plan.program
+    pa.set_cpu_count(jobs)  # --jobs bounds the threads of pyarrow and DuckDB too
+    if progress is not None:
+        progress.phase("reading in bulk")
+    bulk = read_bulk(paths, program) if "-" not in paths else None
+    if bulk is not None:
+        accounting, events, members, latest = bulk.accounting, bulk.events, bulk.members, bulk.latest
+    elif fallback:
+        if progress is not None:
+            progress.phase(None)  # the line reader counts its lines as it goes
+        history = read_history(paths, program, progress=progress.read if progress is not None else None)
+        accounting, latest = history.accounting, history.latest
+        events, members = events_table(history, program), history.member_ids()
+    else:
+        if progress is not None:
+            progress.phase(None)  # the per-member engine takes over, with its own counts
+        return None
+    if progress is not None:
+        progress.read(accounting.read)
+        progress.members(len(members))
+        progress.phase("computing points")
+    day = day_of(as_of, latest, program.calendar)
+    if day is None:
+        return accounting, iter(())
+    prepared = _interruptible(functools.partial(prepare, plan, events, members, day, jobs))
+    if progress is not None:
+        progress.phase(None)
+    if jobs > 1 and parallel.available():  # the per-member part is Python: split it over the cores
+
+        def part(k: int, n: int) -> Iterator[Result]:
+            return ((o.to_json(), None) for o in assemble(prepared, range(k, len(members), n)))
+
+        return accounting, parallel.forked(part, jobs, progress)
+    return accounting, _results(assemble(prepared, range(len(members))), progress)
+
+
+_T = TypeVar("_T")
+
+
+def _interruptible(work: Callable[[Callable[[Any], None]], _T]) -> _T:
+    """`work(connected)` in a thread of its own (it gives `connected` its DuckDB connection).
+
+    Python runs a signal's handler in the main thread. A DuckDB query running
+    there runs the handler itself, then drops its exception (Ctrl-C's
+    KeyboardInterrupt, the command's for SIGTERM) for an error of its own, or
+    does not stop at all. So the main thread only waits: the handler's exception
+    is raised in it as usual, and goes on once the query is interrupted and done.
+    """
+    connections: list[Any] = []
+    ended: dict[str, Any] = {}
+    done = threading.Event()  # not Thread.join: interrupted, it can take the thread for ended (bpo-45274)
+
+    def run() -> None:
+        try:
+            ended["value"] = work(connections.append)
+        except BaseException as err:
+            ended["error"] = err
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="loyalty-duckdb", daemon=True).start()
+    try:
+        done.wait()
+    except BaseException:
+        while not done.wait(0.05):  # again and again: its next query may start after an interrupt
+            for con in connections:
+                with contextlib.suppress(Exception):  # already closed
+                    con.interrupt()
+        raise
+    if "error" in ended:
+        raise ended["error"]
+    return ended["value"]
+
+
+def _results(found: Iterator[Outcome], progress: Progress | None) -> Iterator[Result]:
+    for i, outcome in enumerate(found, start=1):
+        yield outcome.to_json(), None
+        if progress is not None and not i % 512:
+            progress.evaluated(512)

@@ -1,0 +1,1 @@
+"""Where members are evaluated: forked local processes, or a Dask cluster."""

@@ -1,0 +1,349 @@
+"""A checked program -> the compiled form the evaluator runs.
+
+Compile once, evaluate many: everything that depends only on the program text
+(name lookups, operator functions, key functions, tier tables) is settled here.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from loyalty_dsl.evaluation.calendar import US_PER_DAY, Calendar
+from loyalty_dsl.evaluation.conditions import Explained, Predicate, compile_explained, compile_predicate, fact_refs
+from loyalty_dsl.evaluation.exact import factor_of
+from loyalty_dsl.io.input_files import read_program
+from loyalty_dsl.language import ast
+from loyalty_dsl.language.check import Symbols, check, fields_of
+from loyalty_dsl.language.diagnostics import Diagnostic, ProgramError
+from loyalty_dsl.language.parse import parse_partial
+from loyalty_dsl.language.vocabulary import MONTHS, WEEKDAYS
+
+
+@attrs.frozen
+class FieldSpec:
+    """How to read one field of an event type from a history."""
+
+    name: str
+    type: str
+    optional: bool
+    default: Any
+    at_least: int | float | None
+    currency: str | None = None  # the field naming this amount's currency
+
+
+@attrs.frozen
+class CompiledRule:
+    name: str
+    line: int
+    on: str
+    predicate: Predicate
+    explain: Explained | None  # the condition again, saying why it holds or fails (for ledgers)
+    fact_refs: tuple[tuple[str, str], ...]
+    amount: int | str  # a fixed number of points, or the integer field that carries them
+    per: tuple[str, ...]  # unit keys: periods ("day") or fields ("category")
+    beyond_first: bool
+    caps: tuple[tuple[int, str], ...]  # (points, period), finest period first
+    window_cap: int | None
+    threshold: Threshold | None = None
+    during: Callable[[dt.date], bool] | None = None  # a campaign: the local days the rule applies on
+    vesting: int = 0  # microseconds an earning stays pending
+
+    def points_of(self, fields: dict[str, Any]) -> int:
+        return self.amount if isinstance(self.amount, int) else int(fields.get(self.amount) or 0)
+
+
+@attrs.frozen
+class Tier:
+    name: str
+    threshold: int
+    benefits: dict[str, dict[str, Any]]
+
+
+@attrs.frozen
+class CompiledMultiplier:
+    """A rule's kept points multiplied on some days, for some tiers, or in a member's month."""
+
+    rule: str
+    factor: Fraction  # exact: 1.4 is 7/5
+    during: Callable[[dt.date], bool] | None = None
+    tiers: frozenset[str] = frozenset()
+    date_of: DateSource | None = None  # a member's own date: in its month
+
+
+@attrs.frozen
+class Threshold:
+    """A `per` group earns once it reaches `need`: events (count), distinct values of `key`, or a sum of `key`."""
+
+    kind: ast.ThresholdKind
+    need: int | float
+    key: str | None = None
+
+
+@attrs.frozen
+class DateSource:
+    """A date a member gave: the `field` of the latest (or first) event of type `event`."""
+
+    event: str
+    field: str
+    latest: bool
+
+
+@attrs.frozen
+class Retention:
+    """How long a tier outlives its points: months of grace, one level at a time, a guarantee."""
+
+    grace_months: int = 0
+    one_level: bool = False
+    guarantee: str | None = None  # "month", "quarter" or "year": until the end of the next one
+
+
+@attrs.frozen
+class CompiledGrant:
+    benefit: str
+    line: int
+    event: str
+    field: str | None  # None: the date of the event itself (an anniversary)
+    latest: bool  # the latest event of the type (True) or the first (False)
+    notice_days: int
+    once_a_year: bool
+    leap_to_march: bool
+
+
+@attrs.frozen
+class CompiledDecision:
+    benefit: str
+    line: int
+    on: str
+    key: str | None
+    test: Explained | None
+
+
+_PERIOD_ORDER = {"day": 0, "week": 1, "month": 2, "quarter": 3, "year": 4}
+
+
+@attrs.frozen
+class CompiledProgram:
+    """Everything the evaluator needs, and nothing of the source syntax."""
+
+    file: str
+    title: str | None
+    calendar: Calendar
+    schema: dict[str, tuple[FieldSpec, ...]]
+    facts_by_type: dict[str, tuple[tuple[str, str], ...]]  # type -> (fact, subject field)
+    rules: tuple[CompiledRule, ...]
+    window_months: int | None  # None: lifetime, continuous
+    tiers: tuple[Tier, ...]
+    grants: tuple[CompiledGrant, ...]
+    decisions: tuple[CompiledDecision, ...]
+    source: ast.Program = attrs.field(repr=False)
+    expiry: tuple[str, int, str] | None = None  # ("after", 12, "months") or ("end", 0, "year")
+    redemption: tuple[str, str] | None = None  # (event type, field of points)
+    currency: str | None = None  # the program's currency
+    retention: Retention | None = None
+    multipliers: tuple[CompiledMultiplier, ...] = ()
+    rates: dict[str, Decimal] = attrs.field(factory=dict)  # currency -> value in the program's currency
+    _thresholds: list[int] = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_thresholds", [t.threshold for t in self.tiers])
+
+    def tier_for(self, points: int) -> Tier | None:
+        i = bisect.bisect_right(self._thresholds, points)
+        return self.tiers[i - 1] if i else None
+
+    def status_instant(self, instant: int) -> int:
+        """The instant whose events decide the status in force at `instant`."""
+        if self.window_months is None:
+            return instant
+        return self.calendar.recalculation(instant)
+
+
+def load(path: str | Path) -> CompiledProgram:
+    """Read, parse, check and compile a program file; ProgramError lists every problem."""
+    return compile_text(read_program(path), str(path))
+
+
+def compile_text(text: str, file: str = "<program>") -> CompiledProgram:
+    program, problems = diagnose(text, file)
+    if problems or program is None:
+        raise ProgramError(problems, text)
+    return compile_program(program)
+
+
+def diagnose(text: str, file: str = "<program>") -> tuple[ast.Program | None, list[Diagnostic]]:
+    """Every problem of a program's text, in the order of their places: each syntax error, then
+    what `check` finds in the statements that parsed. The Program is None when nothing parsed."""
+    program, problems = parse_partial(text, file)
+    if program is not None:
+        problems = sorted([*problems, *check(program)], key=lambda d: (d.line, d.col))
+    return program, problems
+
+
+def compile_program(p: ast.Program) -> CompiledProgram:
+    s = Symbols.of(p)
+    window = p.windows[0]
+    return CompiledProgram(
+        file=p.file,
+        title=p.title,
+        calendar=Calendar(
+            str(p.timezone.value) if p.timezone else "UTC",
+            week_start=WEEKDAYS.index(p.week_start.text) if p.week_start else 0,
+            year_start=MONTHS.index(p.year_start.text) + 1 if p.year_start else 1,
+        ),
+        schema={e.name.text: tuple(_field_spec(f) for f in e.fields) for e in p.events},
+        facts_by_type=_facts_by_type(p),
+        rules=tuple(_rule(r, s) for r in p.rules),
+        window_months=int(window.length.value) if isinstance(window, ast.RollingWindow) else None,
+        tiers=tuple(_tier(t, s) for t in p.tiers),
+        grants=tuple(_grant(g) for g in p.grants),
+        decisions=tuple(_decision(d, s) for d in p.decisions),
+        source=p,
+        expiry=_expiry(p.expiries[0]) if p.expiries else None,
+        redemption=(p.redemptions[0].event.text, p.redemptions[0].field.text) if p.redemptions else None,
+        currency=p.currency.text if p.currency is not None else None,
+        rates={r.currency.text: Decimal(r.value.text) for r in p.rates},
+        retention=_retention(p.retention),
+        multipliers=tuple(_multiplier(m) for m in p.multipliers),
+    )
+
+
+def _field_spec(f: ast.FieldDecl) -> FieldSpec:
+    at_least = f.at_least.value if f.at_least is not None else None
+    assert not isinstance(at_least, (str, bool))
+    default: Any = f.default.value if f.default is not None else None
+    if f.type.text == "date" and default is not None:  # written as text, held as a date like the values read
+        default = dt.date.fromisoformat(str(default))
+    return FieldSpec(
+        f.name.text,
+        f.type.text,
+        f.optional or f.default is not None,
+        default,
+        at_least,
+        f.currency.text if f.currency is not None else None,
+    )
+
+
+def _facts_by_type(p: ast.Program) -> dict[str, tuple[tuple[str, str], ...]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for fact in p.facts:
+        for ev in fact.events:
+            out.setdefault(ev.text, []).append((fact.fact.text, fact.subject.text))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _rule(r: ast.RuleDecl, s: Symbols) -> CompiledRule:
+    amount = r.earn.amount
+    caps = sorted(
+        ((int(c.amount.value), c.period.text) for c in r.caps if c.period.text != "window"),
+        key=lambda c: _PERIOD_ORDER[c[1]],
+    )
+    window_cap = next((int(c.amount.value) for c in r.caps if c.period.text == "window"), None)
+    return CompiledRule(
+        name=r.name.text,
+        line=r.span.line,
+        on=r.on.text,
+        predicate=compile_predicate(r.where, fields_of(s, r.on.text)),
+        explain=compile_explained(r.where, fields_of(s, r.on.text), {}, name_fields=True)
+        if r.where is not None
+        else None,
+        fact_refs=fact_refs(r.where),
+        amount=int(amount.value) if isinstance(amount, ast.Literal) else amount.text,
+        per=tuple(k.text for k in r.earn.per),
+        beyond_first=r.earn.beyond_first,
+        caps=tuple(caps),
+        window_cap=window_cap,
+        threshold=_threshold(r.earn.threshold),
+        during=_during(r.during),
+        vesting=int(r.vesting.amount.value) * US_PER_DAY if r.vesting is not None else 0,
+    )
+
+
+def _during(d: ast.During | None) -> Callable[[dt.date], bool] | None:
+    if d is None:
+        return None
+    if d.kind == "dates":
+        assert d.first is not None and d.last is not None
+        first, last = dt.date.fromisoformat(str(d.first.value)), dt.date.fromisoformat(str(d.last.value))
+        return lambda day: first <= day <= last
+    assert d.month is not None
+    month = MONTHS.index(d.month.text) + 1
+    if d.kind == "month":
+        return lambda day: day.month == month
+    assert d.first is not None
+    of_month = int(d.first.value)
+    return lambda day: day.month == month and day.day == of_month
+
+
+def _multiplier(m: ast.Multiplier) -> CompiledMultiplier:
+    assert isinstance(m.factor.value, (int, float))
+    date_of = DateSource(m.event.text, m.field.text, m.which == "latest") if m.event and m.field else None
+    return CompiledMultiplier(
+        m.rule.text, factor_of(m.factor.text), _during(m.during), frozenset(t.text for t in m.tiers), date_of
+    )
+
+
+def _retention(found: tuple[ast.Retention, ...]) -> Retention | None:
+    if not found:
+        return None
+    kinds = {r.kind: r for r in found}
+    grace = kinds.get(ast.RetentionKind.GRACE)
+    guarantee = kinds.get(ast.RetentionKind.GUARANTEE)
+    return Retention(
+        grace_months=int(grace.amount.value) if grace is not None and grace.amount is not None else 0,
+        one_level=ast.RetentionKind.ONE_LEVEL in kinds,
+        guarantee=guarantee.unit.text if guarantee is not None and guarantee.unit is not None else None,
+    )
+
+
+def _expiry(e: ast.Expiry) -> tuple[str, int, str]:
+    unit = e.unit.text.rstrip("s")  # days -> day, months -> month
+    return e.kind, int(e.amount.value) if e.amount is not None else 0, unit
+
+
+def _threshold(t: ast.Threshold | None) -> Threshold | None:
+    if t is None:
+        return None
+    assert isinstance(t.amount.value, (int, float))
+    return Threshold(t.kind, t.amount.value, t.key.text if t.key is not None else None)
+
+
+def _tier(t: ast.TierDecl, s: Symbols) -> Tier:
+    def value(benefit: str, pv: ast.ParamValue) -> Any:
+        declared = {pd.name.text: pd.type.text for pd in s.benefits[benefit].params}
+        if declared.get(pv.name.text) == "date":  # compared with date fields, so a date
+            return dt.date.fromisoformat(str(pv.value.value))
+        return pv.value.value
+
+    benefits = {b.name.text: {pv.name.text: value(b.name.text, pv) for pv in b.params} for b in t.benefits}
+    return Tier(t.name.text, int(t.threshold.value), benefits)
+
+
+def _grant(g: ast.GrantDecl) -> CompiledGrant:
+    return CompiledGrant(
+        benefit=g.benefit.text,
+        line=g.span.line,
+        event=g.event.text,
+        field=None if g.date.text == "anniversary" else g.date.text,
+        latest=g.which == "latest",
+        notice_days=int(g.notice.amount.value) if g.notice else 0,
+        once_a_year=g.once_a_year,
+        leap_to_march=bool(g.leap_day and g.leap_day.to_month.text == "March"),
+    )
+
+
+def _decision(d: ast.DecideDecl, s: Symbols) -> CompiledDecision:
+    benefit = s.benefits[d.benefit.text]
+    params = {pd.name.text: pd.type.text for pd in benefit.params}
+    test = compile_explained(d.when, fields_of(s, d.on.text), params) if d.when is not None else None
+    return CompiledDecision(d.benefit.text, d.span.line, d.on.text, d.key.text if d.key else None, test)
+
+
+KeyFn = Callable[[int, dict[str, Any]], Any]

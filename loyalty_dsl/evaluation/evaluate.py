@@ -1,0 +1,420 @@
+"""A compiled program over one member's time-ordered events -> that member's outcome.
+
+One pass over the events. Before the events of an instant are applied, every
+status the outcome needs at that instant (a recalculation, a decision's
+moment, a grant day) is settled and kept, so each status counts exactly the
+events before it. Grants and decisions then read those statuses.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import functools
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from loyalty_dsl.evaluation.balance import Balance, member_balance
+from loyalty_dsl.evaluation.calendar import Calendar, iso_instant
+from loyalty_dsl.evaluation.compile import CompiledGrant, CompiledMultiplier, CompiledProgram, Tier
+from loyalty_dsl.evaluation.conditions import Facts, render_value
+from loyalty_dsl.evaluation.events import Event
+from loyalty_dsl.evaluation.exact import multiplied
+from loyalty_dsl.evaluation.grants import candidate_days
+from loyalty_dsl.evaluation.retention import TierKeeper
+from loyalty_dsl.evaluation.rules import RuleState
+from loyalty_dsl.language.vocabulary import MAX_EXACT
+
+
+class PointsOutOfRange(Exception):
+    """A member's points beyond MAX_EXACT: the outcome is withheld, with the event it went past at."""
+
+    def __init__(self, member: str, event: Event | None) -> None:
+        place = f" ({event.file}:{event.line})" if event is not None else ""
+        super().__init__(f"member {member}: points exceed {MAX_EXACT}{place}")
+        self.member = member
+
+
+@attrs.frozen
+class Status:
+    """The points and tier in force from a recalculation (or, continuous, an instant)."""
+
+    instant: int
+    points: int
+    by_rule: dict[str, int]
+    tier: Tier | None
+    points_tier: Tier | None = None  # the tier the points alone give, where retention kept another
+
+
+@attrs.frozen
+class Grant:
+    benefit: str
+    on: dt.date
+
+
+@attrs.frozen
+class GrantVerdict:
+    benefit: str
+    line: int
+    on: dt.date
+    granted: bool
+    reason: str
+
+
+@attrs.frozen
+class Decision:
+    benefit: str
+    key: str | None
+    key_value: Any
+    granted: bool
+    reason: str
+    event: Event
+
+
+@attrs.frozen
+class Outcome:
+    member: str
+    as_of: dt.date
+    status: Status
+    grants: tuple[Grant, ...]
+    decisions: tuple[Decision, ...]
+    balance: Balance | None = None  # when the program keeps spendable points
+    retained: bool = False  # the program keeps tiers beyond their points (tier_by_points is shown)
+    pending: int | None = None  # points earned and not vested yet, when the program has vesting rules
+
+    @property
+    def tier(self) -> str | None:
+        return self.status.tier.name if self.status.tier else None
+
+    @property
+    def points(self) -> int:
+        return self.status.points
+
+    @property
+    def benefits(self) -> dict[str, dict[str, Any]]:
+        """Each benefit in force with its parameters."""
+        return dict(self.status.tier.benefits) if self.status.tier else {}
+
+    def to_json(self) -> dict[str, Any]:
+        tier = self.status.tier
+        decisions = []
+        for d in self.decisions:
+            item: dict[str, Any] = {"benefit": d.benefit}
+            if d.key is not None and d.key_value is not None:
+                item[d.key] = d.key_value
+            item.update(granted=d.granted, reason=d.reason, at=iso_instant(d.event.at))
+            decisions.append(item)
+        return {
+            "member": self.member,
+            "as_of": self.as_of.isoformat(),
+            "points": self.status.points,
+            "tier": tier.name if tier else None,
+            "benefits": dict(tier.benefits) if tier else {},
+            "grants": [{"benefit": g.benefit, "on": g.on.isoformat()} for g in self.grants],
+            "decisions": decisions,
+            "points_by_rule": self.status.by_rule,
+            **(self.balance.to_json() if self.balance is not None else {}),
+            **(
+                {"tier_by_points": self.status.points_tier.name if self.status.points_tier else None}
+                if self.retained
+                else {}
+            ),
+            **({"pending_points": self.pending} if self.pending is not None else {}),
+        }
+
+
+class MemberRun:
+    """The evaluation state of one member; `run()` gives the outcome."""
+
+    def __init__(
+        self,
+        program: CompiledProgram,
+        member: str,
+        events: Sequence[Event],
+        as_of: dt.date,
+        extra_instants: Sequence[int] = (),
+    ) -> None:
+        self.program = program
+        self.member = member
+        self.cal: Calendar = program.calendar
+        self.as_of = as_of
+        self.end = self.cal.end_of_day(as_of)  # "--as-of D": the start of local day D+1 (DOMAIN.md §2)
+        # Only what happened before the evaluation instant counts.
+        self.events = [e for e in events if e.at < self.end]
+        self.facts: Facts = {fact: {} for facts in program.facts_by_type.values() for fact, _ in facts}
+        self.states = [RuleState(r, self.cal) for r in program.rules]
+        self.by_type: dict[str, list[RuleState]] = {}
+        for st in self.states:
+            self.by_type.setdefault(st.rule.on, []).append(st)
+        self.statuses: dict[int, Status] = {}
+        # The tier in force at each status as it is settled (multipliers by tier read it then).
+        self.keeper = TierKeeper(program.retention, program.tiers, self.cal) if program.retention else None
+        self._dates: dict[tuple[str, str], tuple[list[int], list[Any]]] = {}  # see _member_date
+        for st in self.states:
+            applying = [m for m in program.multipliers if m.rule == st.rule.name]
+            if applying:
+                st.factor = functools.partial(self._factor, applying)
+        self.witnesses: dict[tuple[str, Any], Event] = {}  # (fact, value) -> the event that made it true
+        self.extra_instants = extra_instants  # more statuses to keep (a timeline)
+        self.grant_days: dict[CompiledGrant, list[int]] = {}  # filled by run(): the days each grant may fall on
+        self.applied: Event | None = None  # the latest event applied (named if the points leave the range)
+        self.quiet: int | None = None  # set by run(): see _quiet_instant
+
+    def run(self) -> Outcome:
+        p = self.program
+        # From `quiet` on, every status is the one at it: no status after it is settled, and a grant
+        # day after it is looked at only if that status grants it (work grows with events, not days).
+        self.quiet = self._quiet_instant() if not self.extra_instants else None
+        as_of_day = self.as_of.toordinal()
+        last_day = as_of_day if self.quiet is None else min(as_of_day, self.cal.day(self.quiet))
+        self.grant_days = {g: candidate_days(g, self.events, self.cal, last_day) for g in p.grants}
+        decided_types = {d.on for d in p.decisions}
+        wanted = {self._key(self.end)}
+        wanted.update(self._key(e.at) for e in self.events if e.type in decided_types)
+        wanted.update(self._key(self.cal.day_start(d)) for days in self.grant_days.values() for d in days)
+        wanted.update(p.status_instant(t) for t in self.extra_instants if t <= self.end)
+        if p.retention is not None and self.events:  # every recalculation is read
+            wanted.update(self.cal.recalculations(self.events[0].at, self._key(self.end)))
+        wanted.update(self.tier_instants(self._key(self.end)))
+        self._apply_events(sorted(wanted))
+        if self.quiet is not None and last_day < as_of_day:
+            tier = self.statuses[self.quiet].tier
+            for g in p.grants:
+                if tier is not None and g.benefit in tier.benefits:
+                    self.grant_days[g] = candidate_days(g, self.events, self.cal, as_of_day)
+        final = self.statuses[self._key(self.end)]
+        balance = self._balance() if p.expiry is not None or p.redemption is not None else None
+        pending = self._pending() if any(r.vesting for r in p.rules) else None
+        if max(abs(balance.balance) if balance else 0, abs(pending or 0)) > MAX_EXACT:
+            raise PointsOutOfRange(self.member, self._latest_earning())
+        return Outcome(
+            member=self.member,
+            as_of=self.as_of,
+            status=attrs.evolve(final, instant=p.status_instant(self.end)),
+            grants=self._grants(),
+            decisions=self._decisions(),
+            balance=balance,
+            retained=p.retention is not None,
+            pending=pending,
+        )
+
+    def _quiet_instant(self) -> int | None:
+        """A status instant before the end after which no status changes, if there is one: the
+        last event (and vesting) is applied, its points have left the window, retention is done."""
+        p, cal = self.program, self.cal
+        if not self.events:
+            return None
+        last = self.events[-1].at + max((r.vesting for r in p.rules), default=0)
+        end = p.status_instant(self.end)
+        if last >= end:
+            return None
+        if p.window_months is None:
+            return last + 1
+        month = cal.month(last) + p.window_months + 1  # the first recalculation that counts none of it
+        if p.retention is not None:  # a guarantee (to the end of next year), grace, one level a month
+            month += 25 + p.retention.grace_months + len(p.tiers)
+        return cal.month_start(month) if month < cal.month(end) else None
+
+    def _key(self, instant: int) -> int:
+        """The instant of the status kept for `instant`."""
+        key = self.program.status_instant(instant)
+        return key if self.quiet is None or key <= self.quiet else self.quiet
+
+    def _pending(self) -> int:
+        """Points of events that pass their rule but have not vested by the end (multiplied, before caps)."""
+        total = 0
+        for st in self.states:
+            vesting = st.rule.vesting
+            if not vesting:
+                continue
+            st.settle(self.end)
+            for unit in st.units.values():
+                waiting = [c.event for c in unit.candidates if c.passing and c.event.at + vesting > self.end]
+                if unit.first is None and waiting:
+                    points = st.rule.points_of(waiting[0].fields)
+                    total += multiplied(points, st.factor(waiting[0].at)) if st.factor is not None else points
+        return total
+
+    def _factor(self, multipliers: list[CompiledMultiplier], instant: int) -> Fraction:
+        """The product of the multipliers that apply to points earned at `instant` (exact)."""
+        factor = Fraction(1)
+        day = dt.date.fromordinal(self.cal.day(instant))
+        for m in multipliers:
+            if m.during is not None and not m.during(day):
+                continue
+            if m.tiers:
+                status = self.statuses.get(self.program.status_instant(instant))
+                if status is None or status.tier is None or status.tier.name not in m.tiers:
+                    continue
+            if m.date_of is not None:
+                date = self._member_date(m.date_of.event, m.date_of.field, m.date_of.latest, instant)
+                if date is None or date.month != day.month:
+                    continue
+            factor *= m.factor
+        return factor
+
+    def tier_instants(self, until: int) -> list[int]:
+        """The recalculations multipliers by tier read, up to `until`: from the first event's month on,
+        whose status (0 points, before any event) holds a tier from 0 points from the first event."""
+        if not any(m.tiers for m in self.program.multipliers) or not self.events:
+            return []
+        first = self.events[0].at
+        return [self.cal.recalculation(first), *self.cal.recalculations(first, self.program.status_instant(until))]
+
+    def _member_date(self, event_type: str, field: str, latest: bool, instant: int) -> dt.date | None:
+        """A date the member gave (a name day): from the latest (or first) such event before `instant`."""
+        key = (event_type, field)
+        if key not in self._dates:  # (instants, values) of the events giving it, in time order
+            given = [(e.at, e.fields[field]) for e in self.events if e.type == event_type and e.fields.get(field)]
+            self._dates[key] = ([at for at, _ in given], [value for _, value in given])
+        instants, values = self._dates[key]
+        before = bisect.bisect_left(instants, instant)  # events strictly before `instant`
+        if not before:
+            return None
+        value = values[before - 1] if latest else values[0]
+        return value if isinstance(value, dt.date) else None
+
+    def _balance(self) -> Balance:
+        for st in self.states:  # every event before the end is applied: bring the units up to it
+            st.settle(self.end)
+        return member_balance(self.program, self.states, self.events, self.end)
+
+    # --- the pass over the events ---------------------------------------------------
+
+    def _apply_events(self, wanted: list[int]) -> None:
+        """Apply every event in time order, settling each wanted status just before its instant."""
+        i = 0
+        for event in self.events:
+            while i < len(wanted) and wanted[i] <= event.at:
+                self._settle(wanted[i])
+                i += 1
+            self.apply(event)
+        for instant in wanted[i:]:
+            self._settle(instant)
+
+    def apply(self, event: Event) -> None:
+        """One event in: the facts it establishes, then the rules it is a candidate of."""
+        for fact, field in self.program.facts_by_type.get(event.type, ()):
+            value = event.fields.get(field)
+            known = self.facts[fact]
+            if value is not None and value not in known:
+                known[value] = event.at
+                self.witnesses[(fact, value)] = event
+                for st in self.states:
+                    st.fact_established(fact, value, self.facts)
+        for st in self.by_type.get(event.type, ()):
+            st.add(event, self.facts)
+        self.applied = event
+
+    def window(self, instant: int) -> range | None:
+        """The months whose points count at a status instant (None: all of them)."""
+        months = self.program.window_months
+        if months is None:
+            return None
+        current = self.cal.month(instant)  # a recalculation opens this month
+        return range(current - months, current)
+
+    def _settle(self, instant: int) -> None:
+        window = self.window(instant)
+        by_rule = {}
+        for st in self.states:
+            st.settle(instant)
+            by_rule[st.rule.name] = st.points(window)
+        points = sum(by_rule.values())
+        if max([abs(points), *map(abs, by_rule.values())]) > MAX_EXACT:
+            raise PointsOutOfRange(self.member, self._latest_earning())
+        tier = self.program.tier_for(points)
+        if self.keeper is None:
+            self.statuses[instant] = Status(instant, points, by_rule, tier)
+        else:
+            self.statuses[instant] = Status(instant, points, by_rule, self.keeper.tier_at(instant, tier), tier)
+
+    def _latest_earning(self) -> Event | None:
+        """The latest event that earned points so far: where a sum went beyond the range."""
+        earning = [u.first for st in self.states for u in st.units.values() if u.first is not None and u.kept]
+        return max(earning, key=lambda e: (e.at, e.rank), default=self.applied)
+
+    def status_at(self, instant: int) -> Status:
+        return self.statuses[self._key(instant)]
+
+    # --- grants and decisions --------------------------------------------------------------
+
+    def grant_verdicts(self) -> list[GrantVerdict]:
+        """Every day a grant could fall on, and whether it did and why (grants and explain read it)."""
+        return grant_verdicts(self.grant_days, self.cal, self.status_at)
+
+    def _grants(self) -> tuple[Grant, ...]:
+        return granted(self.grant_verdicts())
+
+    def _decisions(self) -> tuple[Decision, ...]:
+        return decisions(self.program, self.events, self.status_at, self.facts)
+
+
+# --- grants and decisions, from the statuses (the columnar evaluator reads them too) ----------------
+
+
+def grant_verdicts(
+    grant_days: dict[CompiledGrant, list[int]], cal: Calendar, status_at: Callable[[int], Status]
+) -> list[GrantVerdict]:
+    """Every day each grant could fall on, and whether it did and why."""
+    out = []
+    for grant, days in grant_days.items():
+        given: dict[int, dt.date] = {}  # year -> the day given, for "at most once a year"
+        for day in sorted(days):
+            date = dt.date.fromordinal(day)
+            status = status_at(cal.day_start(day))
+            tier = status.tier
+            if tier is None:
+                ok, reason = False, f"no tier at {status.points} points on {date.isoformat()}"
+            elif grant.benefit not in tier.benefits:
+                ok, reason = False, f"{tier.name} has no {grant.benefit} on {date.isoformat()}"
+            elif grant.once_a_year and date.year in given:
+                ok, reason = False, f"already given on {given[date.year].isoformat()} (once a year)"
+            else:
+                given[date.year] = date
+                ok, reason = True, f"{tier.name} ({status.points} points) has {grant.benefit}"
+            out.append(GrantVerdict(grant.benefit, grant.line, date, ok, reason))
+    return out
+
+
+def granted(verdicts: list[GrantVerdict]) -> tuple[Grant, ...]:
+    given = (Grant(v.benefit, v.on) for v in verdicts if v.granted)
+    return tuple(sorted(given, key=lambda g: (g.on, g.benefit)))
+
+
+def decisions(
+    program: CompiledProgram, events: Sequence[Event], status_at: Callable[[int], Status], facts: Facts
+) -> tuple[Decision, ...]:
+    """A decision for each event a `decide` is on, in event order, by the status at its instant."""
+    by_type: dict[str, list[Any]] = {}
+    for d in program.decisions:
+        by_type.setdefault(d.on, []).append(d)
+    out = []
+    for event in events:
+        for d in by_type.get(event.type, ()):
+            ok, reason = _decide(d, event, status_at(event.at), facts)
+            key_value = event.fields.get(d.key) if d.key else None
+            out.append(Decision(d.benefit, d.key, key_value, ok, reason, event))
+    return tuple(out)
+
+
+def _decide(d: Any, event: Event, status: Status, facts: Facts) -> tuple[bool, str]:
+    tier = status.tier
+    if tier is None:
+        return False, f"no tier at {status.points} points, so no {d.benefit}"
+    if d.benefit not in tier.benefits:
+        return False, f"{tier.name} has no {d.benefit}"
+    params = tier.benefits[d.benefit]
+    if d.test is None:
+        shown = ", ".join(f"{k} {render_value(v, None)}" for k, v in params.items())
+        return True, f"{tier.name} has {d.benefit}" + (f" ({shown})" if shown else "")
+    ok, why = d.test(event.fields, params, facts, event.at)
+    return ok, f"{tier.name}: {why}"
+
+
+def evaluate_member(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> Outcome:
+    """The outcome of one member at the end of day `as_of`; `events` in the order of order.sort_events."""
+    return MemberRun(program, member, events, as_of).run()

@@ -1,0 +1,1 @@
+"""Histories read and accounted; outcomes, ledgers and progress written."""

@@ -1,0 +1,1 @@
+"""The analyst's tools over evaluations: explain, diff, examples in the language, reports."""
