@@ -50,7 +50,7 @@ def test_run_writes_jsonl_ordered_by_member_and_counts_on_stderr(history):
         "at": "2026-03-02T00:00:00Z",
     }
     assert b["decisions"][0]["reason"] == "Platinum: 20.00 <= limit 24"
-    assert f"{history}:4: rejected: field 'type' is missing" in result.stderr
+    assert f"{history}:4: rejected[H101]: field 'type' is missing" in result.stderr
     assert "events: 4 read, 3 applied, 0 ignored, 0 duplicate, 1 rejected" in result.stderr
 
 

@@ -266,6 +266,6 @@ def test_a_declared_date_beyond_9999_is_a_rejected_row(evaluator, tmp_path):
     pq.write_table(table, path)
     result = invoke("run", str(FOUR_TIER), str(path), "--evaluator", evaluator, "-j", "1")
     assert result.exit_code == 0, result.stderr
-    assert f"{path}:1: rejected: field 'birthday': expected a date" in result.stderr
+    assert f"{path}:1: rejected[H202]: field 'birthday': expected a date" in result.stderr
     assert "after 9999-12-31" in result.stderr
     assert "events: 2 read, 1 applied, 0 ignored, 0 duplicate, 1 rejected" in result.stderr

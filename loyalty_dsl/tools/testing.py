@@ -131,7 +131,7 @@ def _run_one(program: CompiledProgram, test: ast.TestDecl) -> list[str]:
     history = _history(program, test)
     origin = [g for g in test.given for _ in range(g.times)]  # history line -> its `given` line
     failures = [
-        f"given event on line {origin[r['line'] - 1].span.line} is rejected: {r['reason']}"
+        f"given event on line {origin[r['line'] - 1].span.line} is rejected ({r['code']}): {r['reason']}"
         for r in history.accounting.rejections
     ]
     as_of = dt.date.fromisoformat(test.as_of.text)
