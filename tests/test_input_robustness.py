@@ -42,7 +42,7 @@ def test_a_semicolon_file_keeps_its_line_numbers_after_blank_rows(tmp_path):
     )
     history = read_history([str(path)], load(FOUR_TIER))
     assert history.accounting.rejections == [
-        {"file": str(path), "line": 5, "reason": "field 'points': expected a number, got \"twelve\""}
+        {"file": str(path), "line": 5, "code": "H202", "reason": "field 'points': expected a number, got \"twelve\""}
     ]
     assert history.accounting.counts() == {"read": 3, "applied": 2, "ignored": 0, "duplicate": 0, "rejected": 1}
 
@@ -154,7 +154,7 @@ def garbage_history(path: Path, lines: int = GARBAGE) -> Path:
 def expected_entries(path: Path, lines: int = GARBAGE) -> tuple[list[dict], list[dict]]:
     """The rejections and repeats garbage_history must give, in line order, derived from its rule."""
     rejections = [
-        {"file": str(path), "line": i, "reason": "not valid JSON: unexpected character, expected a JSON value"}
+        {"file": str(path), "line": i, "code": "H002", "reason": "not valid JSON: unexpected character, expected a JSON value"}
         for i in range(1, lines + 1)
         if i % 5
     ]
