@@ -44,7 +44,8 @@ def test_per_an_amount_is_an_error_with_what_to_write(kind):
 
 
 def test_per_a_text_or_integer_field_is_still_fine():
-    compile_text(HEAD + "event order with o: text, n: integer\nrule r: on order earn 1 per o per n\n")
+    program = compile_text(HEAD + "event order with o: text, n: integer\nrule r: on order earn 1 per o per n\n")
+    assert [r.per for r in program.rules] == [("o", "n")]
 
 
 def test_lint_refuses_per_an_amount(tmp_path):
@@ -64,7 +65,8 @@ def test_once_without_per_is_an_error_at_once():
 
 
 def test_once_per_something_is_fine():
-    compile_text(HEAD + "event review with order: text\nrule r: on review earn 1 once per order\n")
+    program = compile_text(HEAD + "event review with order: text\nrule r: on review earn 1 once per order\n")
+    assert [r.per for r in program.rules] == [("order",)]
 
 
 # --- item 9: the place and the words of some messages -----------------------------------------
@@ -139,7 +141,7 @@ def test_a_misspelt_zone_gets_a_did_you_mean():
 
 def test_iana_names_and_links_are_accepted():
     for zone in ("UTC", "Europe/Paris", "America/New_York", "US/Eastern"):
-        compile_text(f'timezone "{zone}"\n' + HEAD)
+        assert compile_text(f'timezone "{zone}"\n' + HEAD).calendar.name == zone
 
 
 # --- item 9: bounded reading, regular files only -----------------------------------------------
