@@ -17,10 +17,12 @@ const { stub } = require("./vscode_stub");
 
 const [extensionDir, settingsJson, mode, documentsJson = "[]", then] = process.argv.slice(2);
 const manifest = JSON.parse(fs.readFileSync(path.join(extensionDir, "package.json"), "utf8"));
-const report = { mode, clients: [], spawned: [] };
+const report = { mode, spawned: [] };
 const { vscode, calls, problems, open } = stub({
-  version: manifest.engines.vscode.replace(/^[\^~>=]+/, ""), // the oldest editor the package claims
+  // the oldest editor the package claims: the real client refuses one older than it supports
+  version: manifest.engines.vscode.replace(/^[\^~>=]+/, ""),
   settings: JSON.parse(settingsJson),
+  defaults: (manifest.contributes.configuration || {}).properties || {},
 });
 report.calls = calls;
 
@@ -78,12 +80,12 @@ function clientModule(real) {
 }
 
 const load = Module._load;
-let client;
+let clientExports;
 Module._load = function (request, ...rest) {
   if (request === "vscode") return vscode;
   if (request === "vscode-languageclient/node") {
-    client = client || clientModule(mode === "stub" ? null : load.call(this, request, ...rest));
-    return client;
+    clientExports = clientExports || clientModule(mode === "stub" ? null : load.call(this, request, ...rest));
+    return clientExports;
   }
   return load.call(this, request, ...rest);
 };

@@ -5,7 +5,7 @@
 // the server's capabilities (hover, completion...) does not stop the run.
 "use strict";
 
-function stub({ version, settings }) {
+function stub({ version, settings, defaults }) {
   const calls = [];
   const disposable = () => ({ dispose() {} });
 
@@ -143,9 +143,11 @@ function stub({ version, settings }) {
       getConfiguration(section) {
         calls.push(["workspace.getConfiguration", section]);
         const prefix = section ? `${section}.` : "";
+        // a setting the user has not set has the default the package contributes, as in the editor
+        const value = (key) => (prefix + key in settings ? settings[prefix + key] : (defaults[prefix + key] || {}).default);
         return {
-          get: (key, fallback) => (prefix + key in settings ? settings[prefix + key] : fallback),
-          has: (key) => prefix + key in settings,
+          get: (key, fallback) => (value(key) === undefined ? fallback : value(key)),
+          has: (key) => value(key) !== undefined,
         };
       },
       createFileSystemWatcher(glob) {
