@@ -60,7 +60,8 @@ def test_summary_file(history, tmp_path):
     assert result.exit_code == 0
     data = orjson.loads(summary.read_bytes())
     assert data["events"] == {"read": 4, "applied": 3, "ignored": 0, "duplicate": 0, "rejected": 1}
-    assert data["rejections"] == [{"file": str(history), "line": 4, "code": "H101", "reason": "field 'type' is missing"}]
+    rejection = {"file": str(history), "line": 4, "code": "H101", "reason": "field 'type' is missing"}
+    assert data["rejections"] == [rejection]
 
 
 def test_strict_exits_1_and_writes_no_outcomes(history, tmp_path):

@@ -26,6 +26,9 @@ FOUR_TIER = ROOT / "programs" / "four_tier.loy"
 LEGACY = ROOT / "programs" / "legacy_a0_a4.loy"
 
 
+BAD_JSON = "unexpected character, expected a JSON value"
+
+
 def invoke(*args: str) -> object:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
@@ -154,7 +157,7 @@ def garbage_history(path: Path, lines: int = GARBAGE) -> Path:
 def expected_entries(path: Path, lines: int = GARBAGE) -> tuple[list[dict], list[dict]]:
     """The rejections and repeats garbage_history must give, in line order, derived from its rule."""
     rejections = [
-        {"file": str(path), "line": i, "code": "H002", "reason": "not valid JSON: unexpected character, expected a JSON value"}
+        {"file": str(path), "line": i, "code": "H002", "reason": f"not valid JSON: {BAD_JSON}"}
         for i in range(1, lines + 1)
         if i % 5
     ]
