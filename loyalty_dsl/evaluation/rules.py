@@ -19,7 +19,9 @@ the groups that changed since the last status.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import heapq
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -35,6 +37,9 @@ from loyalty_dsl.language.vocabulary import NEVER, PERIODS
 
 # Rules test facts as they stand. That is right because MemberRun settles every status
 # before it applies the events at or after it: each fact known so far is older.
+_ONE_GROUP = "one group"
+CENT = decimal.Decimal("0.01")
+Amount = int | decimal.Decimal  # points and whole measures are ints; a money measure is exact decimals
 
 
 class Candidate:
@@ -68,9 +73,9 @@ class Unit:
         self.first: Event | None = None  # the earliest passing event: it earns and dates the unit
         self.time: tuple[int, int] = (0, 0)
         self.month = 0
-        self.base = 0  # points before `beyond the first` and caps
-        self.value = 0  # points before caps
-        self.kept = 0  # points after caps
+        self.base: Amount = 0  # points before `beyond the first` and caps
+        self.value: Amount = 0  # points before caps
+        self.kept: Amount = 0  # points after caps
         self.cut_by: str | None = None  # the period of the cap that cut it, if any
         self.outer_key: Any = None
         self.cap_key: Any = None
@@ -86,19 +91,24 @@ class RuleState:
         self.dirty: list[Unit] = []
         self.outer: dict[Any, list[Unit]] = defaultdict(list)
         self.groups: dict[Any, list[Unit]] = defaultdict(list)
-        self.month_kept: dict[int, int] = defaultdict(int)
-        self.total = 0
+        self.month_kept: dict[int, Amount] = defaultdict(int)
+        self.total: Amount = 0
         self.now = NEVER  # the instant of the status being settled (vesting reads it)
-        self.factor: Callable[[int], Fraction] | None = None  # the multiplier of points earned at an instant
+        # The multiplier of points earned at an instant by an event of these fields, if any.
+        self.factor: Callable[[int, dict[str, Any]], Fraction] | None = None
         self.pending: list[tuple[int, int, Unit]] = []  # (vests at, seq, unit): a heap
         self._coarsest = rule.caps[-1][1] if rule.caps else None
+        if any(period not in PERIODS for _, period in rule.caps):
+            self._coarsest = _ONE_GROUP  # a cap per field spans periods: the rule's units are one group
         self._period_keys = tuple((k, k in PERIODS) for k in rule.per)
 
     # --- events in --------------------------------------------------------------------
 
     def add(self, event: Event, facts: Facts) -> None:
         rule = self.rule
-        if rule.during is not None and not rule.during(dt.date.fromordinal(self.cal.day(event.at))):
+        if rule.during is not None and not rule.during(
+            dt.date.fromordinal(self.cal.day(event.at)), self.cal.minute_of_day(event.at)
+        ):
             return  # outside the campaign: the rule does not apply to it
         key = self._unit_key(event)
         unit = self.units.get(key)
@@ -201,7 +211,7 @@ class RuleState:
             self.outer[unit.outer_key].append(unit)
             outer_touched.add(unit.outer_key)
         if self._coarsest is not None:
-            unit.cap_key = self.cal.period(self._coarsest, first.at)
+            unit.cap_key = 0 if self._coarsest == _ONE_GROUP else self.cal.period(self._coarsest, first.at)
             self.groups[unit.cap_key].append(unit)
             groups_touched.add(unit.cap_key)
         else:
@@ -228,13 +238,16 @@ class RuleState:
 
     def _allocate(self, key: Any) -> None:
         """Caps: units take points in time order until their periods' caps are spent."""
-        left: dict[tuple[str, int], int] = {}
+        left: dict[tuple[str, int], Amount] = {}
         for unit in sorted(self.groups[key], key=lambda u: u.time):
             assert unit.first is not None
             kept, cut_by = unit.value, None
+            if self.rule.caps_after_multipliers:  # the caps count multiplied points
+                kept = self._multiplied(unit, kept)
             periods = []
             for cap, period in self.rule.caps:
-                pk = (period, self.cal.period(period, unit.first.at))
+                key = self.cal.period(period, unit.first.at) if period in PERIODS else unit.first.fields.get(period)
+                pk = (period, key)
                 room = left.get(pk, cap)
                 if room < kept:
                     kept, cut_by = room, period
@@ -242,25 +255,33 @@ class RuleState:
             for pk, (cap, _) in zip(periods, self.rule.caps, strict=True):
                 left[pk] = left.get(pk, cap) - kept
             unit.cut_by = cut_by
-            self._keep(unit, kept)
+            self._keep(unit, kept, multiplied=self.rule.caps_after_multipliers)
 
-    def _keep(self, unit: Unit, kept: int) -> None:
-        if self.factor is not None and kept:  # multipliers act on points kept after the caps
-            kept = self.multiplied(kept, unit)
+    def _multiplied(self, unit: Unit, kept: Any) -> Any:
+        """A unit's amount times the multipliers of the instant it was earned (not the one it vests),
+        exactly, rounded down once: to a whole point, or to the cent for a money measure."""
+        if self.factor is None or not kept or unit.first is None:
+            return kept
+        factor = self.factor(unit.first.at, unit.first.fields)
+        if isinstance(kept, decimal.Decimal):
+            if factor == 1:
+                return kept
+            cents = math.floor(Fraction(kept) * factor * 100)
+            return (decimal.Decimal(cents) * CENT).quantize(CENT)
+        return multiplied(kept, factor)
+
+    def _keep(self, unit: Unit, kept: Any, multiplied: bool = False) -> None:
+        if not multiplied:  # multipliers act on points kept after the caps
+            kept = self._multiplied(unit, kept)
         delta = kept - unit.kept
         if delta:
             self.month_kept[unit.month] += delta
             self.total += delta
             unit.kept = kept
 
-    def multiplied(self, points: int, unit: Unit) -> int:
-        """A unit's points times the multipliers of the instant it was earned (not the one it vests)."""
-        assert unit.first is not None
-        return multiplied(points, self.factor(unit.first.at)) if self.factor is not None else points
-
     # --- reading the state -----------------------------------------------------------------------
 
-    def points(self, months: range | None) -> int:
+    def points(self, months: range | None) -> Amount:
         """Kept points of the months in the window (all of them for a lifetime window)."""
         pts = self.total if months is None else sum(self.month_kept.get(m, 0) for m in months)
         cap = self.rule.window_cap
