@@ -5,7 +5,11 @@ calendar-year window. Every figure is worked out by hand in its comment.
 
 from __future__ import annotations
 
+import csv
+import io
+
 from loyalty_dsl import compile_text
+from loyalty_dsl.io.csv_out import write_csv
 from tests.helpers import run_json
 
 SHOP = """\
@@ -92,3 +96,26 @@ def test_tier_kept_for_months_doubles_points_in_a_continuous_year():
     o = outcome(text, events, "2027-06-30")
     assert (o["points"], o["tier"], o["tier_by_points"]) == (20, "Gold", "Member")
     assert outcome(text, events, "2027-11-02")["tier"] == "Member"
+
+
+def test_csv_has_a_column_per_measure():
+    # Two stays: nights 3 + 2 = 5 into `nights`; amounts 120.50 + 80.25 = 200.75 into `spend`.
+    text = """\
+event stay with nights: integer, amount: money
+window lifetime, continuous
+measure nights
+measure spend in money
+tier Member from 0 points:
+rule night_count: on stay earn nights into nights
+rule spending: on stay earn amount into spend
+rule base: on stay earn 1
+"""
+    events = [
+        {"member": "m", "type": "stay", "at": "2026-01-06T12:00:00Z", "nights": 3, "amount": 120.50},
+        {"member": "m", "type": "stay", "at": "2026-02-06T12:00:00Z", "nights": 2, "amount": 80.25},
+    ]
+    out = io.BytesIO()
+    write_csv(run_json(compile_text(text, "p.loy"), events, "2026-12-31"), out)
+    (row,) = list(csv.DictReader(io.StringIO(out.getvalue().decode())))
+    assert (row["points"], row["measures.nights"], row["measures.spend"]) == ("2", "5", "200.75")
+    assert "measures" not in row
