@@ -10,6 +10,8 @@ import io
 
 from loyalty_dsl import compile_text
 from loyalty_dsl.io.csv_out import write_csv
+from loyalty_dsl.language.parse import parse
+from loyalty_dsl.lsp.words import rule_words, tier_words
 from tests.helpers import run_json
 
 SHOP = """\
@@ -119,3 +121,34 @@ rule base: on stay earn 1
     (row,) = list(csv.DictReader(io.StringIO(out.getvalue().decode())))
     assert (row["points"], row["measures.nights"], row["measures.spend"]) == ("2", "5", "200.75")
     assert "measures" not in row
+
+
+HOVER = """\
+event stay with stay: text, nights: integer, amount: money, category: text
+window calendar year, continuous
+measure nights
+tier Silver from 10 nights or 25000 points:
+tier Gold from 40 nights or 30000 points and 5 nights:
+rule base:
+    on stay
+    during Tuesday 16:00 to 18:00
+    earn 10 for every 1.00 of amount
+    cap 300 per stay, after multipliers
+rule night_count: on stay during Tuesday earn nights into nights
+multiply base by 2 where category = "suite"
+"""
+
+
+def test_hover_words_say_the_new_constructs():
+    # What each line says, in the hover's words: not "10 points for each event", "in Tuesday each year"
+    # or "from 10 points" as the older words would have it.
+    program = parse(HOVER, "h.loy")
+    base, nights = (rule_words(r, program) for r in program.rules)
+    assert "Earns 10 points for every 1.00 of `amount` for each `stay` event." in base
+    assert "Only from 16:00 to 18:00 local time on Tuesdays." in base
+    assert "At most 300 points per stay, counted after multipliers." in base
+    assert 'Multiplied by 2 when category = "suite".' in base
+    assert "Earns the `nights` into measure `nights` for each `stay` event." in nights
+    assert "Only on Tuesdays." in nights
+    gold = tier_words(program.tiers[1], program)
+    assert "Qualifies from 40 nights or 30000 points and 5 nights." in gold

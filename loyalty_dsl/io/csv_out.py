@@ -1,8 +1,9 @@
 """Outcomes as CSV, for spreadsheets: every field of the JSON Lines outcome, no cell run as a formula.
 
 A column per field, in the JSON Lines order; `points_by_rule` (a number per rule) is a
-column per rule (`points_by_rule.NAME`), and `measures` a column per measure (`measures.NAME`); the other objects and lists are JSON text;
-null is an empty cell. Numbers are written as numbers (-5 stays -5).
+column per rule (`points_by_rule.NAME`), and `measures` a column per measure
+(`measures.NAME`); the other objects and lists are JSON text; null is an empty cell.
+Numbers are written as numbers (-5 stays -5).
 """
 
 from __future__ import annotations
