@@ -257,3 +257,15 @@ def test_did_you_mean_does_not_compare_every_name_with_every_misspelling(monkeyp
     assert hints[:2] == ["did you mean `event_number_0000`?", "did you mean `event_number_0001`?"]
     # Each misspelling is one deletion away from its event: a few comparisons each, not 400 each.
     assert compared < 10 * n
+
+
+def test_the_per_amount_hint_is_a_line_that_compiles():
+    # Issue 13 brought `for every`: E147's hint names it, and the hinted rule is accepted as written.
+    text = HEAD + "event order with amount: money\nrule r: on order earn 2 per amount\n"
+    with pytest.raises(ProgramError) as err:
+        compile_text(text)
+    hint = err.value.diagnostics[0].hint
+    assert hint is not None and "write `earn 2 for every 1.00 of amount`" in hint
+    hinted = hint.split("write `")[1].rstrip("`")
+    program = compile_text(text.replace("earn 2 per amount", hinted))
+    assert [r.per for r in program.rules] == [()]

@@ -626,8 +626,8 @@ def _per_amount(rule: ast.RuleDecl, key: ast.Name, type_name: str) -> Diagnostic
         "E147",
         f"`per {key.text}` would pay once for each distinct value of `{key.text}` ({_a(type_name)}), "
         "not for each unit of it",
-        f"`per` groups events by a period or by a text or integer field; points for each {unit} of {_a(type_name)} "
-        f"are not in the language yet (they will read `earn {rule.earn.amount.text} for every {unit} of {key.text}`)",
+        f"`per` groups events by a period or by a text or integer field; for points for each {unit} of it, "
+        f"write `earn {rule.earn.amount.text} for every {unit} of {key.text}`",
     )
 
 
