@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import decimal
-import functools
 import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
@@ -170,10 +169,13 @@ class MemberRun:
             else None
         )
         self._dates: dict[tuple[str, str], tuple[list[int], list[Any]]] = {}  # see _member_date
+        # The multipliers of each rule, by its state: the factor of an event's points is given to the
+        # state with the event (see apply), so rule state never reads this run's statuses itself.
+        self.multipliers: dict[int, list[CompiledMultiplier]] = {}
         for st in self.states:
             applying = [m for m in program.multipliers if m.rule == st.rule.name]
             if applying:
-                st.factor = functools.partial(self._factor, applying)
+                self.multipliers[id(st)] = applying
         self.witnesses: dict[tuple[str, Any], Event] = {}  # (fact, value) -> the event that made it true
         self.extra_instants = extra_instants  # more statuses to keep (a timeline)
         self.grant_days: dict[CompiledGrant, list[int]] = {}  # filled by run(): the days each grant may fall on
@@ -253,11 +255,11 @@ class MemberRun:
                 continue
             st.settle(self.end)
             for unit in st.units.values():
-                waiting = [c.event for c in unit.candidates if c.passing and c.event.at + vesting > self.end]
+                waiting = [c for c in unit.candidates if c.passing and c.event.at + vesting > self.end]
                 if unit.first is None and waiting:
-                    points = int(st.rule.points_of(waiting[0].fields))
-                    factor = st.factor(waiting[0].at, waiting[0].fields) if st.factor is not None else 1
-                    total += multiplied(points, Fraction(factor))
+                    points = int(st.rule.points_of(waiting[0].event.fields))
+                    factor = waiting[0].factor
+                    total += multiplied(points, factor) if factor is not None else points
         return total
 
     def _factor(self, multipliers: list[CompiledMultiplier], instant: int, fields: dict[str, Any]) -> Fraction:
@@ -357,7 +359,8 @@ class MemberRun:
                 for st in self.states:
                     st.fact_established(fact, value, self.facts)
         for st in self.by_type.get(event.type, ()):
-            st.add(event, self.facts)
+            applying = self.multipliers.get(id(st))
+            st.add(event, self.facts, self._factor(applying, event.at, event.fields) if applying else None)
         self.applied = event
 
     def window(self, instant: int) -> range | None:

@@ -23,10 +23,13 @@ import decimal
 import heapq
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from fractions import Fraction
+from types import MappingProxyType
 from typing import Any
+
+import attrs
 
 from loyalty_dsl.evaluation.calendar import Calendar
 from loyalty_dsl.evaluation.compile import CompiledRule
@@ -43,10 +46,11 @@ Amount = int | decimal.Decimal  # points and whole measures are ints; a money me
 
 
 class Candidate:
-    __slots__ = ("event", "passing", "unit")
+    __slots__ = ("event", "factor", "passing", "unit")
 
-    def __init__(self, event: Event, passing: bool, unit: Unit) -> None:
+    def __init__(self, event: Event, passing: bool, unit: Unit, factor: Fraction | None = None) -> None:
         self.event, self.passing, self.unit = event, passing, unit
+        self.factor = factor  # the multipliers of its points, given with the event (None: the rule has none)
 
 
 class Unit:
@@ -58,6 +62,7 @@ class Unit:
         "cap_key",
         "cut_by",
         "dirty",
+        "factor",
         "first",
         "kept",
         "key",
@@ -71,6 +76,7 @@ class Unit:
         self.key = key
         self.candidates: list[Candidate] = []
         self.first: Event | None = None  # the earliest passing event: it earns and dates the unit
+        self.factor: Fraction | None = None  # the multipliers of the points it earns: its first's
         self.time: tuple[int, int] = (0, 0)
         self.month = 0
         self.base: Amount = 0  # points before `beyond the first` and caps
@@ -80,6 +86,31 @@ class Unit:
         self.outer_key: Any = None
         self.cap_key: Any = None
         self.dirty = False
+
+
+@attrs.frozen
+class UnitView:
+    """One unit as a reader sees it (see Unit): never changed by the state it was read from."""
+
+    key: Any
+    month: int
+    time: tuple[int, int]
+    first: Event | None
+    candidates: tuple[tuple[Event, bool], ...]  # every event of the unit, in time order, and whether it passes
+    base: Amount
+    value: Amount
+    kept: Amount
+    cut_by: str | None
+
+
+@attrs.frozen
+class RuleView:
+    """A rule's state, read-only: its units and the points it keeps by month."""
+
+    rule: CompiledRule
+    cal: Calendar
+    units: tuple[UnitView, ...]
+    month_kept: Mapping[int, Amount]
 
 
 class RuleState:
@@ -94,8 +125,6 @@ class RuleState:
         self.month_kept: dict[int, Amount] = defaultdict(int)
         self.total: Amount = 0
         self.now = NEVER  # the instant of the status being settled (vesting reads it)
-        # The multiplier of points earned at an instant by an event of these fields, if any.
-        self.factor: Callable[[int, dict[str, Any]], Fraction] | None = None
         self.pending: list[tuple[int, int, Unit]] = []  # (vests at, seq, unit): a heap
         self._coarsest = rule.caps[-1][1] if rule.caps else None
         if any(period not in PERIODS for _, period in rule.caps):
@@ -104,7 +133,10 @@ class RuleState:
 
     # --- events in --------------------------------------------------------------------
 
-    def add(self, event: Event, facts: Facts) -> None:
+    def add(self, event: Event, facts: Facts, factor: Fraction | None = None) -> None:
+        """One event of the rule's type in; `factor` is the product of the multipliers of the points
+        it would earn, which the caller knows (they read statuses and other events) and this state
+        never asks for: rule state is told, it does not call back."""
         rule = self.rule
         if rule.during is not None and not rule.during(
             dt.date.fromordinal(self.cal.day(event.at)), self.cal.minute_of_day(event.at)
@@ -114,7 +146,7 @@ class RuleState:
         unit = self.units.get(key)
         if unit is None:
             unit = self.units[key] = Unit(key)
-        cand = Candidate(event, rule.predicate(event.fields, facts, self._until(event)), unit)
+        cand = Candidate(event, rule.predicate(event.fields, facts, self._until(event)), unit, factor)
         unit.candidates.append(cand)
         for fact, field in rule.fact_refs:
             value = event.fields.get(field)
@@ -134,11 +166,15 @@ class RuleState:
 
     def earning_event(self, unit: Unit) -> Event | None:
         """The event that makes a unit earn: its first passing one, or the one that reaches the threshold."""
+        earning = self._earning(unit)
+        return earning.event if earning is not None else None
+
+    def _earning(self, unit: Unit) -> Candidate | None:
         threshold = self.rule.threshold
         vesting, now = self.rule.vesting, self.now
         earning = [c for c in unit.candidates if c.passing and (not vesting or c.event.at + vesting <= now)]
         if threshold is None:  # only points vested by now earn
-            return earning[0].event if earning else None
+            return earning[0] if earning else None
         kind, need, key = threshold.kind, threshold.need, threshold.key
         goal = decimal_of(need) if kind == "sum" else need  # compared with a decimal sum: as written
         seen: set[Any] = set()
@@ -154,7 +190,7 @@ class RuleState:
             else:
                 total += decimal_of(event.fields.get(key or "") or 0)
             if total >= goal:
-                return event
+                return cand
         return None
 
     def _unit_key(self, event: Event) -> Any:
@@ -187,12 +223,14 @@ class RuleState:
         groups_touched: set[Any] = set()
         for unit in dirty:
             unit.dirty = False
-            first = self.earning_event(unit)
+            earning = self._earning(unit)
+            first = earning.event if earning is not None else None
             if first is unit.first:
                 continue
             if unit.first is not None:
                 self._detach(unit, outer_touched, groups_touched)
             unit.first = first
+            unit.factor = earning.factor if earning is not None else None
             if first is not None:
                 self._attach(unit, first, outer_touched, groups_touched)
         for key in outer_touched:
@@ -260,9 +298,9 @@ class RuleState:
     def _multiplied(self, unit: Unit, kept: Any) -> Any:
         """A unit's amount times the multipliers of the instant it was earned (not the one it vests),
         exactly, rounded down once: to a whole point, or to the cent for a money measure."""
-        if self.factor is None or not kept or unit.first is None:
+        factor = unit.factor
+        if factor is None or not kept or unit.first is None:
             return kept
-        factor = self.factor(unit.first.at, unit.first.fields)
         if isinstance(kept, decimal.Decimal):
             if factor == 1:
                 return kept
@@ -280,6 +318,24 @@ class RuleState:
             unit.kept = kept
 
     # --- reading the state -----------------------------------------------------------------------
+
+    def view(self) -> RuleView:
+        """The state as it stands, read-only: what explain reads, without reaching into the units."""
+        units = tuple(
+            UnitView(
+                u.key,
+                u.month,
+                u.time,
+                u.first,
+                tuple((c.event, c.passing) for c in u.candidates),
+                u.base,
+                u.value,
+                u.kept,
+                u.cut_by,
+            )
+            for u in self.units.values()
+        )
+        return RuleView(self.rule, self.cal, units, MappingProxyType(dict(self.month_kept)))
 
     def points(self, months: range | None) -> Amount:
         """Kept points of the months in the window (all of them for a lifetime window)."""

@@ -19,7 +19,7 @@ from loyalty_dsl.evaluation.calendar import Calendar, instant_of, month_date
 from loyalty_dsl.evaluation.compile import CompiledProgram, Tier
 from loyalty_dsl.evaluation.evaluate import MemberRun, Outcome, Status, measures_json
 from loyalty_dsl.evaluation.events import Event
-from loyalty_dsl.evaluation.rules import RuleState, Unit
+from loyalty_dsl.evaluation.rules import RuleView, UnitView
 from loyalty_dsl.language.vocabulary import NEVER, PERIODS
 from loyalty_dsl.tools.standing import retained_standing
 
@@ -117,7 +117,7 @@ def ledger_and_reasons(
     window = probe.window(instant)
     entries: list[dict[str, Any]] = []
     refused: list[tuple[int, int, dict[str, Any]]] = []
-    for st in probe.states:
+    for st in (state.view() for state in probe.states):
         found = _rule_ledger(st, window, probe, instant, refused)
         if st.rule.into is None:  # a rule into a measure has its own ledger (measure_ledgers)
             entries += found
@@ -165,7 +165,7 @@ def measure_ledgers(
     """Each measure's value and its contributions (rule, amount, event), as the points ledger has them."""
     values = measures_json(status.measures)
     out: dict[str, dict[str, Any]] = {name: {"value": values[name], "ledger": []} for name, _ in program.measures}
-    for st in probe.states:
+    for st in (state.view() for state in probe.states):
         if st.rule.into is None:
             continue
         for entry in _rule_ledger(st, window, probe, status.instant, []):
@@ -180,7 +180,7 @@ def measure_ledgers(
 
 
 def _rule_ledger(
-    st: RuleState,
+    st: RuleView,
     window: range | None,
     probe: MemberRun,
     instant: int,
@@ -193,10 +193,9 @@ def _rule_ledger(
         entry = {"rule": rule.name, "line": rule.line, "reason": reason, "kind": kind, "event": event_json(event, cal)}
         not_rewarded.append((event.at, event.rank, entry))
 
-    for unit in sorted(st.units.values(), key=lambda u: min((c.event.at, c.event.rank) for c in u.candidates)):
-        for cand in unit.candidates:
-            event = cand.event
-            if not cand.passing:
+    for unit in sorted(st.units, key=lambda u: min((e.at, e.rank) for e, _ in u.candidates)):
+        for event, passing in unit.candidates:
+            if not passing:
                 refuse(event, _condition_failed(st, event, probe, instant), "condition")
             elif rule.vesting and event.at + rule.vesting > instant:
                 refuse(event, f"pending until {cal.iso(event.at + rule.vesting)} (vesting)", "pending")
@@ -232,7 +231,7 @@ def _rule_ledger(
     return entries
 
 
-def _entry(st: RuleState, unit: Unit, event: Event) -> dict[str, Any]:
+def _entry(st: RuleView, unit: UnitView, event: Event) -> dict[str, Any]:
     cal = st.cal
     entry: dict[str, Any] = {
         "rule": st.rule.name,
@@ -250,12 +249,12 @@ def _entry(st: RuleState, unit: Unit, event: Event) -> dict[str, Any]:
     return entry
 
 
-def _cap_words(st: RuleState, period: str | None) -> str:
+def _cap_words(st: RuleView, period: str | None) -> str:
     amount = next((a for a, p in st.rule.caps if p == period), None)
     return f"{_PERIOD_WORD.get(period or '', '')} {st.rule.name} cap {amount}".strip()
 
 
-def _condition_failed(st: RuleState, event: Event, probe: MemberRun, instant: int) -> str:
+def _condition_failed(st: RuleView, event: Event, probe: MemberRun, instant: int) -> str:
     explain = st.rule.explain
     if explain is None:  # pragma: no cover - a rule without condition always passes
         return "the condition does not hold"
@@ -267,7 +266,7 @@ def _condition_failed(st: RuleState, event: Event, probe: MemberRun, instant: in
     return words
 
 
-def _toward_threshold(st: RuleState, unit: Unit) -> str:
+def _toward_threshold(st: RuleView, unit: UnitView) -> str:
     assert st.rule.threshold is not None
     kind, need, key = st.rule.threshold.kind, st.rule.threshold.need, st.rule.threshold.key
     what = {"count": "events", "distinct": f"distinct {key}", "sum": f"in {key}"}[kind]
@@ -280,7 +279,7 @@ def _toward_threshold(st: RuleState, unit: Unit) -> str:
     )
 
 
-def _already_counted(st: RuleState, unit: Unit, cal: Calendar) -> str:
+def _already_counted(st: RuleView, unit: UnitView, cal: Calendar) -> str:
     first = unit.first
     assert first is not None
     keys = ", ".join(_key_value(k, v, cal, first) for k, v in zip(st.rule.per, unit.key, strict=True))
@@ -376,7 +375,7 @@ def _standing(run: MemberRun, probe: MemberRun, status: Status, window: range | 
     if window is None or run.program.calendar_year is not None:
         standing["next_recalculation"] = None  # continuous, or a calendar year: points leave all at once
         return standing
-    leaving = sum(st.month_kept.get(window.start, 0) for st in probe.states if st.rule.into is None)
+    leaving = sum(st.view().month_kept.get(window.start, 0) for st in probe.states if st.rule.into is None)
     next_day = dt.date.fromordinal(cal.day(cal.month_start(window.stop + 1))) if window.stop // 12 < 9999 else None
     if run.program.retention is not None:  # the tier in force may outlast the points: see standing.py
         standing = retained_standing(run, status)
