@@ -175,3 +175,36 @@ def test_columnar_declines_measures():
     text = PROGRAM.replace("rule base:\n    on stay\n    earn 10 for every 1.00 of amount\n", "")
     with pytest.raises(NotColumnar, match="measure"):
         plan(compile_text(text, "m.loy"))
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
+def test_the_ledger_file_says_what_each_entry_adds_to(tmp_path, suffix):
+    # `run --ledger`: with measures, each row names its measure ("points" or the measure) and amount.
+    # Points: base 3500 and 1000 (0.20 earns 0); nights 3, 2, 1; stays s1, s2; spend 350.10, 100.05, 0.20.
+    import decimal
+
+    import orjson
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+
+    from loyalty_dsl.cli import main
+
+    program, history, ledger = tmp_path / "m.loy", tmp_path / "h.jsonl", tmp_path / f"l.{suffix}"
+    program.write_text(PROGRAM)
+    history.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in EVENTS))
+    args = ["run", str(program), str(history), "--as-of", "2026-03-31", "--ledger", str(ledger), "-q"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    if suffix == "jsonl":
+        rows = [orjson.loads(line) for line in ledger.read_bytes().splitlines()]
+    else:
+        rows = pq.read_table(ledger).to_pylist()
+    by_measure: dict[str, list] = {}
+    for row in rows:
+        by_measure.setdefault(row["measure"], []).append(row["amount"])
+    money = [decimal.Decimal(str(a)) for a in by_measure["spend"]]
+    assert money == [decimal.Decimal("350.10"), decimal.Decimal("100.05"), decimal.Decimal("0.20")]
+    assert [int(a) for a in by_measure["points"]] == [3500, 1000]
+    assert [int(a) for a in by_measure["nights"]] == [3, 2, 1]
+    assert [int(a) for a in by_measure["stays"]] == [1, 1]
+    assert all(row["points"] is None and row["earned"] is None for row in rows if row["measure"] != "points")

@@ -126,8 +126,22 @@ def ledger_and_reasons(
 
 
 def member_ledger(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> list[dict]:
-    """The ledger alone (for `loyalty run --ledger`)."""
-    return ledger_and_reasons(program, member, events, as_of)[0]
+    """The ledger alone (for `loyalty run --ledger`). In a program with measures every entry names
+    what it adds to (`measure`: "points" or the measure) and by how much (`amount`)."""
+    entries, _, probe = ledger_and_reasons(program, member, events, as_of)
+    if not program.measures:
+        return entries
+    entries = [{**e, "measure": "points", "amount": e["points"]} for e in entries]
+    instant = program.status_instant(program.calendar.end_of_day(as_of))
+    window = probe.window(instant)
+    for st in (state.view() for state in probe.states):
+        if st.rule.into is not None:
+            for entry in _rule_ledger(st, window, probe, instant, []):
+                # points and earned are points' columns; a cap's cut is in the note
+                entries.append(
+                    {**entry, "measure": st.rule.into, "amount": entry["points"], "points": None, "earned": None}
+                )
+    return entries
 
 
 def explain_member(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> Explanation:
