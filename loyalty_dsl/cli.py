@@ -299,7 +299,7 @@ def run(
             write_summary(summary, acc)
         writer = None
         if ledger and ledger_fmt:
-            writer = LedgerWriter(context.enter_context(atomic_file(ledger)), ledger_fmt)
+            writer = LedgerWriter(context.enter_context(atomic_file(ledger)), ledger_fmt, bool(compiled.measures))
         withheld: list[str] = []
         _write(_outcomes_and_ledgers(evaluated, writer, withheld), fmt, output, csv_raw)
         if writer is not None:

@@ -43,6 +43,10 @@ EXAMPLE_PAIRS = {
     "pending_points": "pending_history.jsonl",
     "spendable_points": "spendable_history.jsonl",
     "tier_retention": "retention_history.jsonl",
+    "coffee_stars": "coffee_history.jsonl",
+    "hotel_nights": "hotel_history.jsonl",
+    "beauty_spend": "beauty_history.jsonl",
+    "airline_dollars": "airline_history.jsonl",
 }
 
 

@@ -26,6 +26,10 @@ EXAMPLES = {  # program -> (history, as of)
     "tier_retention": ("retention_history.jsonl", "2026-05-15"),
     "pending_points": ("pending_history.jsonl", "2026-03-31"),
     "multipliers": ("multiplier_history.jsonl", "2026-11-30"),
+    "coffee_stars": ("coffee_history.jsonl", "2026-06-30"),
+    "hotel_nights": ("hotel_history.jsonl", "2026-12-31"),
+    "beauty_spend": ("beauty_history.jsonl", "2026-12-31"),
+    "airline_dollars": ("airline_history.jsonl", "2026-12-31"),
 }
 
 

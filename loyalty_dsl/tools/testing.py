@@ -8,6 +8,7 @@ would (the same reader, so a given event with a wrong field fails the example).
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import io
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -69,6 +70,9 @@ def check_examples(tests: ast.Program, program: CompiledProgram) -> list[Diagnos
     out += [Diagnostic.at(s.span, "E190", "an examples file holds only `test` statements") for s in others]
     benefits = {b for t in program.tiers for b in t.benefits}
     tiers = [t.name for t in program.tiers]
+    measures = [name for name, _ in program.measures]
+    if program.expiry is not None or program.redemption is not None:
+        measures.append("balance")
     for test in tests.tests:
         try:
             dt.date.fromisoformat(test.as_of.text)
@@ -79,6 +83,8 @@ def check_examples(tests: ast.Program, program: CompiledProgram) -> list[Diagnos
         for e in test.expects:
             if e.what == "tier" and e.name is not None and e.name.text not in tiers:
                 out.append(_unknown(e.name, "tier", tiers))
+            if e.what == "measure" and e.name is not None and e.name.text not in measures:
+                out.append(_unknown(e.name, "measure", measures))
             if e.what in ("benefit", "grant", "decision") and e.name is not None and e.name.text not in benefits:
                 out.append(_unknown(e.name, "benefit", benefits))
     return out
@@ -211,7 +217,26 @@ def _decision(e: ast.Expectation, o: Outcome, program: CompiledProgram) -> str |
     )
 
 
-_CHECKS = {"points": _points, "tier": _tier, "benefit": _benefit, "grant": _grant, "decision": _decision}
+def _measure(e: ast.Expectation, o: Outcome, program: CompiledProgram) -> str | None:
+    assert e.name is not None and e.value is not None
+    name = e.name.text
+    if name == "balance":
+        got: Any = o.balance.balance if o.balance is not None else None
+    else:
+        got = o.status.measures.get(name)
+    if got is not None and decimal.Decimal(got) == decimal.Decimal(e.value.text):  # exact: 350.00 is 350
+        return None
+    return f"expected {name} {e.value.text}, got {got}"
+
+
+_CHECKS = {
+    "points": _points,
+    "measure": _measure,
+    "tier": _tier,
+    "benefit": _benefit,
+    "grant": _grant,
+    "decision": _decision,
+}
 
 
 # --- coverage over a real history -------------------------------------------------------------
