@@ -31,7 +31,7 @@ from loyalty_dsl.evaluation.compile import CompiledProgram, CompiledRule
 from loyalty_dsl.evaluation.conditions import fact_refs
 from loyalty_dsl.evaluation.order import tie_key_sql
 from loyalty_dsl.language import ast
-from loyalty_dsl.language.vocabulary import NEVER
+from loyalty_dsl.language.vocabulary import MONTHS, NEVER
 
 AT = '"at"'  # a column named as a SQL keyword: always quoted
 LOCAL = '"@local"'  # local wall-clock time (µs) in a zoned program: no field can be named so
@@ -123,11 +123,10 @@ _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
     "multipliers": ("multipliers", ()),
 }
 _RULE_READ = frozenset(
-    {"name", "line", "on", "predicate", "explain", "fact_refs", "amount", "per", "beyond_first", "caps"}
+    {"name", "line", "on", "predicate", "explain", "fact_refs", "amount", "per", "beyond_first", "caps", "during"}
 )
 _RULE_UNUSED: dict[str, tuple[str, object]] = {
     "threshold": ("a threshold", None),
-    "during": ("a campaign (during)", None),
     "vesting": ("vesting", 0),
     "window_cap": ("a cap per window", None),
 }
@@ -251,7 +250,8 @@ def _rule_ctes(
     cap_exprs = [(f"c{j}", _period_sql(period, p)) for j, period in enumerate(cap_periods)]
     month = [("mon", _period_sql("month", p))] if windowed else []
     carried = ", ".join(f"{expr} AS {alias}" for alias, expr in key_exprs + cap_exprs + month)
-    condition = " AND ".join([f"e.type = {_lit(rule.on)}", f"({_static_sql(static, types)})", *needs])
+    campaign = [_during_sql(decl.during)] if decl.during is not None else []
+    condition = " AND ".join([f"e.type = {_lit(rule.on)}", *campaign, f"({_static_sql(static, types)})", *needs])
     ctes = [
         f"cand_{r} AS (SELECT e.member, e.{AT}, row(e.{AT}, {', '.join(tie_key_sql(p.schema[rule.on], 'e'))}) AS o,"
         f" {amount} AS v, {a} AS a, {b} AS b"
@@ -350,6 +350,22 @@ def _period_sql(name: str, p: CompiledProgram) -> str:
         return month
     shifted = f"({month} - {p.calendar.year_start - 1})"
     return f"({shifted} // 3)" if name == "quarter" else f"({shifted} // 12)"
+
+
+def _during_sql(during: ast.During) -> str:
+    """A campaign's days (compile._during) as a test of the event's local day: outside them the
+    rule does not apply to the event, as if it had not happened."""
+    day = "CAST(e.ts AS DATE)"
+    if during.kind == ast.DuringKind.DATES:
+        assert during.first is not None and during.last is not None
+        first, last = (dt.date.fromisoformat(str(d.value)).isoformat() for d in (during.first, during.last))
+        return f"{day} BETWEEN DATE {_lit(first)} AND DATE {_lit(last)}"
+    assert during.month is not None
+    month = f"month({day}) = {MONTHS.index(during.month.text) + 1}"
+    if during.kind == ast.DuringKind.MONTH:
+        return month
+    assert during.first is not None
+    return f"{month} AND day({day}) = {int(during.first.value)}"
 
 
 def _time(p: CompiledProgram) -> str:
