@@ -3,7 +3,7 @@
     python bench/run.py [--sizes 1000000,2000000,5000000] [--shapes 20,200] [--repeat 3]
                         [--program four_tier|legacy|four_tier_zoned|both|all] [--formats jsonl,parquet]
                         [--seed 1] [--commit REV] [--cache DIR] [--json results.json]
-                        [--check-evaluators] [--check-sizes 1000000]
+                        [--check-evaluators] [--check-sizes 1000000] [--engine local|dask]
 
 The histories are generated once per size and shape (lines a member on average), as JSON Lines
 and Parquet, and kept in a cache folder (by default in the temporary folder, named after the
@@ -22,6 +22,9 @@ With --check-evaluators, loyalty also runs with `--evaluator columnar` and with 
 per-member` on the histories of --check-sizes (by default the sizes up to 1M, or the smallest),
 and the column `evaluators` says whether the two outputs are the same bytes (`n/a`: the program
 does not run on the columnar path).
+
+`--engine dask` runs loyalty with `--engine dask -j 2` (a LocalCluster of 2 workers, 4 member
+partitions) instead of the local engine.
 
 `loyalty` is the installed one (this working tree, with its changes) unless --commit names a commit:
 its tree is then extracted into the cache (`git archive`) and run from there, so a run measures one
@@ -138,7 +141,15 @@ def baseline_of(program: str) -> str:
 
 
 def bench_history(
-    programs: list[str], events: int, shape: int, fmt: str, path: Path, repeat: int, work: Path, source: Path | None
+    programs: list[str],
+    events: int,
+    shape: int,
+    fmt: str,
+    path: Path,
+    repeat: int,
+    work: Path,
+    source: Path | None,
+    engine: tuple[str, ...] = (),
 ) -> list[Row]:
     """Every program's row on one history: the commands take turns, round after round."""
     env = loyalty_env(source)
@@ -146,7 +157,7 @@ def bench_history(
     baselines = sorted({baseline_of(p) for p in programs})
     base_out = {b: work / f"baseline_{b}.csv" for b in baselines}
     commands: dict[str, tuple[list[str], dict[str, str] | None]] = {
-        **{f"loyalty {p}": (loyalty_command(p, path, out[p]), env) for p in programs},
+        **{f"loyalty {p}": (loyalty_command(p, path, out[p], extra=engine), env) for p in programs},
         **{f"baseline {b}": (baseline_command(b, path, base_out[b]), None) for b in baselines},
         "floor": ([sys.executable, str(HERE / "floor.py"), str(path), "-o", str(work / "floor.txt")], None),
     }
@@ -252,12 +263,14 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the summaries and every run as JSON here")
     parser.add_argument("--check-evaluators", action="store_true", help="compare the two evaluators' outputs")
     parser.add_argument("--check-sizes", help="sizes whose outputs --check-evaluators compares")
+    parser.add_argument("--engine", choices=["local", "dask"], default="local", help="loyalty's engine")
     args = parser.parse_args()
     check_variants()
     sizes = [int(s) for s in args.sizes.split(",")]
     shapes = [int(s) for s in args.shapes.split(",")]
     checked = {int(s) for s in args.check_sizes.split(",")} if args.check_sizes else _small(sizes)
     programs = _programs(args.program)
+    engine = ("--engine", "dask", "-j", "2") if args.engine == "dask" else ()
     cache = args.cache or default_cache()
     source = snapshot(args.commit, cache) if args.commit else None
     version = loyalty_version(source)
@@ -270,7 +283,7 @@ def main() -> None:
                 for shape in shapes:
                     for fmt in args.formats.split(","):
                         path = history(cache, events, args.seed, shape, fmt)
-                        found = bench_history(programs, events, shape, fmt, path, args.repeat, work, source)
+                        found = bench_history(programs, events, shape, fmt, path, args.repeat, work, source, engine)
                         if args.check_evaluators and events in checked:
                             for row in found:
                                 row.evaluators = check_evaluators(row.program, path, work, source)
@@ -279,7 +292,8 @@ def main() -> None:
     except Failed as err:
         raise SystemExit(str(err)) from None
     summaries = [r.summary() for r in rows]
-    print(f"loyalty {version}, {args.repeat} run(s) each, medians; peak memory of the process tree (RSS)\n")
+    on = " on a Dask LocalCluster of 2 workers" if args.engine == "dask" else ""
+    print(f"loyalty {version}{on}, {args.repeat} run(s) each, medians; peak memory of the process tree (RSS)\n")
     print(table(summaries))
     if args.json:
         runs = [attrs.asdict(r) for r in rows]
