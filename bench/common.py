@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,9 @@ PROGRAM_FILES = {
     "four_tier": REPO / "programs" / "four_tier.loy",
     "legacy": REPO / "programs" / "legacy_a0_a4.loy",
 }
+# Programs measured beside the shipped ones, and the shipped program each varies (issue 15).
+VARIANTS = {"four_tier_zoned": "four_tier"}
+BENCH_PROGRAMS = {**PROGRAM_FILES, "four_tier_zoned": HERE / "programs" / "four_tier_zoned.loy"}
 AS_OF = "2026-11-30"
 
 Standing = tuple[int, str | None]  # points, tier (or level)
@@ -54,12 +58,24 @@ def loyalty_version(source: Path | None) -> str:
     return git("describe", "--always", "--dirty")
 
 
-def loyalty_command(program: str, history: Path, out: Path, as_of: str = AS_OF) -> list[str]:
+def check_variants() -> None:
+    """Each variant is its shipped program with only the time zone changed: a changed shipped
+    program must be copied again (the benchmark would compare two different programs)."""
+    for variant, shipped in VARIANTS.items():
+        zone = re.compile(r'^timezone "[^"]*"\n', re.MULTILINE)
+        mine = "".join(BENCH_PROGRAMS[variant].read_text().splitlines(keepends=True)[3:])  # after its note
+        if zone.sub("", mine) != zone.sub("", PROGRAM_FILES[shipped].read_text()):
+            raise SystemExit(f"{BENCH_PROGRAMS[variant]} is no longer {PROGRAM_FILES[shipped]} but its zone")
+
+
+def loyalty_command(
+    program: str, history: Path, out: Path, as_of: str = AS_OF, extra: tuple[str, ...] = ()
+) -> list[str]:
     """`loyalty run` with full outcomes as JSON Lines, written to `out`."""
     exe = Path(sys.executable).with_name("loyalty")
     head = [str(exe)] if exe.exists() else [shutil.which("loyalty") or "loyalty"]
-    program_file = str(PROGRAM_FILES[program])
-    return [*head, "run", program_file, str(history), "--as-of", as_of, "--format", "jsonl", "-o", str(out)]
+    program_file = str(BENCH_PROGRAMS[program])
+    return [*head, "run", program_file, str(history), "--as-of", as_of, "--format", "jsonl", "-o", str(out), *extra]
 
 
 def baseline_command(program: str, history: Path, out: Path, as_of: str = AS_OF) -> list[str]:

@@ -1,9 +1,10 @@
 """Realistic synthetic activity histories (DOMAIN.md §1) for the benchmark, deterministic by seed.
 
     python bench/generate.py --events 1000000 --seed 1 --out /tmp/h1m.jsonl [--parquet /tmp/h1m.parquet]
+                             [--per-member 50]
 
-Exactly `--events` lines are written. About one member per 50 events, with a
-skewed (log-normal) activity: a few busy members with thousands of events,
+Exactly `--events` lines are written. One member per `--per-member` events on
+average (50 by default), with a skewed (log-normal) activity: a few busy members with thousands of events,
 many idle ones with a handful, some who stopped long before the end. Each
 member's events tell a story: a registration, a date of birth, visits and
 orders (several on one day now and then, in different categories), returns
@@ -287,9 +288,9 @@ class Member:
 # --- the whole history ---------------------------------------------------------------------
 
 
-def budgets(rng: random.Random, events: int) -> list[int]:
+def budgets(rng: random.Random, events: int, per_member: int = EVENTS_PER_MEMBER) -> list[int]:
     """Events per member: log-normal shares of `events`, at least 1 each, summing to `events`."""
-    members = max(1, events // EVENTS_PER_MEMBER)
+    members = max(1, events // per_member)
     weights = [rng.lognormvariate(0.0, 1.3) for _ in range(members)]
     total = sum(weights)
     counts = [max(1, int(w / total * events)) for w in weights]
@@ -305,18 +306,18 @@ def budgets(rng: random.Random, events: int) -> list[int]:
     return counts
 
 
-def generate_lines(events: int, seed: int) -> list[bytearray]:
+def generate_lines(events: int, seed: int, per_member: int = EVENTS_PER_MEMBER) -> list[bytearray]:
     """The serialised lines, one buffer per export day (the file order)."""
     gc.disable()  # millions of small objects and no cycles: the collector would take half the time
     try:
-        return _lines(events, seed)
+        return _lines(events, seed, per_member)
     finally:
         gc.enable()
 
 
-def _lines(events: int, seed: int) -> list[bytearray]:
+def _lines(events: int, seed: int, per_member: int) -> list[bytearray]:
     rng = random.Random(seed)
-    counts = budgets(rng, events)
+    counts = budgets(rng, events, per_member)
     width = len(str(len(counts)))
     days = [bytearray() for _ in range(N_DAYS + 3)]
     for i, budget in enumerate(counts):
@@ -325,9 +326,9 @@ def _lines(events: int, seed: int) -> list[bytearray]:
     return days
 
 
-def write_jsonl(events: int, seed: int, out: Path) -> None:
+def write_jsonl(events: int, seed: int, out: Path, per_member: int = EVENTS_PER_MEMBER) -> None:
     with out.open("wb") as f:
-        for day in generate_lines(events, seed):
+        for day in generate_lines(events, seed, per_member):
             f.write(day)
 
 
@@ -340,8 +341,10 @@ def jsonl_to_parquet(jsonl: Path, parquet: Path) -> None:
             writer.write_batch(batch)
 
 
-def generate(events: int, seed: int, out: Path, parquet: Path | None = None) -> None:
-    write_jsonl(events, seed, out)
+def generate(
+    events: int, seed: int, out: Path, parquet: Path | None = None, per_member: int = EVENTS_PER_MEMBER
+) -> None:
+    write_jsonl(events, seed, out, per_member)
     if parquet is not None:
         jsonl_to_parquet(out, parquet)
 
@@ -352,10 +355,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True, help="the JSON Lines file")
     parser.add_argument("--parquet", type=Path, help="also write the same events as Parquet here")
+    parser.add_argument(
+        "--per-member",
+        type=int,
+        default=EVENTS_PER_MEMBER,
+        help=f"lines a member on average: the history's shape (default {EVENTS_PER_MEMBER})",
+    )
     args = parser.parse_args()
+    if args.per_member < 1:
+        parser.error("--per-member must be at least 1")
     started = time.perf_counter()
-    generate(args.events, args.seed, args.out, args.parquet)
-    print(f"{args.events} events (seed {args.seed}) in {time.perf_counter() - started:.1f} s: {args.out}")
+    generate(args.events, args.seed, args.out, args.parquet, args.per_member)
+    took = time.perf_counter() - started
+    print(f"{args.events} events (seed {args.seed}, {args.per_member} a member) in {took:.1f} s: {args.out}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import functools
 import io
 import signal
 import sys
@@ -202,8 +203,8 @@ def main() -> None:
     default="auto",
     show_default=True,
     help="columnar: every member at once, in DuckDB, where the program allows it; per-member: the reference "
-    "evaluator, one member at a time (--ledger needs it); auto: columnar when the program and the local "
-    "engine allow it and --ledger is not asked.",
+    "evaluator, one member at a time (--ledger needs it); auto: columnar when the program allows it and "
+    "--ledger is not asked (with --engine dask, on each partition).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress display (it shows only at a terminal anyway).")
 @click.option(
@@ -250,13 +251,13 @@ def run(
     except ValueError as err:
         _fail(str(err))
     day = as_of.date() if as_of else None
-    fast = _columnar_plan(compiled, evaluator, engine, ledger is not None)
+    fast = _columnar_plan(compiled, evaluator, ledger is not None)
     with contextlib.ExitStack() as context:
         if summary:  # every rejection goes to a spool file as it is read, not into memory
             context.enter_context(spooling(summary))
         shown = context.enter_context(progress(quiet or engine == "dask"))
         ran = None
-        if fast is not None:
+        if fast is not None and engine == "local":
             files = _files(history)
             one_process = (jobs or default_jobs()) == 1 or "-" in files or not parallel.available()
             try:
@@ -272,7 +273,7 @@ def run(
             acc, evaluated = ran
         elif engine == "dask":
             acc, evaluated = _on_dask(
-                context, program, history, day, jobs, scheduler, partitions, ledger is not None, compiled.rates
+                context, program, history, day, jobs, scheduler, partitions, ledger is not None, compiled.rates, fast
             )
         elif (jobs or default_jobs()) > 1 and "-" not in history and parallel.available():
             files = _files(history)
@@ -341,8 +342,10 @@ def _on_dask(
     partitions: int | None,
     ledger: bool,
     rates: dict[str, Decimal],
+    fast: Plan | None,
 ) -> tuple[Accounting, Iterator[Result]]:
-    """Read and evaluate on a Dask cluster (a local one unless --scheduler names one)."""
+    """Read and evaluate on a Dask cluster (a local one unless --scheduler names one); each
+    partition on the columnar path if `fast`, as the local engine would run."""
     if "-" in history:
         _fail("--engine dask reads files the workers can see, not standard input")
     history = _files(history)
@@ -356,17 +359,22 @@ def _on_dask(
     except SchedulerError as err:
         _fail(str(err))
     paths = [str(Path(p).resolve()) for p in history]  # workers may run elsewhere: no relative paths
+    run = functools.partial(
+        run_on_cluster, client, _source(program), program, paths, day, partitions or 2 * workers, ledger, rates, history
+    )
     try:  # files named as given (as the local engine names them), opened by absolute path
-        return run_on_cluster(
-            client, _source(program), program, paths, day, partitions or 2 * workers, ledger, rates, history
-        )
+        try:
+            return run(columnar=fast is not None)
+        except NotColumnar as why:  # found only once running, as locally: the reference evaluator takes over
+            click.echo(f"loyalty: the columnar evaluator gave way to the per-member one: {why}", err=True)
+            return run(columnar=False)
     except HistoryError as err:
         _fail(str(err))
 
 
-def _columnar_plan(compiled: CompiledProgram, evaluator: str, engine: str, ledger: bool) -> Plan | None:
+def _columnar_plan(compiled: CompiledProgram, evaluator: str, ledger: bool) -> Plan | None:
     """The columnar plan to run, if the options and the program allow one."""
-    barred = "runs on the local engine and writes no --ledger" if engine != "local" or ledger else None
+    barred = "writes no --ledger" if ledger else None
     try:
         return choose_plan(compiled, evaluator, barred)
     except NotColumnar as why:

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import attrs
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -138,6 +139,35 @@ def test_the_same_file_twice_repeats_every_id(generated, program):
         assert bulk.accounting.duplicate > EVENTS // 2
         assert {d["file"] for d in bulk.accounting.duplicates} == {str(f) for f in files}
         assert {d["first"]["file"] for d in bulk.accounting.duplicates} == {str(files[0])}
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+@pytest.mark.parametrize("program", sorted(PROGRAMS))
+def test_a_partition_read_in_bulk_is_the_line_readers_partition(generated, fmt, program, tmp_path):
+    """Partition k of 3 (a Dask worker's share): the members, events and accounting of the line
+    reader's partition k of 3, every repeat spooled, the files under the names given. The second
+    file is the first again (as JSON Lines): its every line with an id repeats a line."""
+    prog = compiled(PROGRAMS[program])
+    files, given = [str(generated[fmt]), str(generated["jsonl"])], ["first.x", "second.jsonl"]
+    members: list[str] = []
+    read = 0
+    for k in range(3):
+        bulk = read_bulk(files, prog, partition=(k, 3), names=given, spool=str(tmp_path / f"bulk{k}."))
+        history = read_history(files, prog, partition=(k, 3), names=given, spool=str(tmp_path / f"line{k}."))
+        assert bulk is not None
+        ours, theirs = bulk.accounting, history.accounting
+        assert ours.spools and theirs.spools
+        assert list(ours.entries("duplicates")) == list(theirs.entries("duplicates"))
+        assert {d["file"] for d in ours.entries("duplicates")} == set(given)  # the file repeats itself too
+        assert attrs.evolve(ours, spools=[]) == attrs.evolve(theirs, spools=[])
+        assert bulk.latest == history.latest
+        assert bulk.members == history.member_ids()
+        assert bulk_rows(bulk) == python_rows(history, prog)
+        members += bulk.members
+        read += ours.read
+    whole = read_bulk(files, prog)
+    assert whole is not None and read == 2 * EVENTS
+    assert sorted(members) == whole.members  # each member in exactly one partition
 
 
 def test_one_malformed_line_gives_none(generated, tmp_path):

@@ -88,3 +88,52 @@ def test_compiled_programs_are_rebuilt_on_workers():
     text = PROGRAMS["four_tier"].read_text()
     assert _program(text, "four_tier.loy") is _program(text, "four_tier.loy")
     assert load(PROGRAMS["four_tier"]).tiers == _program(text, "four_tier.loy").tiers
+
+
+def _run(*args: str) -> tuple[int, bytes, str]:
+    result = CliRunner().invoke(main, ["run", *args], catch_exceptions=False)
+    return result.exit_code, result.stdout_bytes, result.stderr
+
+
+@pytest.mark.parametrize("program", ["four_tier", "legacy"])
+def test_dask_runs_the_columnar_evaluator_on_each_partition(histories, tmp_path, program):
+    """`--evaluator columnar` on Dask (refused before issue 15): every partition evaluated in
+    DuckDB, read in bulk where the files are clean (b.jsonl, c.parquet) and line by line where one
+    has bad lines (a.jsonl, as the local engine does); output, summary and standard error are
+    those of the local engine, byte for byte."""
+    pytest.importorskip("dask.distributed")
+    first, second, parquet = (str(p) for p in histories)
+    for files in ([second, parquet], [first, second, parquet]):
+        runs = {}
+        for engine in ("local", "dask"):
+            summary = tmp_path / f"{engine}.json"
+            found = _run(
+                str(PROGRAMS[program]),
+                *files,
+                *("--engine", engine, "--evaluator", "columnar", "-j", "2", "--partitions", "3"),
+                *("--summary", str(summary)),
+            )
+            assert found[0] == 0, found[2]
+            runs[engine] = (*found, summary.read_bytes())
+        assert runs["dask"] == runs["local"]
+        assert "gave way" not in runs["local"][2]
+
+
+def test_dask_gives_way_to_the_per_member_evaluator_as_the_local_engine_does(tmp_path):
+    """Points beyond the exact range are found only once DuckDB has summed them: on Dask as
+    locally, the columnar evaluator says so and the per-member one runs (it withholds m1, whose
+    1,025 bonuses of 2^53 - 1 points sum beyond 2^63, and exits 3); same output and messages."""
+    pytest.importorskip("dask.distributed")
+    most = 2**53 - 1
+    lines = [{"member": "m1", "type": "bonus", "at": f"2026-01-{1 + i // 40:02d}", "points": most} for i in range(1025)]
+    lines.append({"member": "m2", "type": "bonus", "at": "2026-01-05", "points": 5})
+    history = tmp_path / "h.jsonl"
+    history.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    runs = {
+        engine: _run(str(PROGRAMS["four_tier"]), str(history), "--as-of", "2026-02-28", "--engine", engine, "-j", "2")
+        for engine in ("local", "dask")
+    }
+    assert runs["dask"] == runs["local"]
+    code, out, err = runs["dask"]
+    assert code == 3 and "the columnar evaluator gave way to the per-member one" in err
+    assert out.count(b'"member"') == 1 and b'"member":"m2"' in out

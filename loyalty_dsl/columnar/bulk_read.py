@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 
 from loyalty_dsl.evaluation.calendar import END_INSTANT, FIRST_INSTANT, US_PER_DAY
 from loyalty_dsl.evaluation.compile import CompiledProgram, FieldSpec
-from loyalty_dsl.io.history import Accounting, HistoryError, format_of
+from loyalty_dsl.io.history import Accounting, HistoryError, format_of, partition_of_member
 from loyalty_dsl.io.parquet_values import known_zone
 from loyalty_dsl.io.spool import KEPT, Spool
 from loyalty_dsl.language.vocabulary import MAX_EXACT
@@ -109,17 +109,34 @@ class _Source:
     lines: pa.Array | None  # 1-based line numbers of the rows; None: row i is line i + 1
 
 
-def read_bulk(paths: Sequence[str], program: CompiledProgram) -> BulkHistory | None:
-    """The history in `paths` read in bulk, or None if the line reader must read it."""
+def read_bulk(
+    paths: Sequence[str],
+    program: CompiledProgram,
+    partition: tuple[int, int] | None = None,
+    names: Sequence[str] | None = None,
+    spool: str | None = None,
+) -> BulkHistory | None:
+    """The history in `paths` read in bulk, or None if the line reader must read it.
+
+    As `read_history`: with `partition=(k, n)`, only the members of partition k of n are kept
+    and accounted (every file is still read and checked whole, so that every partition comes
+    to the same answer, bulk or None); `names` are the files as rejections and repeats name
+    them; `spool` names the spool files while not spooling here (on a Dask worker)."""
     try:
-        return _read(paths, program)
+        return _read(paths, program, partition, names or paths, spool)
     except (_Doubt, HistoryError, pa.ArrowException, ValueError, OverflowError, OSError):
         # Arrow's errors (a parse error, a value that does not convert) are doubts too; so are
         # files the line reader cannot read at all: it says why.
         return None
 
 
-def _read(paths: Sequence[str], program: CompiledProgram) -> BulkHistory:
+def _read(
+    paths: Sequence[str],
+    program: CompiledProgram,
+    partition: tuple[int, int] | None,
+    names: Sequence[str],
+    spool: str | None,
+) -> BulkHistory:
     layout = _layout(program)
     formats = []
     for path in paths:
@@ -129,13 +146,13 @@ def _read(paths: Sequence[str], program: CompiledProgram) -> BulkHistory:
         formats.append(fmt)
     frames: list[pa.Table] = []
     sources: list[_Source] = []
-    for path, fmt in zip(paths, formats, strict=True):
+    for path, name, fmt in zip(paths, names, formats, strict=True):
         frame, lines = _read_jsonl(path, layout) if fmt == "jsonl" else _read_parquet(path, layout)
         frames.append(frame)
-        sources.append(_Source(path, frame.num_rows, lines))
+        sources.append(_Source(name, frame.num_rows, lines))
     schema = _frame_schema(layout)
     table = pa.concat_tables([f.cast(schema) for f in frames]) if frames else schema.empty_table()
-    return _account(table, sources, layout)
+    return _account(table, sources, layout, partition, Spool.if_spooling(spool))
 
 
 def _layout(program: CompiledProgram) -> _Layout:
@@ -520,13 +537,20 @@ def _convert(kind: str, values: Any) -> Any:
 # --- repeats and accounting ---------------------------------------------------------------------
 
 
-def _account(table: pa.Table, sources: list[_Source], layout: _Layout) -> BulkHistory:
-    rows = table.num_rows
-    seq = pc.add(_counting(rows), 1)
+def _account(
+    table: pa.Table, sources: list[_Source], layout: _Layout, partition: tuple[int, int] | None, spool: Spool | None
+) -> BulkHistory:
+    seq = pc.add(_counting(table.num_rows), 1)  # positions in the whole history, in every partition
     members = pc.dictionary_encode(table.column("member").combine_chunks())
     _check_text(members.dictionary)
-    repeats = _repeats(members, table.column("id").combine_chunks(), sources)
+    of_names = _owned_names(members.dictionary, partition)
+    owned = None if of_names is None else of_names.take(members.indices)
+    repeats = _repeats(members, table.column("id").combine_chunks(), sources, owned, spool)
     kept = pc.invert(pc.is_in(seq, value_set=repeats.seqs))
+    names = members.dictionary
+    if owned is not None and of_names is not None:  # another partition's rows are neither read nor kept here
+        table, seq, kept, names = table.filter(owned), seq.filter(owned), kept.filter(owned), names.filter(of_names)
+    rows = table.num_rows
     applied_mask = pc.and_(kept, table.column(_DECLARED))
     applied = pc.sum(pc.cast(applied_mask, pa.int64())).as_py() or 0
     accounting = Accounting(
@@ -541,12 +565,21 @@ def _account(table: pa.Table, sources: list[_Source], layout: _Layout) -> BulkHi
     latest = pc.max(table.column("at").filter(kept)).as_py() if rows else None
     if latest is not None:  # the first line at that instant: it sets the default as-of
         row = pc.index(pc.if_else(kept, table.column("at"), pa.scalar(None, pa.int64())), latest).as_py()
-        ((file, line),) = _places([row], sources, _line_lists(sources))
-        accounting.latest = (latest, row + 1, file, line)
+        position = seq[row].as_py() - 1  # its row in the whole history
+        ((file, line),) = _places([position], sources, _line_lists(sources))
+        accounting.latest = (latest, position + 1, file, line)
     events = table.append_column("seq", seq).filter(applied_mask)
-    names = ["member", "type", "at", "seq", "id", *sorted(layout.kinds)]
+    columns = ["member", "type", "at", "seq", "id", *sorted(layout.kinds)]
     # A repeat's member has the first line of its id too: the members are all the members.
-    return BulkHistory(events.select(names), sorted(members.dictionary.to_pylist()), accounting, latest)
+    return BulkHistory(events.select(columns), sorted(names.to_pylist()), accounting, latest)
+
+
+def _owned_names(names: pa.Array, partition: tuple[int, int] | None) -> pa.Array | None:
+    """Which of the distinct members are partition k's, as `read_history` splits them (None: all)."""
+    if partition is None:
+        return None
+    k, n = partition
+    return pa.array([partition_of_member(m, n) == k for m in names.to_pylist()], pa.bool_())
 
 
 @attrs.frozen
@@ -564,7 +597,9 @@ _NO_REPEATS = _Repeats(pa.array([], pa.int64()))
 _ENTRIES = 65_536  # repeats made into dicts at a time
 
 
-def _repeats(members: pa.DictionaryArray, id_: pa.Array, sources: list[_Source]) -> _Repeats:
+def _repeats(
+    members: pa.DictionaryArray, id_: pa.Array, sources: list[_Source], owned: pa.Array | None, spool: Spool | None
+) -> _Repeats:
     if id_.null_count == len(id_):
         return _NO_REPEATS
     ids = pc.dictionary_encode(id_)
@@ -588,7 +623,10 @@ def _repeats(members: pa.DictionaryArray, id_: pa.Array, sources: list[_Source])
     rows, first = order.take(later), order.take(run_start.take(later))
     in_input_order = pc.sort_indices(rows)
     rows, first = pc.cast(rows.take(in_input_order), pa.int64()), pc.cast(first.take(in_input_order), pa.int64())
-    spool, lines = Spool.if_spooling(), _line_lists(sources)
+    if owned is not None:  # a repeat and its first line have one member: both are in its partition
+        mine = owned.take(rows)
+        rows, first = rows.filter(mine), first.filter(mine)
+    lines = _line_lists(sources)
     kept: list[dict[str, Any]] = []
     size = _ENTRIES if spool is not None else KEPT
     for start in range(0, len(rows), size):

@@ -5,6 +5,12 @@ but keeps, checks and accounts only the lines of its own members. The
 histories stay on the workers; the client gathers the small summaries, fixes
 the as-of day, and merges the partitions' outcomes back into member order, so
 the output is the same, byte for byte, as a local run.
+
+Where the program has a columnar plan, each partition runs the columnar
+evaluator on its members: read in bulk (or line by line where the bulk reader
+is unsure of a file, as locally), then evaluated in DuckDB. A member's outcome
+depends on their events alone and members are partitioned whole, so the
+partitions' outcomes are those of one run over the whole history.
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ from typing import Any
 
 import attrs
 
+from loyalty_dsl.columnar.bulk_read import BulkHistory, read_bulk
+from loyalty_dsl.columnar.plan import Plan, plan
+from loyalty_dsl.columnar.run import assemble, events_table, prepare
 from loyalty_dsl.evaluation.compile import CompiledProgram, compile_text
 from loyalty_dsl.evaluation.run import Result, day_of, results
 from loyalty_dsl.io.history import Accounting, History, read_history
@@ -41,6 +50,11 @@ def _program(text: str, file: str, rates: tuple[tuple[str, Decimal], ...] = ()) 
     return attrs.evolve(program, rates=dict(rates)) if rates else program
 
 
+@lru_cache(maxsize=8)
+def _plan(text: str, file: str) -> Plan:
+    return plan(_program(text, file))  # a columnar plan takes no rates (it refuses currencies)
+
+
 def _read_partition(
     text: str,
     file: str,
@@ -50,10 +64,21 @@ def _read_partition(
     k: int,
     n: int,
     spool: str | None = None,
-) -> History:
+    columnar: bool = False,
+) -> History | BulkHistory:
+    """Partition k of n, as a History (per member), or as a table of events (columnar)."""
     # A spool file in the worker's temporary folder: fetched, then removed, by the client.
     prefix = os.path.join(tempfile.gettempdir(), spool) if spool else None
-    return read_history(paths, _program(text, file, rates), partition=(k, n), names=names, spool=prefix)
+    program = _program(text, file, rates)
+    if columnar:
+        bulk = read_bulk(paths, program, partition=(k, n), names=names, spool=prefix)
+        if bulk is not None:
+            return bulk
+    history = read_history(paths, program, partition=(k, n), names=names, spool=prefix)
+    if not columnar:
+        return history
+    table = events_table(history, program)
+    return BulkHistory(table, history.member_ids(), history.accounting, history.latest)
 
 
 def _spool_chunk(path: str, offset: int) -> bytes:
@@ -85,11 +110,17 @@ def _fetched(client: Any, history: Any, paths: list[str]) -> list[str]:
     return local
 
 
-def _summary(history: History) -> tuple[Accounting, int | None]:
+def _summary(history: History | BulkHistory) -> tuple[Accounting, int | None]:
     return history.accounting, history.latest
 
 
-def _evaluate_partition(text: str, file: str, history: History, as_of: dt.date, ledger: bool) -> list[Result]:
+def _evaluate_partition(
+    text: str, file: str, history: History | BulkHistory, as_of: dt.date, ledger: bool
+) -> list[Result]:
+    """The partition's outcomes in member order (NotColumnar where DuckDB cannot run the plan)."""
+    if isinstance(history, BulkHistory):
+        prepared = prepare(_plan(text, file), history.events, history.members, as_of)
+        return [(o.to_json(), None) for o in assemble(prepared, range(len(history.members)))]
     return list(results(_program(text, file), history, as_of, ledger=ledger))
 
 
@@ -163,18 +194,30 @@ def run_on_cluster(
     ledger: bool = False,
     rates: dict[str, Decimal] | None = None,
     names: Sequence[str] | None = None,
+    columnar: bool = False,
 ) -> tuple[Accounting, Iterator[Result]]:
     """The accounting of the whole history, and every member's outcome in member order.
 
     `names`: the files as the user named them (the local engine's names, in rejections and
-    ledgers), where `paths` are what the workers open."""
+    ledgers), where `paths` are what the workers open. `columnar`: each partition runs the
+    columnar evaluator (the program must have a plan; NotColumnar if DuckDB cannot run it)."""
     given = tuple(sorted((rates or {}).items()))
     named = list(names) if names is not None else list(paths)
     # While spooling (a summary is asked for), each worker spools its partition's rejections.
     spool = f".loyalty-{secrets.token_hex(4)}." if spooling_now() else None
     histories = [
         client.submit(
-            _read_partition, program_text, program_file, given, list(paths), named, k, partitions, spool, pure=False
+            _read_partition,
+            program_text,
+            program_file,
+            given,
+            list(paths),
+            named,
+            k,
+            partitions,
+            spool,
+            columnar,
+            pure=False,
         )
         for k in range(partitions)
     ]

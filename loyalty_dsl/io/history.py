@@ -185,10 +185,10 @@ def partition_of(record: dict[str, Any] | Rejected, partitions: int) -> int:
     A line without a usable member (not JSON, no member) belongs to partition 0, so that
     every line is read and accounted by exactly one partition.
     """
-    return _partition_of_member(record.get("member") if isinstance(record, dict) else None, partitions)
+    return partition_of_member(record.get("member") if isinstance(record, dict) else None, partitions)
 
 
-def _partition_of_member(member: Any, partitions: int) -> int:
+def partition_of_member(member: Any, partitions: int) -> int:
     if not isinstance(member, str) or not member.strip():
         return 0
     return zlib.crc32(member.encode("utf-8", "surrogatepass")) % partitions
@@ -357,7 +357,7 @@ def _parquet_records(path: str, partition: tuple[int, int] | None, name: str) ->
             continue
         # Only this partition's rows become Python dicts: the others are just counted.
         k, n = partition
-        owned = [_partition_of_member(m, n) == k for m in python_values(batch.column("member"))]
+        owned = [partition_of_member(m, n) == k for m in python_values(batch.column("member"))]
         rows = iter(python_rows(batch.filter(pa.array(owned, pa.bool_()))))
         for mine in owned:
             number += 1
