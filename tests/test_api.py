@@ -31,7 +31,8 @@ def test_evaluate_dicts_like_the_command(tmp_path):
         ("fast_refund", True, "Platinum: 20.00 <= limit 24")
     ]
     assert result.accounting.counts() == {"read": 5, "applied": 3, "ignored": 0, "duplicate": 0, "rejected": 2}
-    assert result.accounting.rejections[1] == {"file": "<events>", "line": 5, "reason": "expected an object, got list"}
+    rejection = {"file": "<events>", "line": 5, "code": "H003", "reason": "expected an object, got list"}
+    assert result.accounting.rejections[1] == rejection
     history = tmp_path / "h.jsonl"
     history.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in EVENTS))
     cli = CliRunner().invoke(main, ["run", str(PROGRAMS["four_tier"]), str(history), "--as-of", "2026-03-31"])
