@@ -186,7 +186,7 @@ class MemberRun:
                 if tier is not None and g.benefit in tier.benefits:
                     self.grant_days[g] = candidate_days(g, self.events, self.cal, as_of_day)
         final = self.statuses[self._key(self.end)]
-        balance = self._balance() if p.expiry is not None or p.redemption is not None else None
+        balance = self._balance() if p.expiry is not None or p.redemptions or p.conversion else None
         pending = self._pending() if any(r.vesting for r in p.rules) else None
         if max(abs(balance.balance) if balance else 0, abs(pending or 0)) > MAX_EXACT:
             raise PointsOutOfRange(self.member, self._latest_earning())
