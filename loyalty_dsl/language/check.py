@@ -833,6 +833,9 @@ def check_vouchers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     return out
 
 
+_REDEEM_WORDS = {"points": "the points claimed", "balance": "the member's balance"}
+
+
 def check_redemption(r: ast.Redemption, s: Symbols) -> list[Diagnostic]:
     """One `redeem`: its event and field, and rules that some claim can satisfy."""
     out: list[Diagnostic] = []
@@ -873,7 +876,14 @@ def check_redemption(r: ast.Redemption, s: Symbols) -> list[Diagnostic]:
         fields = fields_of(s, r.event.text)
         claim = r.field.text if r.field is not None else None  # `points` may be the claim's own field
         for clash in sorted(n for n in set(fields) & set(REDEEM_WHERE_NAMES) if n != claim or n == "balance"):
-            out.append(_err(r, "E267", f"`{clash}` is a field of `{r.event.text}` and a name of every redemption"))
+            out.append(
+                _err(
+                    r,
+                    "E267",
+                    f"`{clash}` is a field of `{r.event.text}` and a name of every redemption",
+                    f"rename the field: a redemption's `where` reads `{clash}` as {_REDEEM_WORDS[clash]}",
+                )
+            )
         owner = f"a field of `{r.event.text}`, `points` or `balance`"
         out += check_condition(r.where, fields, dict(REDEEM_WHERE_NAMES), s, owner)
     return out
