@@ -110,8 +110,8 @@ CONSTRUCTS = [
     ("pending_points", "where order is not voided", ""),
     ("spendable_points", "where order is not voided", ""),
     ("tier_retention", "drop tiers one level at a time", ""),
-    ("coffee_stars", ", at the end of that month", ""),
-    ("coffee_stars", ", in sizes 25, 100, 200, 300, 400", ""),
+    ("cafe_rewards", ", at the end of that month", ""),
+    ("cafe_rewards", ", in sizes 25, 100, 200, 300, 400", ""),
     ("supermarket_vouchers", "convert points every quarter", "convert points every month"),
 ]
 

@@ -26,7 +26,7 @@ EXAMPLES = {  # program -> (history, as of)
     "tier_retention": ("retention_history.jsonl", "2026-05-15"),
     "pending_points": ("pending_history.jsonl", "2026-03-31"),
     "multipliers": ("multiplier_history.jsonl", "2026-11-30"),
-    "coffee_stars": ("coffee_history.jsonl", "2026-08-30"),
+    "cafe_rewards": ("cafe_history.jsonl", "2026-08-30"),
     "stamp_card": ("stamp_history.jsonl", "2026-03-31"),
     "supermarket_vouchers": ("supermarket_history.jsonl", "2026-09-30"),
 }

@@ -275,11 +275,11 @@ def bundled(program: str, history: str, as_of: str) -> dict[str, dict]:
     return {o.member: o.to_json() for o in found}
 
 
-def test_the_coffee_stars_history():
+def test_the_cafe_rewards_history():
     # ana: 120 stars on 15 January; 100 claimed (20 left); 30 refused (no size); 10 more on
     # 5 March. January's 20 are gone from 1 August; March's 10 last until 1 October.
     # ben: 24 stars; a claim of 25 is refused whole. February's stars last until 1 September.
-    o = bundled("coffee_stars.loy", "coffee_history.jsonl", "2026-08-30")
+    o = bundled("cafe_rewards.loy", "cafe_history.jsonl", "2026-08-30")
     assert (o["ana"]["points"], o["ana"]["balance"], o["ana"]["expiring"]) == (
         130,
         10,
