@@ -31,7 +31,11 @@ tier Member from 0 points:
 
 
 def claims(redeem: str, records: list[tuple[str, str, dict]]) -> list[dict]:
-    program = compile_text(BASE + redeem + "\n", "stars.loy")
+    return claims_of(BASE, redeem, records)
+
+
+def claims_of(base: str, redeem: str, records: list[tuple[str, str, dict]]) -> list[dict]:
+    program = compile_text(base + redeem + "\n", "stars.loy")
     lines = [orjson.dumps({"member": "m", "type": t, "at": at, **f}) + b"\n" for t, at, f in records]
     history = read_history(["-"], program, stdin=io.BytesIO(b"".join(lines)))
     (o,) = outcomes(program, history, dt.date(2026, 12, 31))
@@ -148,6 +152,26 @@ def test_where_sees_points_and_the_events_fields():
     )
     assert [r["spent"] for r in rs] == [0, 0, 40]
     assert [r["granted"] for r in rs] == [False, False, True]
+
+
+def test_where_sees_the_facts_established_before_the_claim():
+    # A `where` testing a fact reads it as a decision does: established before the claim's instant.
+    # 3 visits: 30 stars. Claim 10 on 1 Feb before the coupon is activated (2 Feb): refused; the
+    # same claim on 3 Feb, after it: granted, 10 spent.
+    program = BASE.replace("event visit\n", "event visit\nevent activated with coupon: text\n")
+    program = program.replace("reward_claimed with stars: integer", "reward_claimed with stars: integer, coupon: text")
+    program += "a coupon is active by activated\n"
+    rs = claims_of(
+        program,
+        "redeem points by reward_claimed with stars where coupon is active",
+        [
+            *visits(3),
+            ("reward_claimed", "2026-02-01T10:00:00Z", {"stars": 10, "coupon": "c1"}),
+            ("activated", "2026-02-02T10:00:00Z", {"coupon": "c1"}),
+            ("reward_claimed", "2026-02-03T10:00:00Z", {"stars": 10, "coupon": "c1"}),
+        ],
+    )
+    assert summary(rs) == [(10, 0, False, 'asked 10: coupon "c1" is not active'), (10, 10, True, None)]
 
 
 def test_several_redeem_statements_share_one_balance_in_time_order():

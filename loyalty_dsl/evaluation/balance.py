@@ -17,6 +17,7 @@ import attrs
 
 from loyalty_dsl.evaluation.calendar import Calendar, iso_instant, month_ordinal
 from loyalty_dsl.evaluation.compile import CompiledProgram
+from loyalty_dsl.evaluation.conditions import Facts
 from loyalty_dsl.evaluation.events import Event
 from loyalty_dsl.evaluation.rules import RuleState
 from loyalty_dsl.language.vocabulary import NEVER
@@ -91,8 +92,11 @@ def _next_period_month(cal: Calendar, month: int, unit: str) -> int:
     return (shifted // size + 1) * size + (cal.year_start - 1)
 
 
-def member_balance(program: CompiledProgram, states: Sequence[RuleState], events: Sequence[Event], end: int) -> Balance:
-    """The balance at `end` from settled rule states holding every event before it."""
+def member_balance(
+    program: CompiledProgram, states: Sequence[RuleState], events: Sequence[Event], end: int, facts: Facts | None = None
+) -> Balance:
+    """The balance at `end` from settled rule states holding every event before it (and the member's
+    facts, with the instant each was established, for a redemption's `where`)."""
     lots = sorted(
         (
             Lot(st.rule.name, u.time[0], u.time[1], u.kept, expires_at(program, u.time[0]), u.kept)
@@ -102,7 +106,7 @@ def member_balance(program: CompiledProgram, states: Sequence[RuleState], events
         ),
         key=lambda lot: (lot.earned, lot.seq),
     )
-    redemptions, vouchers = _redeem(program, lots, events, end)
+    redemptions, vouchers = _redeem(program, lots, events, end, facts or {})
     valid = [lot for lot in lots if lot.left and lot.expires > end]
     by_day: dict[int, int] = {}
     for lot in valid:
@@ -148,7 +152,7 @@ def conversion_instants(program: CompiledProgram, first: int, end: int) -> list[
 
 
 def _redeem(
-    program: CompiledProgram, lots: list[Lot], events: Sequence[Event], end: int
+    program: CompiledProgram, lots: list[Lot], events: Sequence[Event], end: int, facts: Facts
 ) -> tuple[list[dict[str, Any]], list[Voucher]]:
     """Every claim before `end`, in time order, judged by its rule and paid from the oldest valid lots;
     and the vouchers that conversions issued.
@@ -209,7 +213,7 @@ def _redeem(
         rule = rules[event.type]
         usable = [lot for lot in alive if lot.left and lot.expires > event.at]
         asked = rule.asked(event.fields)
-        points, reason = rule.judge(event.fields, sum(lot.left for lot in usable))
+        points, reason = rule.judge(event.fields, sum(lot.left for lot in usable), facts, event.at)
         spent_lots = spend(usable, points)
         taken = sum(part["points"] for part in spent_lots)
         if taken:

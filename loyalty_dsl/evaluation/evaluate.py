@@ -280,7 +280,7 @@ class MemberRun:
     def _balance(self) -> Balance:
         for st in self.states:  # every event before the end is applied: bring the units up to it
             st.settle(self.end)
-        return member_balance(self.program, self.states, self.events, self.end)
+        return member_balance(self.program, self.states, self.events, self.end, self.facts)
 
     # --- the pass over the events ---------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from loyalty_dsl.evaluation.conditions import Explained, compile_explained
+from loyalty_dsl.evaluation.conditions import Explained, Facts, compile_explained
 from loyalty_dsl.language import ast
 from loyalty_dsl.language.vocabulary import REDEEM_WHERE_NAMES
 
@@ -38,11 +38,14 @@ class CompiledRedemption:
         assert self.field is not None
         return int(fields.get(self.field) or 0)
 
-    def judge(self, fields: dict[str, Any], balance: int) -> tuple[int, str | None]:
-        """(points to spend, None) for a granted claim, or (0, the reason in the rule's terms)."""
+    def judge(self, fields: dict[str, Any], balance: int, facts: Facts, at: int) -> tuple[int, str | None]:
+        """(points to spend, None) for a granted claim, or (0, the reason in the rule's terms).
+
+        A `where` reads facts as a decision does: those established before the claim's instant `at`.
+        """
         asked = self.asked(fields)
         if self.where is not None:
-            ok, words = self.where({**fields, "points": asked, "balance": balance}, {}, {}, 0)
+            ok, words = self.where({**fields, "points": asked, "balance": balance}, {}, facts, at)
             if not ok:
                 return 0, f"asked {asked}: {words}"
         if self.sizes and asked not in self.sizes:
