@@ -22,6 +22,8 @@ from loyalty_dsl.evaluation.events import Event
 from loyalty_dsl.evaluation.rules import RuleState
 from loyalty_dsl.language.vocabulary import NEVER
 
+# Each decision by (benefit, the event's seq): (granted, reason).
+Decided = dict[tuple[str, int], tuple[bool, str]]
 _LAST_DAY, _LAST_MONTH = dt.date.max.toordinal(), 9999 * 12 + 11  # the calendar's last day and month
 
 
@@ -93,10 +95,16 @@ def _next_period_month(cal: Calendar, month: int, unit: str) -> int:
 
 
 def member_balance(
-    program: CompiledProgram, states: Sequence[RuleState], events: Sequence[Event], end: int, facts: Facts | None = None
+    program: CompiledProgram,
+    states: Sequence[RuleState],
+    events: Sequence[Event],
+    end: int,
+    facts: Facts | None = None,
+    decided: Decided | None = None,
 ) -> Balance:
     """The balance at `end` from settled rule states holding every event before it (and the member's
-    facts, with the instant each was established, for a redemption's `where`)."""
+    facts, with the instant each was established, for a redemption's `where`; and the decisions on
+    the events, for `only when ... is granted`)."""
     lots = sorted(
         (
             Lot(st.rule.name, u.time[0], u.time[1], u.kept, expires_at(program, u.time[0]), u.kept)
@@ -106,7 +114,7 @@ def member_balance(
         ),
         key=lambda lot: (lot.earned, lot.seq),
     )
-    redemptions, vouchers = _redeem(program, lots, events, end, facts or {})
+    redemptions, vouchers = _redeem(program, lots, events, end, facts or {}, decided or {})
     valid = [lot for lot in lots if lot.left and lot.expires > end]
     by_day: dict[int, int] = {}
     for lot in valid:
@@ -152,7 +160,7 @@ def conversion_instants(program: CompiledProgram, first: int, end: int) -> list[
 
 
 def _redeem(
-    program: CompiledProgram, lots: list[Lot], events: Sequence[Event], end: int, facts: Facts
+    program: CompiledProgram, lots: list[Lot], events: Sequence[Event], end: int, facts: Facts, decided: Decided
 ) -> tuple[list[dict[str, Any]], list[Voucher]]:
     """Every claim before `end`, in time order, judged by its rule and paid from the oldest valid lots;
     and the vouchers that conversions issued.
@@ -213,7 +221,8 @@ def _redeem(
         rule = rules[event.type]
         usable = [lot for lot in alive if lot.left and lot.expires > event.at]
         asked = rule.asked(event.fields)
-        points, reason = rule.judge(event.fields, sum(lot.left for lot in usable), facts, event.at)
+        decision = decided.get((rule.decided, event.seq)) if rule.decided is not None else None
+        points, reason = rule.judge(event.fields, sum(lot.left for lot in usable), facts, event.at, decision)
         spent_lots = spend(usable, points)
         taken = sum(part["points"] for part in spent_lots)
         if taken:

@@ -186,7 +186,8 @@ class MemberRun:
                 if tier is not None and g.benefit in tier.benefits:
                     self.grant_days[g] = candidate_days(g, self.events, self.cal, as_of_day)
         final = self.statuses[self._key(self.end)]
-        balance = self._balance() if p.expiry is not None or p.redemptions or p.conversion else None
+        decided = self._decisions()
+        balance = self._balance(decided) if p.expiry is not None or p.redemptions or p.conversion else None
         pending = self._pending() if any(r.vesting for r in p.rules) else None
         if max(abs(balance.balance) if balance else 0, abs(pending or 0)) > MAX_EXACT:
             raise PointsOutOfRange(self.member, self._latest_earning())
@@ -195,7 +196,7 @@ class MemberRun:
             as_of=self.as_of,
             status=attrs.evolve(final, instant=p.status_instant(self.end)),
             grants=self._grants(),
-            decisions=self._decisions(),
+            decisions=decided,
             balance=balance,
             retained=p.retention is not None,
             pending=pending,
@@ -277,10 +278,11 @@ class MemberRun:
         value = values[before - 1] if latest else values[0]
         return value if isinstance(value, dt.date) else None
 
-    def _balance(self) -> Balance:
+    def _balance(self, decided: tuple[Decision, ...]) -> Balance:
         for st in self.states:  # every event before the end is applied: bring the units up to it
             st.settle(self.end)
-        return member_balance(self.program, self.states, self.events, self.end, self.facts)
+        by_event = {(d.benefit, d.event.seq): (d.granted, d.reason) for d in decided}
+        return member_balance(self.program, self.states, self.events, self.end, self.facts, by_event)
 
     # --- the pass over the events ---------------------------------------------------
 

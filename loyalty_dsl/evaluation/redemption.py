@@ -31,6 +31,7 @@ class CompiledRedemption:
     multiple: int | None = None
     where: Explained | None = attrs.field(default=None, eq=False)
     ruled: bool = False  # any rule beyond the plain form: outcomes then say `granted`
+    decided: str | None = None  # `only when B is granted`: the benefit whose decision on the event must grant
 
     def asked(self, fields: dict[str, Any]) -> int:
         if self.amount is not None:
@@ -38,12 +39,17 @@ class CompiledRedemption:
         assert self.field is not None
         return int(fields.get(self.field) or 0)
 
-    def judge(self, fields: dict[str, Any], balance: int, facts: Facts, at: int) -> tuple[int, str | None]:
+    def judge(
+        self, fields: dict[str, Any], balance: int, facts: Facts, at: int, decision: tuple[bool, str] | None = None
+    ) -> tuple[int, str | None]:
         """(points to spend, None) for a granted claim, or (0, the reason in the rule's terms).
 
         A `where` reads facts as a decision does: those established before the claim's instant `at`.
+        `decision` is the event's decision on the benefit named by `only when ... is granted`.
         """
         asked = self.asked(fields)
+        if decision is not None and not decision[0]:
+            return 0, f"asked {asked}: {self.decided} refused ({decision[1]})"
         if self.where is not None:
             ok, words = self.where({**fields, "points": asked, "balance": balance}, {}, facts, at)
             if not ok:
@@ -84,4 +90,5 @@ def compile_redemption(r: ast.Redemption, fields: dict[str, str]) -> CompiledRed
         multiple=whole(r.multiple),
         where=where,
         ruled=r.ruled,
+        decided=r.decided.text if r.decided is not None else None,
     )

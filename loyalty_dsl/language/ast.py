@@ -410,13 +410,14 @@ class Redemption:
     multiple: Literal | None = None
     where: Condition | None = None
     loose: tuple[Literal, ...] = ()  # bare numbers after something other than `in sizes`
+    decided: Name | None = None  # `only when B is granted`: the event's decision on B must grant
 
     @property
     def ruled(self) -> bool:
         """Whether any rule beyond today's plain `redeem points by X with Y` applies."""
         return bool(
             self.amount or self.all_or_nothing or self.sizes or self.at_least or self.at_most or self.multiple
-        ) or (self.where is not None)
+        ) or (self.where is not None or self.decided is not None)
 
 
 @attrs.frozen

@@ -797,7 +797,27 @@ def check_balance(p: ast.Program, s: Symbols) -> list[Diagnostic]:
             out.append(_unknown(e.unit, "period", ("month", "quarter", "year"), "E166"))
     for r in first_on.values():
         out += check_redemption(r, s)
+        out += _check_gate(r, p, s)
     return out
+
+
+def _check_gate(r: ast.Redemption, p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    """`only when B is granted`: a benefit, and a `decide B on` the redeeming event to grant it."""
+    b = r.decided
+    if b is None or r.event.text not in s.events:
+        return []
+    if b.text not in s.benefits:
+        return [_unknown(b, "benefit", s.benefits, "E103")]
+    if not any(d.benefit.text == b.text and d.on.text == r.event.text for d in p.decisions):
+        return [
+            _err(
+                b,
+                "E275",
+                f"no `decide {b.text} on {r.event.text}`: nothing grants this redemption",
+                f"add `decide {b.text} on {r.event.text}`, or drop `only when`",
+            )
+        ]
+    return []
 
 
 def check_vouchers(p: ast.Program, s: Symbols) -> list[Diagnostic]:

@@ -81,6 +81,7 @@ PROGRAM_CODES: dict[str, str] = {
     "E266": "multiples that no claim can meet",
     "E267": "an event field named like a name of every redemption's `where`",
     "E272": "two `redeem` statements on one event type",
+    "E275": "a redemption waiting on a decision that its event type never gets",
     # vouchers
     "E269": "a voucher statement without `convert points`",
     "E270": "`convert points` in a program without rules",

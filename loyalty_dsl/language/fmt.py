@@ -247,6 +247,7 @@ def _redeem(r: ast.Redemption) -> _Statement:
     text += f", at least {r.at_least.text}" if r.at_least is not None else ""
     text += f", at most {r.at_most.text}" if r.at_most is not None else ""
     text += f", in multiples of {r.multiple.text}" if r.multiple is not None else ""
+    text += f", only when {r.decided.text} is granted" if r.decided is not None else ""
     text += f" where {format_condition(r.where)}" if r.where is not None else ""
     return _Statement("redemptions", [_Piece(text, _start(r))])
 

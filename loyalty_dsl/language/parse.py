@@ -706,6 +706,7 @@ class _ToAst(Transformer[Token, Any]):
             multiple=rules.get("multiple"),
             where=where,
             loose=tuple(rules["loose"]),
+            decided=rules.get("decided"),
         )
 
     def redeem_all_or_nothing(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
@@ -725,6 +726,9 @@ class _ToAst(Transformer[Token, Any]):
 
     def redeem_multiples(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
         return "multiple", self.number(meta, c)
+
+    def redeem_when_granted(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "decided", self._name(c[0])
 
     def convert_decl(self, meta: Any, c: list[Token]) -> ast.Conversion:
         points, value = self.number(meta, [c[1]]), self.number(meta, [c[2]])

@@ -112,6 +112,7 @@ def _walk(p: ast.Program) -> Iterator[Occurrence]:
         yield from _ref("event", red.event.text, red.event)
         if red.field is not None:
             yield from _ref("field", f"{red.event.text}.{red.field.text}", red.field)
+        yield from _ref("benefit", red.decided.text if red.decided else "", red.decided)
         if red.where is not None:  # `points` and `balance` are the language's, not fields
             for name in _condition_names(red.where):
                 if name.text not in REDEEM_WHERE_NAMES:
