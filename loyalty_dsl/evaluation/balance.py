@@ -9,7 +9,7 @@ after it was earned, or at the end of the period it was earned in.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -22,8 +22,8 @@ from loyalty_dsl.evaluation.events import Event
 from loyalty_dsl.evaluation.rules import RuleState
 from loyalty_dsl.language.vocabulary import NEVER
 
-# Each decision by (benefit, the event's seq): (granted, reason).
-Decided = dict[tuple[str, int], tuple[bool, str]]
+# The decision on a benefit made on an event, (granted, reason), or None when there is none.
+Decided = Callable[[str, Event], tuple[bool, str] | None]
 _LAST_DAY, _LAST_MONTH = dt.date.max.toordinal(), 9999 * 12 + 11  # the calendar's last day and month
 
 
@@ -114,7 +114,7 @@ def member_balance(
         ),
         key=lambda lot: (lot.earned, lot.seq),
     )
-    redemptions, vouchers = _redeem(program, lots, events, end, facts or {}, decided or {})
+    redemptions, vouchers = _redeem(program, lots, events, end, facts or {}, decided or _undecided)
     valid = [lot for lot in lots if lot.left and lot.expires > end]
     by_day: dict[int, int] = {}
     for lot in valid:
@@ -124,6 +124,10 @@ def member_balance(
     expiring = tuple((by_day[t], dt.date.fromordinal(cal.day(t))) for t in sorted(by_day)[:3])
     shown = tuple(v.to_json(cal, end) for v in vouchers) if program.conversion is not None else None
     return Balance(sum(lot.left for lot in valid), expiring, tuple(redemptions), tuple(lots), shown)
+
+
+def _undecided(benefit: str, event: Event) -> None:
+    return None
 
 
 @attrs.define
@@ -221,7 +225,7 @@ def _redeem(
         rule = rules[event.type]
         usable = [lot for lot in alive if lot.left and lot.expires > event.at]
         asked = rule.asked(event.fields)
-        decision = decided.get((rule.decided, event.seq)) if rule.decided is not None else None
+        decision = decided(rule.decided, event) if rule.decided is not None else None
         points, reason = rule.judge(event.fields, sum(lot.left for lot in usable), facts, event.at, decision)
         spent_lots = spend(usable, points)
         taken = sum(part["points"] for part in spent_lots)

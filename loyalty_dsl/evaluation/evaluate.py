@@ -282,7 +282,9 @@ class MemberRun:
         for st in self.states:  # every event before the end is applied: bring the units up to it
             st.settle(self.end)
         by_event = {(d.benefit, d.event.seq): (d.granted, d.reason) for d in decided}
-        return member_balance(self.program, self.states, self.events, self.end, self.facts, by_event)
+        return member_balance(
+            self.program, self.states, self.events, self.end, self.facts, lambda b, e: by_event.get((b, e.seq))
+        )
 
     # --- the pass over the events ---------------------------------------------------
 
