@@ -299,7 +299,7 @@ def run(
             write_summary(summary, acc)
         writer = None
         if ledger and ledger_fmt:
-            writer = LedgerWriter(context.enter_context(atomic_file(ledger)), ledger_fmt)
+            writer = LedgerWriter(context.enter_context(atomic_file(ledger)), ledger_fmt, bool(compiled.measures))
         withheld: list[str] = []
         _write(_outcomes_and_ledgers(evaluated, writer, withheld), fmt, output, csv_raw)
         if writer is not None:
@@ -425,7 +425,7 @@ def _refuse_clashes(inputs: dict[str, Any], outputs: dict[str, str | None]) -> N
 
 def _report(rejections: list[dict[str, Any]], rejected: int) -> None:
     for r in rejections[:_SHOWN_REJECTIONS]:
-        click.echo(f"{r['file']}:{r['line']}: rejected: {r['reason']}", err=True)
+        click.echo(f"{r['file']}:{r['line']}: rejected[{r['code']}]: {r['reason']}", err=True)
     if rejected > _SHOWN_REJECTIONS:
         click.echo(
             f"... and {rejected - _SHOWN_REJECTIONS} more rejected line(s) (all of them with --summary)",

@@ -46,6 +46,10 @@ EXAMPLE_PAIRS = {
     "stamp_card": "stamp_history.jsonl",
     "supermarket_vouchers": "supermarket_history.jsonl",
     "tier_retention": "retention_history.jsonl",
+    "coffee_stars": "coffee_history.jsonl",
+    "hotel_nights": "hotel_history.jsonl",
+    "beauty_spend": "beauty_history.jsonl",
+    "airline_dollars": "airline_history.jsonl",
 }
 
 

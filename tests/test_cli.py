@@ -50,7 +50,7 @@ def test_run_writes_jsonl_ordered_by_member_and_counts_on_stderr(history):
         "at": "2026-03-02T00:00:00Z",
     }
     assert b["decisions"][0]["reason"] == "Platinum: 20.00 <= limit 24"
-    assert f"{history}:4: rejected: field 'type' is missing" in result.stderr
+    assert f"{history}:4: rejected[H101]: field 'type' is missing" in result.stderr
     assert "events: 4 read, 3 applied, 0 ignored, 0 duplicate, 1 rejected" in result.stderr
 
 
@@ -60,7 +60,8 @@ def test_summary_file(history, tmp_path):
     assert result.exit_code == 0
     data = orjson.loads(summary.read_bytes())
     assert data["events"] == {"read": 4, "applied": 3, "ignored": 0, "duplicate": 0, "rejected": 1}
-    assert data["rejections"] == [{"file": str(history), "line": 4, "reason": "field 'type' is missing"}]
+    rejection = {"file": str(history), "line": 4, "code": "H101", "reason": "field 'type' is missing"}
+    assert data["rejections"] == [rejection]
 
 
 def test_strict_exits_1_and_writes_no_outcomes(history, tmp_path):

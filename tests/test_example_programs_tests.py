@@ -36,6 +36,10 @@ EQUIVALENT = {
     # Points come 10 at a time: no member has exactly 19 (or 29) points.
     ("pending_points", "tier Regular from 20 points:", "19"),
     ("spendable_points", "tier Regular from 30 points:", "29"),
+    # Base points come 10 at a time (10 for every whole dollar): no member has exactly 24999 (74999, 119999).
+    ("hotel_nights", "tier Silver from 10 nights or 4 stays or 25000 points:", "24999"),
+    ("hotel_nights", "tier Gold from 40 nights or 20 stays or 75000 points:", "74999"),
+    ("hotel_nights", "tier Diamond from 60 nights or 30 stays or 120000 points:", "119999"),
 }
 # Mutants the examples cannot tell apart: the test language has no expectation for what they change.
 UNEXPRESSIBLE = {
@@ -113,6 +117,14 @@ CONSTRUCTS = [
     ("cafe_rewards", ", at the end of that month", ""),
     ("cafe_rewards", ", in sizes 25, 100, 200, 300, 400", ""),
     ("supermarket_vouchers", "convert points every quarter", "convert points every month"),
+    ("hotel_nights", "earn 1 per stay into stays", "earn 1 into stays"),
+    ("hotel_nights", "window calendar year, continuous", "window last 12 months, recalculated monthly"),
+    ("airline_dollars", "cap 75000 per ticket, after multipliers", "cap 75000 per ticket"),
+    ("airline_dollars", "multiply miles by 2 during Tuesday", "multiply miles by 2 during Wednesday"),
+    ("beauty_spend", 'multiply points by 2 where category = "skincare"', "multiply points by 2"),
+    ("beauty_spend", "keep a tier reached until the end of the next year", ""),
+    ("beauty_spend", "where order is not returned\n    earn amount", "\n    earn amount"),
+    ("coffee_stars", 'where paid_by in ["card", "app"]', 'where paid_by in ["card"]'),
 ]
 
 

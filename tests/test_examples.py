@@ -29,6 +29,10 @@ EXAMPLES = {  # program -> (history, as of)
     "cafe_rewards": ("cafe_history.jsonl", "2026-08-30"),
     "stamp_card": ("stamp_history.jsonl", "2026-03-31"),
     "supermarket_vouchers": ("supermarket_history.jsonl", "2026-09-30"),
+    "coffee_stars": ("coffee_history.jsonl", "2026-06-30"),
+    "hotel_nights": ("hotel_history.jsonl", "2026-12-31"),
+    "beauty_spend": ("beauty_history.jsonl", "2026-12-31"),
+    "airline_dollars": ("airline_history.jsonl", "2026-12-31"),
 }
 
 

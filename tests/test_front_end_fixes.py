@@ -44,7 +44,8 @@ def test_per_an_amount_is_an_error_with_what_to_write(kind):
 
 
 def test_per_a_text_or_integer_field_is_still_fine():
-    compile_text(HEAD + "event order with o: text, n: integer\nrule r: on order earn 1 per o per n\n")
+    program = compile_text(HEAD + "event order with o: text, n: integer\nrule r: on order earn 1 per o per n\n")
+    assert [r.per for r in program.rules] == [("o", "n")]
 
 
 def test_lint_refuses_per_an_amount(tmp_path):
@@ -64,7 +65,8 @@ def test_once_without_per_is_an_error_at_once():
 
 
 def test_once_per_something_is_fine():
-    compile_text(HEAD + "event review with order: text\nrule r: on review earn 1 once per order\n")
+    program = compile_text(HEAD + "event review with order: text\nrule r: on review earn 1 once per order\n")
+    assert [r.per for r in program.rules] == [("order",)]
 
 
 # --- item 9: the place and the words of some messages -----------------------------------------
@@ -73,15 +75,16 @@ def test_once_per_something_is_fine():
 def test_an_unfinished_statement_is_shown_where_it_stops_not_on_the_next_one():
     text = (
         "window last 12 months, recalculated monthly\nevent stay with base_points: integer\n"
-        "tier Member from 0 points:\nrule base: on stay earn base_points\nmultiply base by 10\n"
+        "tier Member from 0 points:\nrule base: on stay earn base_points\nmultiply base by 10 during\n"
         "rule nights: on stay earn 1\n"
     )
     with pytest.raises(ProgramError) as err:
         compile_text(text, "p.loy")
     (d,) = err.value.diagnostics
-    # `multiply base by 10` is 19 characters: the caret goes just after it, on line 5.
-    assert (d.line, d.col) == (5, 20)
-    assert "after `10`" in d.message and "`during` or `for`" in d.message
+    # `multiply base by 10 during` is 26 characters: the caret goes just after it, on line 5.
+    # (`multiply base by 10` alone is a whole statement since issue 13: always.)
+    assert (d.line, d.col) == (5, 27)
+    assert "after `during`" in d.message and "a number" in d.message
 
 
 def test_a_second_redeem_says_one_redeeming_statement_at_its_place():
@@ -140,7 +143,7 @@ def test_a_misspelt_zone_gets_a_did_you_mean():
 
 def test_iana_names_and_links_are_accepted():
     for zone in ("UTC", "Europe/Paris", "America/New_York", "US/Eastern"):
-        compile_text(f'timezone "{zone}"\n' + HEAD)
+        assert compile_text(f'timezone "{zone}"\n' + HEAD).calendar.name == zone
 
 
 # --- item 9: bounded reading, regular files only -----------------------------------------------
@@ -257,3 +260,15 @@ def test_did_you_mean_does_not_compare_every_name_with_every_misspelling(monkeyp
     assert hints[:2] == ["did you mean `event_number_0000`?", "did you mean `event_number_0001`?"]
     # Each misspelling is one deletion away from its event: a few comparisons each, not 400 each.
     assert compared < 10 * n
+
+
+def test_the_per_amount_hint_is_a_line_that_compiles():
+    # Issue 13 brought `for every`: E147's hint names it, and the hinted rule is accepted as written.
+    text = HEAD + "event order with amount: money\nrule r: on order earn 2 per amount\n"
+    with pytest.raises(ProgramError) as err:
+        compile_text(text)
+    hint = err.value.diagnostics[0].hint
+    assert hint is not None and "write `earn 2 for every 1.00 of amount`" in hint
+    hinted = hint.split("write `")[1].rstrip("`")
+    program = compile_text(text.replace("earn 2 per amount", hinted))
+    assert [r.per for r in program.rules] == [()]

@@ -180,7 +180,7 @@ def test_csv_cells_are_read_by_the_program_types(programs, tmp_path):
     )
     history = read_history([str(path)], programs["four_tier"])
     assert history.accounting.rejections == [
-        {"file": str(path), "line": 3, "reason": "field 'points': expected a number, got \"twelve\""}
+        {"file": str(path), "line": 3, "code": "H202", "reason": "field 'points': expected a number, got \"twelve\""}
     ]
     assert history.accounting.counts()["applied"] == 2
 

@@ -26,6 +26,9 @@ FOUR_TIER = ROOT / "programs" / "four_tier.loy"
 LEGACY = ROOT / "programs" / "legacy_a0_a4.loy"
 
 
+BAD_JSON = "unexpected character, expected a JSON value"
+
+
 def invoke(*args: str) -> object:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
@@ -42,7 +45,7 @@ def test_a_semicolon_file_keeps_its_line_numbers_after_blank_rows(tmp_path):
     )
     history = read_history([str(path)], load(FOUR_TIER))
     assert history.accounting.rejections == [
-        {"file": str(path), "line": 5, "reason": "field 'points': expected a number, got \"twelve\""}
+        {"file": str(path), "line": 5, "code": "H202", "reason": "field 'points': expected a number, got \"twelve\""}
     ]
     assert history.accounting.counts() == {"read": 3, "applied": 2, "ignored": 0, "duplicate": 0, "rejected": 1}
 
@@ -154,7 +157,7 @@ def garbage_history(path: Path, lines: int = GARBAGE) -> Path:
 def expected_entries(path: Path, lines: int = GARBAGE) -> tuple[list[dict], list[dict]]:
     """The rejections and repeats garbage_history must give, in line order, derived from its rule."""
     rejections = [
-        {"file": str(path), "line": i, "reason": "not valid JSON: unexpected character, expected a JSON value"}
+        {"file": str(path), "line": i, "code": "H002", "reason": f"not valid JSON: {BAD_JSON}"}
         for i in range(1, lines + 1)
         if i % 5
     ]
@@ -266,6 +269,6 @@ def test_a_declared_date_beyond_9999_is_a_rejected_row(evaluator, tmp_path):
     pq.write_table(table, path)
     result = invoke("run", str(FOUR_TIER), str(path), "--evaluator", evaluator, "-j", "1")
     assert result.exit_code == 0, result.stderr
-    assert f"{path}:1: rejected: field 'birthday': expected a date" in result.stderr
+    assert f"{path}:1: rejected[H202]: field 'birthday': expected a date" in result.stderr
     assert "after 9999-12-31" in result.stderr
     assert "events: 2 read, 1 applied, 0 ignored, 0 duplicate, 1 rejected" in result.stderr

@@ -10,17 +10,19 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.node import CACHE as NPM_CACHE
+from tests.node import node_and_npm, npm_install
+
 ROOT = Path(__file__).resolve().parent.parent
 GRAMMAR = ROOT / "editors" / "vscode" / "syntaxes" / "loyalty.tmLanguage.json"
 PROGRAMS = sorted([*ROOT.glob("programs/*.loy"), *ROOT.glob("examples/programs/*.loy")])
 PACKAGES = ["vscode-textmate@9.3.2", "vscode-oniguruma@2.0.1"]
-CACHE = Path(os.environ.get("LOYALTY_NPM_CACHE", Path.home() / ".cache" / "loyalty-dsl" / "textmate"))
+CACHE = Path(os.environ.get("LOYALTY_NPM_CACHE", NPM_CACHE / "textmate"))
 
 LARK = (ROOT / "grammar" / "loyalty.lark").read_text(encoding="utf-8")
 KEYWORDS = set(re.findall(r'"([a-z]+)"', LARK))  # every word the language writes
@@ -35,14 +37,8 @@ KEYWORD_SCOPES = ("keyword.", "storage.type.", "constant.language.")
 
 @pytest.fixture(scope="module")
 def tokens() -> dict[str, list[list[dict]]]:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("node and npm are not installed: the TextMate grammar is run by vscode-textmate under node")
-    modules = CACHE / "node_modules"
-    if not (modules / "vscode-textmate" / "package.json").is_file():  # installed once, then cached
-        CACHE.mkdir(parents=True, exist_ok=True)
-        cmd = [npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(CACHE), *PACKAGES]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=300)
+    node, npm = node_and_npm()  # the TextMate grammar is run by vscode-textmate under node
+    modules = npm_install(npm, CACHE, PACKAGES)
     script = Path(__file__).parent / "textmate" / "tokenize.js"
     done = subprocess.run(
         [node, str(script), str(GRAMMAR), *map(str, PROGRAMS)],

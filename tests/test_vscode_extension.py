@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.node import node_and_npm
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTENSION = ROOT / "editors" / "vscode"
@@ -37,9 +36,7 @@ def test_the_manifest_names_the_language_its_grammar_and_the_client() -> None:
 
 
 def test_the_client_script_is_valid_javascript() -> None:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed: cannot check extension.js")
+    node, _ = node_and_npm()
     subprocess.run([node, "--check", str(EXTENSION / "extension.js")], check=True, timeout=60)
 
 

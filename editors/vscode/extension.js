@@ -5,9 +5,16 @@ const { LanguageClient } = require("vscode-languageclient/node");
 
 let client;
 
+// The setting is a list, the command and its arguments; a lone string is taken as the server's
+// executable (as people write a path), started with `lsp`. Unset or empty: `loyalty lsp`.
+function serverCommand(configured) {
+  if (typeof configured === "string" && configured.trim()) return [configured.trim(), "lsp"];
+  if (Array.isArray(configured) && configured.length) return configured;
+  return ["loyalty", "lsp"];
+}
+
 function activate(context) {
-  const configured = vscode.workspace.getConfiguration("loyalty").get("server.command");
-  const [command, ...args] = configured && configured.length ? configured : ["loyalty", "lsp"];
+  const [command, ...args] = serverCommand(vscode.workspace.getConfiguration("loyalty").get("server.command"));
   const server = { command, args }; // an executable speaks over stdio by default
   const options = {
     documentSelector: [{ scheme: "file", language: "loyalty" }],

@@ -116,6 +116,13 @@ _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
     "currency": ("currencies", None),
     "retention": ("retention", None),
     "multipliers": ("multipliers", ()),
+    "measures": ("measures", ()),
+    "calendar_year": ("a calendar-year window", None),
+    "largest_only": ("multipliers that do not combine", frozenset()),
+    "measured_tiers": ("tiers on measures", False),
+    "status_balance": ("a tier on the balance", False),
+    "decision_balance": ("a decision on the balance", False),
+    "decision_measures": ("a decision on measures", False),
 }
 _RULE_READ = frozenset(
     {"name", "line", "on", "predicate", "explain", "fact_refs", "amount", "per", "beyond_first", "caps"}
@@ -125,6 +132,10 @@ _RULE_UNUSED: dict[str, tuple[str, object]] = {
     "during": ("a campaign (during)", None),
     "vesting": ("vesting", 0),
     "window_cap": ("a cap per window", None),
+    "every": ("`for every` (points per amount)", None),
+    "into": ("a rule into a measure", None),
+    "exact": ("a money measure", False),
+    "caps_after_multipliers": ("a cap after multipliers", False),
 }
 
 
@@ -205,6 +216,8 @@ def _rule_ctes(
     if rule.beyond_first and not constant:
         raise NotColumnar(f"rule {name}: `beyond the first` over points from a field")
     cap_periods = [period for _, period in rule.caps]
+    if any(period not in PERIODS_IN for period in cap_periods):
+        raise NotColumnar(f"rule {name}: a cap per field")
     for finer, coarser in itertools.pairwise(cap_periods):
         if coarser not in PERIODS_IN[finer]:
             raise NotColumnar(f"rule {name}: a {finer} does not lie within a {coarser}")

@@ -107,8 +107,9 @@ def member_balance(
     the events, for `only when ... is granted`)."""
     lots = sorted(
         (
-            Lot(st.rule.name, u.time[0], u.time[1], u.kept, expires_at(program, u.time[0]), u.kept)
+            Lot(st.rule.name, u.time[0], u.time[1], int(u.kept), expires_at(program, u.time[0]), int(u.kept))
             for st in states
+            if st.rule.into is None  # only points make lots: a measure is not spent
             for u in st.units.values()
             if u.first is not None and u.kept > 0
         ),

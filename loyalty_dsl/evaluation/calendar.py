@@ -95,6 +95,13 @@ class Calendar:
             return self.day(instant + _CYCLE_DAYS * US_PER_DAY) - _CYCLE_DAYS
         return datetime_of(instant).astimezone(self._tz).date().toordinal()
 
+    def minute_of_day(self, instant: int) -> int:
+        """The local wall-clock minute of an instant (16:30 -> 990), for times of day."""
+        if self._utc:
+            return (instant % US_PER_DAY) // 60_000_000
+        local = datetime_of(instant).astimezone(self._tz)
+        return local.hour * 60 + local.minute
+
     @staticmethod
     def _month_of_day(day: int) -> int:
         return month_of_ordinal(day)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import functools
+import decimal
+import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
@@ -38,6 +39,9 @@ class PointsOutOfRange(Exception):
         self.member = member
 
 
+CENTS = decimal.Decimal("0.00")  # a money measure's zero, so that it sums exactly
+
+
 @attrs.frozen
 class Status:
     """The points and tier in force from a recalculation (or, continuous, an instant)."""
@@ -47,6 +51,8 @@ class Status:
     by_rule: dict[str, int]
     tier: Tier | None
     points_tier: Tier | None = None  # the tier the points alone give, where retention kept another
+    measures: dict[str, Any] = attrs.field(factory=dict)  # each measure's count beside points, by name
+    balance: int | None = None  # the spendable points at the instant, where a tier or a decision reads it
 
 
 @attrs.frozen
@@ -123,7 +129,13 @@ class Outcome:
                 else {}
             ),
             **({"pending_points": self.pending} if self.pending is not None else {}),
+            **({"measures": measures_json(self.status.measures)} if self.status.measures else {}),
         }
+
+
+def measures_json(measures: dict[str, Any]) -> dict[str, int | float]:
+    """Measures for JSON: whole counts as integers, money as the number of its cents (350.0, 7.99)."""
+    return {k: v if isinstance(v, int) else float(v) for k, v in measures.items()}
 
 
 class MemberRun:
@@ -151,17 +163,26 @@ class MemberRun:
             self.by_type.setdefault(st.rule.on, []).append(st)
         self.statuses: dict[int, Status] = {}
         # The tier in force at each status as it is settled (multipliers by tier read it then).
-        self.keeper = TierKeeper(program.retention, program.tiers, self.cal) if program.retention else None
+        self.keeper = (
+            TierKeeper(program.retention, program.tiers, self.cal, program.calendar_year is not None)
+            if program.retention
+            else None
+        )
         self._dates: dict[tuple[str, str], tuple[list[int], list[Any]]] = {}  # see _member_date
+        # The multipliers of each rule, by its state: the factor of an event's points is given to the
+        # state with the event (see apply), so rule state never reads this run's statuses itself.
+        self.multipliers: dict[int, list[CompiledMultiplier]] = {}
         for st in self.states:
             applying = [m for m in program.multipliers if m.rule == st.rule.name]
             if applying:
-                st.factor = functools.partial(self._factor, applying)
+                self.multipliers[id(st)] = applying
         self.witnesses: dict[tuple[str, Any], Event] = {}  # (fact, value) -> the event that made it true
         self.extra_instants = extra_instants  # more statuses to keep (a timeline)
         self.grant_days: dict[CompiledGrant, list[int]] = {}  # filled by run(): the days each grant may fall on
         self.applied: Event | None = None  # the latest event applied (named if the points leave the range)
         self.quiet: int | None = None  # set by run(): see _quiet_instant
+        self.balance_instants: list[int] = []  # where a decision reads the balance: at its event's instant
+        self.balances: dict[int, int] = {}
 
     def run(self) -> Outcome:
         p = self.program
@@ -176,9 +197,11 @@ class MemberRun:
         wanted.update(self._key(e.at) for e in self.events if e.type in decided_types)
         wanted.update(self._key(self.cal.day_start(d)) for days in self.grant_days.values() for d in days)
         wanted.update(p.status_instant(t) for t in self.extra_instants if t <= self.end)
-        if p.retention is not None and self.events:  # every recalculation is read
+        if p.retention is not None and self.events and not p.continuous:  # every recalculation is read
             wanted.update(self.cal.recalculations(self.events[0].at, self._key(self.end)))
         wanted.update(self.tier_instants(self._key(self.end)))
+        if p.decision_balance:
+            self.balance_instants = sorted({e.at for e in self.events if e.type in decided_types})
         self._apply_events(sorted(wanted))
         if self.quiet is not None and last_day < as_of_day:
             tier = self.statuses[self.quiet].tier
@@ -206,8 +229,8 @@ class MemberRun:
         """A status instant before the end after which no status changes, if there is one: the
         last event (and vesting) is applied, its points have left the window, retention is done."""
         p, cal = self.program, self.cal
-        if not self.events:
-            return None
+        if not self.events or p.calendar_year is not None or p.status_balance:
+            return None  # a calendar year's points leave at its end; a balance changes as points expire
         last = self.events[-1].at + max((r.vesting for r in p.rules), default=0)
         end = p.status_instant(self.end)
         if last >= end:
@@ -216,7 +239,7 @@ class MemberRun:
             return last + 1
         month = cal.month(last) + p.window_months + 1  # the first recalculation that counts none of it
         if p.retention is not None:  # a guarantee (to the end of next year), grace, one level a month
-            month += 25 + p.retention.grace_months + len(p.tiers)
+            month += 25 + p.retention.grace_months + p.retention.guarantee_months + len(p.tiers)
         return cal.month_start(month) if month < cal.month(end) else None
 
     def _key(self, instant: int) -> int:
@@ -229,22 +252,27 @@ class MemberRun:
         total = 0
         for st in self.states:
             vesting = st.rule.vesting
-            if not vesting:
+            if not vesting or st.rule.into is not None:
                 continue
             st.settle(self.end)
             for unit in st.units.values():
-                waiting = [c.event for c in unit.candidates if c.passing and c.event.at + vesting > self.end]
+                waiting = [c for c in unit.candidates if c.passing and c.event.at + vesting > self.end]
                 if unit.first is None and waiting:
-                    points = st.rule.points_of(waiting[0].fields)
-                    total += multiplied(points, st.factor(waiting[0].at)) if st.factor is not None else points
+                    points = int(st.rule.points_of(waiting[0].event.fields))
+                    factor = waiting[0].factor
+                    total += multiplied(points, factor) if factor is not None else points
         return total
 
-    def _factor(self, multipliers: list[CompiledMultiplier], instant: int) -> Fraction:
-        """The product of the multipliers that apply to points earned at `instant` (exact)."""
-        factor = Fraction(1)
+    def _factor(self, multipliers: list[CompiledMultiplier], instant: int, fields: dict[str, Any]) -> Fraction:
+        """The product of the multipliers that apply to points earned at `instant` by an event with `fields`
+        (or the largest of them, for a rule whose multipliers do not combine), exact."""
+        applying: list[Fraction] = []
         day = dt.date.fromordinal(self.cal.day(instant))
+        minute = self.cal.minute_of_day(instant)
         for m in multipliers:
-            if m.during is not None and not m.during(day):
+            if m.during is not None and not m.during(day, minute):
+                continue
+            if m.where is not None and not m.where(fields, self.facts, instant):
                 continue
             if m.tiers:
                 status = self.statuses.get(self.program.status_instant(instant))
@@ -254,13 +282,27 @@ class MemberRun:
                 date = self._member_date(m.date_of.event, m.date_of.field, m.date_of.latest, instant)
                 if date is None or date.month != day.month:
                     continue
-            factor *= m.factor
-        return factor
+            applying.append(m.factor)
+        if applying and multipliers[0].rule in self.program.largest_only:
+            return max(applying)
+        return math.prod(applying, start=Fraction(1))
 
     def tier_instants(self, until: int) -> list[int]:
-        """The recalculations multipliers by tier read, up to `until`: from the first event's month on,
-        whose status (0 points, before any event) holds a tier from 0 points from the first event."""
-        if not any(m.tiers for m in self.program.multipliers) or not self.events:
+        """The statuses the tier in force is settled at, before `until`, for multipliers by tier and (in a
+        continuous calendar year) retention. At recalculations: from the first event's month on, whose
+        status (0 points, before any event) holds a tier from 0 points from the first event. In a
+        continuous year: each event's instant (the tier its points are earned in) and, for retention, the
+        instant after it (each tier reached)."""
+        p = self.program
+        by_tier = any(m.tiers for m in p.multipliers)
+        if not self.events:
+            return []
+        if p.continuous and p.calendar_year is not None:
+            found = {e.at for e in self.events} if by_tier else set()
+            if p.retention is not None:
+                found.update(e.at + 1 for e in self.events)
+            return sorted(t for t in found if t < until)
+        if not by_tier:
             return []
         first = self.events[0].at
         return [self.cal.recalculation(first), *self.cal.recalculations(first, self.program.status_instant(until))]
@@ -289,15 +331,26 @@ class MemberRun:
     # --- the pass over the events ---------------------------------------------------
 
     def _apply_events(self, wanted: list[int]) -> None:
-        """Apply every event in time order, settling each wanted status just before its instant."""
+        """Apply every event in time order, settling each wanted status (and each balance a decision
+        reads) just before its instant."""
+        marks = sorted([(t, False) for t in wanted] + [(t, True) for t in self.balance_instants])
         i = 0
         for event in self.events:
-            while i < len(wanted) and wanted[i] <= event.at:
-                self._settle(wanted[i])
+            while i < len(marks) and marks[i][0] <= event.at:
+                self._mark(*marks[i])
                 i += 1
             self.apply(event)
-        for instant in wanted[i:]:
+        for mark in marks[i:]:
+            self._mark(*mark)
+
+    def _mark(self, instant: int, balance: bool) -> None:
+        if not balance:
             self._settle(instant)
+            return
+        for st in self.states:
+            st.settle(instant)
+        before = [e for e in self.events if e.at < instant]
+        self.balances[instant] = member_balance(self.program, self.states, before, instant).balance
 
     def apply(self, event: Event) -> None:
         """One event in: the facts it establishes, then the rules it is a candidate of."""
@@ -310,31 +363,50 @@ class MemberRun:
                 for st in self.states:
                     st.fact_established(fact, value, self.facts)
         for st in self.by_type.get(event.type, ()):
-            st.add(event, self.facts)
+            applying = self.multipliers.get(id(st))
+            st.add(event, self.facts, self._factor(applying, event.at, event.fields) if applying else None)
         self.applied = event
 
     def window(self, instant: int) -> range | None:
         """The months whose points count at a status instant (None: all of them)."""
         months = self.program.window_months
+        if self.program.calendar_year is not None:
+            return self._year_window(instant)
         if months is None:
             return None
         current = self.cal.month(instant)  # a recalculation opens this month
         return range(current - months, current)
 
+    def _year_window(self, instant: int) -> range:
+        """A calendar year's months: those of the year holding the last instant a status counts, up to its
+        month. So a status at the first instant of a year (an outcome as of 31 December, the recalculation
+        of 1 January) shows the year just ended, and the first event of the new year starts from 0."""
+        last = self.cal.month(instant - 1)
+        first = last - (last - (self.cal.year_start - 1)) % 12
+        return range(first, last + 1)
+
     def _settle(self, instant: int) -> None:
         window = self.window(instant)
         by_rule = {}
+        measures: dict[str, Any] = {name: CENTS if money else 0 for name, money in self.program.measures}
         for st in self.states:
             st.settle(instant)
-            by_rule[st.rule.name] = st.points(window)
+            if st.rule.into is None:
+                by_rule[st.rule.name] = int(st.points(window))  # points are whole: only money measures are not
+            else:  # a measure counts over the window like points
+                measures[st.rule.into] += st.points(window)
         points = sum(by_rule.values())
         if max([abs(points), *map(abs, by_rule.values())]) > MAX_EXACT:
             raise PointsOutOfRange(self.member, self._latest_earning())
-        tier = self.program.tier_for(points)
-        if self.keeper is None:
-            self.statuses[instant] = Status(instant, points, by_rule, tier)
-        else:
-            self.statuses[instant] = Status(instant, points, by_rule, self.keeper.tier_at(instant, tier), tier)
+        balance = None
+        if self.program.status_balance:  # the spendable points at this instant: its events are all applied
+            before = [e for e in self.events if e.at < instant]
+            balance = member_balance(self.program, self.states, before, instant).balance
+        tier = self.program.tier_of(points, measures, balance)
+        kept = tier if self.keeper is None else self.keeper.tier_at(instant, tier)
+        self.statuses[instant] = Status(
+            instant, points, by_rule, kept, tier if self.keeper is not None else None, measures, balance
+        )
 
     def _latest_earning(self) -> Event | None:
         """The latest event that earned points so far: where a sum went beyond the range."""
@@ -354,7 +426,7 @@ class MemberRun:
         return granted(self.grant_verdicts())
 
     def _decisions(self) -> tuple[Decision, ...]:
-        return decisions(self.program, self.events, self.status_at, self.facts)
+        return decisions(self.program, self.events, self.status_at, self.facts, self.balances.get)
 
 
 # --- grants and decisions, from the statuses (the columnar evaluator reads them too) ----------------
@@ -390,22 +462,28 @@ def granted(verdicts: list[GrantVerdict]) -> tuple[Grant, ...]:
 
 
 def decisions(
-    program: CompiledProgram, events: Sequence[Event], status_at: Callable[[int], Status], facts: Facts
+    program: CompiledProgram,
+    events: Sequence[Event],
+    status_at: Callable[[int], Status],
+    facts: Facts,
+    balance_at: Callable[[int], int | None] | None = None,
 ) -> tuple[Decision, ...]:
-    """A decision for each event a `decide` is on, in event order, by the status at its instant."""
+    """A decision for each event a `decide` is on, in event order, by the status at its instant
+    (and the balance at that instant, where a decision reads it)."""
     by_type: dict[str, list[Any]] = {}
     for d in program.decisions:
         by_type.setdefault(d.on, []).append(d)
     out = []
     for event in events:
         for d in by_type.get(event.type, ()):
-            ok, reason = _decide(d, event, status_at(event.at), facts)
+            balance = balance_at(event.at) if balance_at is not None else None
+            ok, reason = _decide(d, event, status_at(event.at), facts, balance)
             key_value = event.fields.get(d.key) if d.key else None
             out.append(Decision(d.benefit, d.key, key_value, ok, reason, event))
     return tuple(out)
 
 
-def _decide(d: Any, event: Event, status: Status, facts: Facts) -> tuple[bool, str]:
+def _decide(d: Any, event: Event, status: Status, facts: Facts, balance: int | None = None) -> tuple[bool, str]:
     tier = status.tier
     if tier is None:
         return False, f"no tier at {status.points} points, so no {d.benefit}"
@@ -415,7 +493,9 @@ def _decide(d: Any, event: Event, status: Status, facts: Facts) -> tuple[bool, s
     if d.test is None:
         shown = ", ".join(f"{k} {render_value(v, None)}" for k, v in params.items())
         return True, f"{tier.name} has {d.benefit}" + (f" ({shown})" if shown else "")
-    ok, why = d.test(event.fields, params, facts, event.at)
+    # A condition reads the event's fields, then the benefit's parameters, then the member's measures.
+    seen = {"points": status.points, "balance": balance, **status.measures, **params}
+    ok, why = d.test(event.fields, seen, facts, event.at)
     return ok, f"{tier.name}: {why}"
 
 

@@ -19,12 +19,17 @@ the groups that changed since the last status.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import heapq
+import math
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from fractions import Fraction
+from types import MappingProxyType
 from typing import Any
+
+import attrs
 
 from loyalty_dsl.evaluation.calendar import Calendar
 from loyalty_dsl.evaluation.compile import CompiledRule
@@ -35,13 +40,17 @@ from loyalty_dsl.language.vocabulary import NEVER, PERIODS
 
 # Rules test facts as they stand. That is right because MemberRun settles every status
 # before it applies the events at or after it: each fact known so far is older.
+_ONE_GROUP = "one group"
+CENT = decimal.Decimal("0.01")
+Amount = int | decimal.Decimal  # points and whole measures are ints; a money measure is exact decimals
 
 
 class Candidate:
-    __slots__ = ("event", "passing", "unit")
+    __slots__ = ("event", "factor", "passing", "unit")
 
-    def __init__(self, event: Event, passing: bool, unit: Unit) -> None:
+    def __init__(self, event: Event, passing: bool, unit: Unit, factor: Fraction | None = None) -> None:
         self.event, self.passing, self.unit = event, passing, unit
+        self.factor = factor  # the multipliers of its points, given with the event (None: the rule has none)
 
 
 class Unit:
@@ -53,6 +62,7 @@ class Unit:
         "cap_key",
         "cut_by",
         "dirty",
+        "factor",
         "first",
         "kept",
         "key",
@@ -66,15 +76,41 @@ class Unit:
         self.key = key
         self.candidates: list[Candidate] = []
         self.first: Event | None = None  # the earliest passing event: it earns and dates the unit
+        self.factor: Fraction | None = None  # the multipliers of the points it earns: its first's
         self.time: tuple[int, int] = (0, 0)
         self.month = 0
-        self.base = 0  # points before `beyond the first` and caps
-        self.value = 0  # points before caps
-        self.kept = 0  # points after caps
+        self.base: Amount = 0  # points before `beyond the first` and caps
+        self.value: Amount = 0  # points before caps
+        self.kept: Amount = 0  # points after caps
         self.cut_by: str | None = None  # the period of the cap that cut it, if any
         self.outer_key: Any = None
         self.cap_key: Any = None
         self.dirty = False
+
+
+@attrs.frozen
+class UnitView:
+    """One unit as a reader sees it (see Unit): never changed by the state it was read from."""
+
+    key: Any
+    month: int
+    time: tuple[int, int]
+    first: Event | None
+    candidates: tuple[tuple[Event, bool], ...]  # every event of the unit, in time order, and whether it passes
+    base: Amount
+    value: Amount
+    kept: Amount
+    cut_by: str | None
+
+
+@attrs.frozen
+class RuleView:
+    """A rule's state, read-only: its units and the points it keeps by month."""
+
+    rule: CompiledRule
+    cal: Calendar
+    units: tuple[UnitView, ...]
+    month_kept: Mapping[int, Amount]
 
 
 class RuleState:
@@ -86,25 +122,31 @@ class RuleState:
         self.dirty: list[Unit] = []
         self.outer: dict[Any, list[Unit]] = defaultdict(list)
         self.groups: dict[Any, list[Unit]] = defaultdict(list)
-        self.month_kept: dict[int, int] = defaultdict(int)
-        self.total = 0
+        self.month_kept: dict[int, Amount] = defaultdict(int)
+        self.total: Amount = 0
         self.now = NEVER  # the instant of the status being settled (vesting reads it)
-        self.factor: Callable[[int], Fraction] | None = None  # the multiplier of points earned at an instant
         self.pending: list[tuple[int, int, Unit]] = []  # (vests at, seq, unit): a heap
         self._coarsest = rule.caps[-1][1] if rule.caps else None
+        if any(period not in PERIODS for _, period in rule.caps):
+            self._coarsest = _ONE_GROUP  # a cap per field spans periods: the rule's units are one group
         self._period_keys = tuple((k, k in PERIODS) for k in rule.per)
 
     # --- events in --------------------------------------------------------------------
 
-    def add(self, event: Event, facts: Facts) -> None:
+    def add(self, event: Event, facts: Facts, factor: Fraction | None = None) -> None:
+        """One event of the rule's type in; `factor` is the product of the multipliers of the points
+        it would earn, which the caller knows (they read statuses and other events) and this state
+        never asks for: rule state is told, it does not call back."""
         rule = self.rule
-        if rule.during is not None and not rule.during(dt.date.fromordinal(self.cal.day(event.at))):
+        if rule.during is not None and not rule.during(
+            dt.date.fromordinal(self.cal.day(event.at)), self.cal.minute_of_day(event.at)
+        ):
             return  # outside the campaign: the rule does not apply to it
         key = self._unit_key(event)
         unit = self.units.get(key)
         if unit is None:
             unit = self.units[key] = Unit(key)
-        cand = Candidate(event, rule.predicate(event.fields, facts, self._until(event)), unit)
+        cand = Candidate(event, rule.predicate(event.fields, facts, self._until(event)), unit, factor)
         unit.candidates.append(cand)
         for fact, field in rule.fact_refs:
             value = event.fields.get(field)
@@ -124,11 +166,15 @@ class RuleState:
 
     def earning_event(self, unit: Unit) -> Event | None:
         """The event that makes a unit earn: its first passing one, or the one that reaches the threshold."""
+        earning = self._earning(unit)
+        return earning.event if earning is not None else None
+
+    def _earning(self, unit: Unit) -> Candidate | None:
         threshold = self.rule.threshold
         vesting, now = self.rule.vesting, self.now
         earning = [c for c in unit.candidates if c.passing and (not vesting or c.event.at + vesting <= now)]
         if threshold is None:  # only points vested by now earn
-            return earning[0].event if earning else None
+            return earning[0] if earning else None
         kind, need, key = threshold.kind, threshold.need, threshold.key
         goal = decimal_of(need) if kind == "sum" else need  # compared with a decimal sum: as written
         seen: set[Any] = set()
@@ -144,7 +190,7 @@ class RuleState:
             else:
                 total += decimal_of(event.fields.get(key or "") or 0)
             if total >= goal:
-                return event
+                return cand
         return None
 
     def _unit_key(self, event: Event) -> Any:
@@ -177,12 +223,14 @@ class RuleState:
         groups_touched: set[Any] = set()
         for unit in dirty:
             unit.dirty = False
-            first = self.earning_event(unit)
+            earning = self._earning(unit)
+            first = earning.event if earning is not None else None
             if first is unit.first:
                 continue
             if unit.first is not None:
                 self._detach(unit, outer_touched, groups_touched)
             unit.first = first
+            unit.factor = earning.factor if earning is not None else None
             if first is not None:
                 self._attach(unit, first, outer_touched, groups_touched)
         for key in outer_touched:
@@ -201,7 +249,7 @@ class RuleState:
             self.outer[unit.outer_key].append(unit)
             outer_touched.add(unit.outer_key)
         if self._coarsest is not None:
-            unit.cap_key = self.cal.period(self._coarsest, first.at)
+            unit.cap_key = 0 if self._coarsest == _ONE_GROUP else self.cal.period(self._coarsest, first.at)
             self.groups[unit.cap_key].append(unit)
             groups_touched.add(unit.cap_key)
         else:
@@ -228,13 +276,16 @@ class RuleState:
 
     def _allocate(self, key: Any) -> None:
         """Caps: units take points in time order until their periods' caps are spent."""
-        left: dict[tuple[str, int], int] = {}
+        left: dict[tuple[str, int], Amount] = {}
         for unit in sorted(self.groups[key], key=lambda u: u.time):
             assert unit.first is not None
             kept, cut_by = unit.value, None
+            if self.rule.caps_after_multipliers:  # the caps count multiplied points
+                kept = self._multiplied(unit, kept)
             periods = []
             for cap, period in self.rule.caps:
-                pk = (period, self.cal.period(period, unit.first.at))
+                key = self.cal.period(period, unit.first.at) if period in PERIODS else unit.first.fields.get(period)
+                pk = (period, key)
                 room = left.get(pk, cap)
                 if room < kept:
                     kept, cut_by = room, period
@@ -242,25 +293,51 @@ class RuleState:
             for pk, (cap, _) in zip(periods, self.rule.caps, strict=True):
                 left[pk] = left.get(pk, cap) - kept
             unit.cut_by = cut_by
-            self._keep(unit, kept)
+            self._keep(unit, kept, multiplied=self.rule.caps_after_multipliers)
 
-    def _keep(self, unit: Unit, kept: int) -> None:
-        if self.factor is not None and kept:  # multipliers act on points kept after the caps
-            kept = self.multiplied(kept, unit)
+    def _multiplied(self, unit: Unit, kept: Any) -> Any:
+        """A unit's amount times the multipliers of the instant it was earned (not the one it vests),
+        exactly, rounded down once: to a whole point, or to the cent for a money measure."""
+        factor = unit.factor
+        if factor is None or not kept or unit.first is None:
+            return kept
+        if isinstance(kept, decimal.Decimal):
+            if factor == 1:
+                return kept
+            cents = math.floor(Fraction(kept) * factor * 100)
+            return (decimal.Decimal(cents) * CENT).quantize(CENT)
+        return multiplied(kept, factor)
+
+    def _keep(self, unit: Unit, kept: Any, multiplied: bool = False) -> None:
+        if not multiplied:  # multipliers act on points kept after the caps
+            kept = self._multiplied(unit, kept)
         delta = kept - unit.kept
         if delta:
             self.month_kept[unit.month] += delta
             self.total += delta
             unit.kept = kept
 
-    def multiplied(self, points: int, unit: Unit) -> int:
-        """A unit's points times the multipliers of the instant it was earned (not the one it vests)."""
-        assert unit.first is not None
-        return multiplied(points, self.factor(unit.first.at)) if self.factor is not None else points
-
     # --- reading the state -----------------------------------------------------------------------
 
-    def points(self, months: range | None) -> int:
+    def view(self) -> RuleView:
+        """The state as it stands, read-only: what explain reads, without reaching into the units."""
+        units = tuple(
+            UnitView(
+                u.key,
+                u.month,
+                u.time,
+                u.first,
+                tuple((c.event, c.passing) for c in u.candidates),
+                u.base,
+                u.value,
+                u.kept,
+                u.cut_by,
+            )
+            for u in self.units.values()
+        )
+        return RuleView(self.rule, self.cal, units, MappingProxyType(dict(self.month_kept)))
+
+    def points(self, months: range | None) -> Amount:
         """Kept points of the months in the window (all of them for a lifetime window)."""
         pts = self.total if months is None else sum(self.month_kept.get(m, 0) for m in months)
         cap = self.rule.window_cap

@@ -1,8 +1,9 @@
 """Outcomes as CSV, for spreadsheets: every field of the JSON Lines outcome, no cell run as a formula.
 
 A column per field, in the JSON Lines order; `points_by_rule` (a number per rule) is a
-column per rule (`points_by_rule.NAME`); the other objects and lists are JSON text;
-null is an empty cell. Numbers are written as numbers (-5 stays -5).
+column per rule (`points_by_rule.NAME`), and `measures` a column per measure
+(`measures.NAME`); the other objects and lists are JSON text; null is an empty cell.
+Numbers are written as numbers (-5 stays -5).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import IO, Any
 
 from loyalty_dsl.io.output import json_bytes
 
-FLATTENED = ("points_by_rule",)  # objects of numbers, the same keys for every member of a program
+FLATTENED = ("points_by_rule", "measures")  # objects of numbers, the same keys for every member of a program
 EMPTY_HEADER = ("member", "as_of", "points", "tier", "benefits", "grants", "decisions")  # no member: no rules to name
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP, CSV injection);
 # `'` itself is added so that stripping one leading `'` always gives the value back.

@@ -32,6 +32,7 @@ from loyalty_dsl.evaluation.exact import times
 from loyalty_dsl.evaluation.order import sort_events
 from loyalty_dsl.io.csv_header import HeaderProblem, csv_header
 from loyalty_dsl.io.parquet_values import Unreadable, python_rows, python_values
+from loyalty_dsl.io.rejections import Rejected
 from loyalty_dsl.io.spool import KEPT, KINDS, Spool, spooled
 from loyalty_dsl.language.vocabulary import MAX_EXACT
 
@@ -55,10 +56,6 @@ MAX_LINE = 16 * 2**20  # bytes: a longer line is rejected unread, so memory stay
 
 class HistoryError(Exception):
     """A history that cannot be read at all (missing file, unknown format)."""
-
-
-class _Bad(Exception):
-    """One line's reason for rejection."""
 
 
 @attrs.define
@@ -182,7 +179,7 @@ def format_of(path: str) -> str:
     return fmt
 
 
-def partition_of(record: dict[str, Any] | str, partitions: int) -> int:
+def partition_of(record: dict[str, Any] | Rejected, partitions: int) -> int:
     """The partition a line belongs to: its member's, by a hash stable across processes.
 
     A line without a usable member (not JSON, no member) belongs to partition 0, so that
@@ -239,7 +236,7 @@ def read_records(records: Iterable[dict[str, Any]] | Any, program: CompiledProgr
         numbered = enumerate(rows, start=1)
     else:
         numbered = (
-            (n, r if isinstance(r, dict) else f"expected an object, got {type(r).__name__}")
+            (n, r if isinstance(r, dict) else Rejected("H003", f"expected an object, got {type(r).__name__}"))
             for n, r in enumerate(records, start=1)
         )
     reader.consume(name, numbered, text_cells=False)
@@ -251,7 +248,7 @@ def read_records(records: Iterable[dict[str, Any]] | Any, program: CompiledProgr
 
 # --- formats -> (line, record | reason) ------------------------------------------------
 
-Record = tuple[int, "dict[str, Any] | str"]
+Record = tuple[int, "dict[str, Any] | Rejected | str"]  # str: only SKIPPED
 
 
 def _records(
@@ -288,7 +285,7 @@ def _lines(stream: BinaryIO) -> Iterator[bytes | None]:
 def _jsonl_records(stream: BinaryIO) -> Iterator[Record]:
     for number, raw in enumerate(_lines(stream), start=1):
         if raw is None:
-            yield number, f"line longer than {MAX_LINE // 2**20} MiB"
+            yield number, Rejected("H001", f"line longer than {MAX_LINE // 2**20} MiB")
             continue
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
@@ -297,9 +294,11 @@ def _jsonl_records(stream: BinaryIO) -> Iterator[Record]:
         try:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError as err:
-            yield number, f"not valid JSON: {str(err).split(':')[0]}"
+            yield number, Rejected("H002", f"not valid JSON: {str(err).split(':')[0]}")
             continue
-        yield number, value if isinstance(value, dict) else f"expected a JSON object, got {_json_kind(value)}"
+        if not isinstance(value, dict):
+            value = Rejected("H003", f"expected a JSON object, got {_json_kind(value)}")
+        yield number, value
 
 
 def _json_kind(value: Any) -> str:
@@ -324,7 +323,7 @@ def _csv_records(stream: BinaryIO, name: str) -> Iterator[Record]:
         except StopIteration:
             return
         except csv.Error as err:
-            yield line, f"not valid CSV: {err}"
+            yield line, Rejected("H004", f"not valid CSV: {err}")
             line = base + rows.line_num + 1
             continue
         start, line = line, base + rows.line_num + 1
@@ -333,10 +332,10 @@ def _csv_records(stream: BinaryIO, name: str) -> Iterator[Record]:
         try:
             "".join(row).encode("utf-8")
         except UnicodeEncodeError:
-            yield start, "not valid UTF-8 text"
+            yield start, Rejected("H005", "not valid UTF-8 text")
             continue
         if len(row) != len(header):
-            yield start, f"expected {len(header)} columns, got {len(row)}"
+            yield start, Rejected("H006", f"expected {len(header)} columns, got {len(row)}")
             continue
         yield start, {k: v for k, v in zip(header, row, strict=True) if v != ""}
 
@@ -401,7 +400,7 @@ class _Reader:
         acc = self.history.accounting
         for line, record in records:
             self.seq += 1  # counted by every partition alike: positions stay global
-            if record is SKIPPED or (
+            if isinstance(record, str) or (  # SKIPPED
                 self.partition is not None and partition_of(record, self.partition[1]) != self.partition[0]
             ):
                 continue
@@ -409,12 +408,13 @@ class _Reader:
             if self.progress is not None and not acc.read % self._EVERY:
                 self.progress(acc.read)
             try:
-                if isinstance(record, str):
-                    raise _Bad(record)
+                if isinstance(record, Rejected):
+                    raise record
                 self._accept(file, line, record, text_cells)
-            except _Bad as bad:
+            except Rejected as bad:
                 acc.rejected += 1
-                acc.keep("rejections", self.seq, {"file": file, "line": line, "reason": str(bad)}, self.spool)
+                rejection = {"file": file, "line": line, "code": bad.code, "reason": bad.reason}
+                acc.keep("rejections", self.seq, rejection, self.spool)
 
     def finish(self) -> None:
         if self.spool is not None:
@@ -430,9 +430,10 @@ class _Reader:
                 continue
             rate = program.rates.get(currency)
             if rate is None:
-                raise _Bad(
+                raise Rejected(
+                    "H204",
                     f"field '{spec.currency}': no rate for {_shown(currency)} "
-                    f"(amounts are counted in {program.currency})"
+                    f"(amounts are counted in {program.currency})",
                 )
             fields[spec.name] = times(value, rate)  # exact: 100 x 1.15 is 115, not 114.99999999999999
 
@@ -468,11 +469,11 @@ class _Reader:
 def _required_text(record: dict[str, Any], name: str) -> str:
     value = record.get(name)
     if value is None:
-        raise _Bad(f"field '{name}' is missing")
+        raise Rejected("H101", f"field '{name}' is missing")
     if not isinstance(value, str):
-        raise _Bad(f"field '{name}': expected text, got {_shown(value)}")
+        raise Rejected("H102", f"field '{name}': expected text, got {_shown(value)}")
     if not value.strip():
-        raise _Bad(f"field '{name}' is empty")
+        raise Rejected("H103", f"field '{name}' is empty")
     return value
 
 
@@ -480,35 +481,36 @@ def _event_id(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise _Bad(f"field 'id': expected text or a whole number, got {_shown(value)}")
+        raise Rejected("H104", f"field 'id': expected text or a whole number, got {_shown(value)}")
     return str(value)
 
 
 def _instant(value: Any) -> int:
     if value is None:
-        raise _Bad("field 'at' is missing")
+        raise Rejected("H101", "field 'at' is missing")
     if isinstance(value, Unreadable):
-        raise _Bad(f"field 'at': {value}")
+        raise Rejected("H113", f"field 'at': {value}")
     if isinstance(value, dt.datetime):
         instant = instant_of(value)
         if not FIRST_INSTANT <= instant < END_INSTANT:
-            raise _Bad(f"field 'at': {value.isoformat()} is out of range (years 1 to 9999, in UTC)")
+            raise Rejected("H112", f"field 'at': {value.isoformat()} is out of range (years 1 to 9999, in UTC)")
         return instant
     if isinstance(value, dt.date):
         return instant_of(dt.datetime(value.year, value.month, value.day))
     if not isinstance(value, str) or not _INSTANT.match(value.strip()):
-        raise _Bad(f"field 'at': expected an ISO-8601 instant such as 2026-03-01T10:00:00Z, got {_shown(value)}")
+        example = "2026-03-01T10:00:00Z"
+        raise Rejected("H110", f"field 'at': expected an ISO-8601 instant such as {example}, got {_shown(value)}")
     text = _FRACTION.sub(r"\1\2", value.strip()).replace("z", "Z")
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError as err:
-        raise _Bad(f"field 'at': impossible date or time {_shown(value)} ({err})") from None
+        raise Rejected("H111", f"field 'at': impossible date or time {_shown(value)} ({err})") from None
     try:
         instant = instant_of(parsed)
     except OverflowError:
         instant = END_INSTANT
     if not FIRST_INSTANT <= instant < END_INSTANT:
-        raise _Bad(f"field 'at': {_shown(value)} is out of range (years 1 to 9999, in UTC)")
+        raise Rejected("H112", f"field 'at': {_shown(value)} is out of range (years 1 to 9999, in UTC)")
     return instant
 
 
@@ -526,16 +528,16 @@ def _fields(record: dict[str, Any], converters: tuple[tuple[FieldSpec, Any], ...
         value = record.get(spec.name)
         if value is None:
             if not spec.optional:
-                raise _Bad(f"field '{spec.name}' is missing")
+                raise Rejected("H201", f"field '{spec.name}' is missing")
             if spec.default is not None:
                 fields[spec.name] = spec.default
             continue
         try:
             converted = convert(value, text_cells)
         except (TypeError, ValueError, OverflowError) as err:
-            raise _Bad(f"field '{spec.name}': {err}, got {_shown(value)}") from None
+            raise Rejected("H202", f"field '{spec.name}': {err}, got {_shown(value)}") from None
         if spec.at_least is not None and converted < spec.at_least:
-            raise _Bad(f"field '{spec.name}': must be at least {spec.at_least}, got {_shown(value)}")
+            raise Rejected("H203", f"field '{spec.name}': must be at least {spec.at_least}, got {_shown(value)}")
         fields[spec.name] = converted
     return fields
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,12 +34,16 @@ def ledger_format(path: str) -> str:
     raise ValueError(f"{path}: a ledger is written as .jsonl or .parquet")
 
 
-def flat_rows(member: str, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+MEASURED = ("measure", "amount")  # the columns a program with measures adds (see member_ledger)
+
+
+def flat_rows(member: str, entries: list[dict[str, Any]], measured: bool = False) -> list[dict[str, Any]]:
     rows = []
     for e in entries:
         ev = e.get("event", {})
         rows.append(
             {
+                **({"measure": e["measure"], "amount": e["amount"]} if measured else {}),
                 "member": member,
                 "rule": e["rule"],
                 "line": e["line"],
@@ -62,15 +67,18 @@ class LedgerWriter:
 
     _BATCH = 65_536
 
-    def __init__(self, handle: IO[bytes], fmt: str) -> None:
+    def __init__(self, handle: IO[bytes], fmt: str, measured: bool = False) -> None:
         self.handle = handle
         self.format = fmt
+        self.measured = measured  # the program has measures: rows say which one they add to
         self._rows: list[dict[str, Any]] = []
         self._writer: Any = None
 
     def add(self, member: str, entries: list[dict[str, Any]]) -> None:
-        rows = flat_rows(member, entries)
+        rows = flat_rows(member, entries, self.measured)
         if self.format == "jsonl":
+            if self.measured:  # a money measure's decimals as JSON numbers, as the outcome's measures are
+                rows = [{k: float(v) if isinstance(v, Decimal) else v for k, v in r.items()} for r in rows]
             self.handle.write(b"".join(json_bytes(r) + b"\n" for r in rows))
             return
         self._rows += rows
@@ -81,7 +89,7 @@ class LedgerWriter:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pylist(self._rows, schema=_schema())
+        table = pa.Table.from_pylist(self._rows, schema=_schema(self.measured))
         if self._writer is None:
             self._writer = pq.ParquetWriter(self.handle, table.schema)
         self._writer.write_table(table)
@@ -93,12 +101,15 @@ class LedgerWriter:
             self._writer.close()
 
 
-def _schema() -> Any:
+def _schema(measured: bool) -> Any:
     import pyarrow as pa
 
     text, number = pa.string(), pa.int64()
+    # A money measure's amounts are exact cents; whole ones and points fit the same decimal.
+    extra = [("measure", text), ("amount", pa.decimal128(38, 2))] if measured else []
     return pa.schema(
         [
+            *extra,
             ("member", text),
             ("rule", text),
             ("line", number),

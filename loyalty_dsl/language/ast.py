@@ -22,7 +22,8 @@ class ThresholdKind(StrEnum):
 class DuringKind(StrEnum):
     DATES = "dates"  # during 2026-11-01 to 2026-11-30
     DAY = "day"  # during 11 November
-    MONTH = "month"  # during November
+    MONTH = "month"  # during November, during Tuesday
+    HOURS = "hours"  # during 16:00 to 18:00, during Tuesday 16:00 to 18:00
 
 
 class ExpiryKind(StrEnum):
@@ -36,6 +37,8 @@ class RetentionKind(StrEnum):
     GRACE = "grace"  # keep tiers for 3 months below their threshold
     ONE_LEVEL = "one_level"  # drop tiers one level at a time
     GUARANTEE = "guarantee"  # keep a tier reached until the end of the next year
+    GUARANTEE_DAY = "guarantee_day"  # keep a tier reached until 31 January after the next year
+    GUARANTEE_FOR = "guarantee_for"  # keep a tier reached for 12 months
 
 
 @attrs.frozen
@@ -188,7 +191,15 @@ class LifetimeWindow:
     span: Span = _span()
 
 
-Window = RollingWindow | LifetimeWindow
+@attrs.frozen
+class CalendarYearWindow:
+    """`window calendar year, continuous` / `..., recalculated monthly`: the current (fiscal) year's events."""
+
+    every: Name | None = None  # None: continuous
+    span: Span = _span()
+
+
+Window = RollingWindow | LifetimeWindow | CalendarYearWindow
 
 
 @attrs.frozen
@@ -220,11 +231,37 @@ class TierBenefit:
 
 
 @attrs.frozen
+class Quantity:
+    """`40 nights`, `75000 points`, `100 balance`: how much of a measure."""
+
+    amount: Literal
+    measure: Name  # `points` (or `point`), `balance`, or a declared measure
+    span: Span = _span()
+
+    @property
+    def of_points(self) -> bool:
+        return self.measure.text in ("point", "points")
+
+
+@attrs.frozen
 class TierDecl:
+    """`tier Gold from 500 points:` or `tier Gold from 40 nights or 30 stays and 1000 points:`.
+
+    `qualification` is an `or` of `and`s of quantities; `threshold` is the amount of the first
+    quantity, the tier's threshold in points when the tier is `points_only`.
+    """
+
     name: Name
     threshold: Literal
     benefits: tuple[TierBenefit, ...]
+    qualification: tuple[tuple[Quantity, ...], ...] = ()
     span: Span = _span()
+
+    @property
+    def points_only(self) -> bool:
+        """`tier X from N points:`, the form whose tiers rank by their thresholds."""
+        q = self.qualification
+        return not q or (len(q) == 1 and len(q[0]) == 1 and q[0][0].of_points)
 
 
 @attrs.frozen
@@ -238,14 +275,25 @@ class Threshold:
 
 
 @attrs.frozen
+class ForEvery:
+    """`for every 1.00 of amount`: the earning is paid once per whole step of a number field."""
+
+    step: Literal
+    field: Name
+    span: Span = _span()
+
+
+@attrs.frozen
 class Earn:
     """`earn 5`, `earn points`, `earn 1 per category per day beyond the first`,
-    `earn 10 per month with at least 4`."""
+    `earn 10 per month with at least 4`, `earn 2 for every 1.00 of amount`."""
 
     amount: Literal | Name
     per: tuple[Name, ...]
     beyond_first: bool
     threshold: Threshold | None = None
+    every: ForEvery | None = None
+    into: Name | None = None  # `into nights`: the measure it feeds (None: points)
     span: Span = _span()
     # Where `once` is written, if it is: it only reads well, but needs a `per` to read true.
     once: Span | None = attrs.field(default=None, eq=False, repr=False)
@@ -254,18 +302,20 @@ class Earn:
 @attrs.frozen
 class Cap:
     amount: Literal
-    period: Name
+    period: Name  # a period, `window`, or a field (at most N per distinct value)
+    after_multipliers: bool = False  # the cap counts multiplied points
     span: Span = _span()
 
 
 @attrs.frozen
 class During:
-    """A campaign: `during 2026-11-01 to 2026-11-30`, `during 11 November`, `during November`."""
+    """A campaign: `during 2026-11-01 to 2026-11-30`, `during 11 November`, `during November`,
+    `during Tuesday`, `during 16:00 to 18:00`, `during Tuesday 16:00 to 18:00`."""
 
-    kind: DuringKind
-    first: Literal | None = None  # dates: the first and last day; day: the day of the month
+    kind: DuringKind  # a month or a weekday are both MONTH
+    first: Literal | None = None  # dates: the first and last day; day: the day of the month; hours: times
     last: Literal | None = None
-    month: Name | None = None
+    month: Name | None = None  # hours: the weekday, if any
     span: Span = _span()
 
 
@@ -346,15 +396,16 @@ class GivenEvent:
 
 @attrs.frozen
 class Expectation:
-    """`expect points 6`, `expect tier Star`, `expect no tier`, `expect benefit B (p 5)`,
+    """`expect points 6`, `expect nights 12` (a measure, or `balance`), `expect tier Star`, `expect no tier`,
+    `expect benefit B (p 5)`,
     `expect no benefit B`, `expect grant B on D`, `expect no grant B`,
     `expect decision B [for KEY VALUE] granted|refused`.
 
-    `expect redemption E granted|refused|spent N`, `expect expiring N on D`.
+    `expect redemption E granted|refused|spent N`, `expect expiring N on D`, `expect voucher V on D`.
 
-    `what` is the kind ("points", "tier", "benefit", "grant", "decision", "redemption",
-    "expiring"); `negated` stands for "no", and for "refused" in a decision or redemption;
-    `on` is the day of `expect expiring`.
+    `what` is the kind ("points", "measure", "tier", "benefit", "grant", "decision", "redemption",
+    "expiring", "voucher"); `negated` stands for "no", and for "refused" in a decision or redemption;
+    `on` is the day of `expect expiring` and `expect voucher`.
     """
 
     what: str
@@ -458,11 +509,13 @@ class Rate:
 
 @attrs.frozen
 class Retention:
-    """How a tier outlives the points: `grace` (N months below), `one_level`, `guarantee` (until a period's end)."""
+    """How a tier outlives the points: `grace` (N months below), `one_level`, `guarantee` (until a period's end),
+    `guarantee_day` (until a day after the next period), `guarantee_for` (N months from when reached)."""
 
     kind: RetentionKind
     amount: Literal | None = None
     unit: Name | None = None
+    month: Name | None = None  # `guarantee_day`: until `amount` `month` after the next `unit`
     span: Span = _span()
 
 
@@ -478,6 +531,24 @@ class Multiplier:
     field: Name | None = None
     which: str | None = None
     event: Name | None = None
+    where: Condition | None = None  # `multiply R by N where ...`: for the events meeting it
+    span: Span = _span()
+
+
+@attrs.frozen
+class NoCombine:
+    """`multipliers of shopping do not combine: the largest applies`."""
+
+    rule: Name
+    span: Span = _span()
+
+
+@attrs.frozen
+class MeasureDecl:
+    """`measure nights` (whole numbers) / `measure spend in money` (exact decimals): a counter beside points."""
+
+    name: Name
+    unit: Name | None = None
     span: Span = _span()
 
 
@@ -520,5 +591,7 @@ class Program:
     conversions: tuple[Conversion, ...] = ()
     voucher_expiries: tuple[VoucherExpiry, ...] = ()
     voucher_uses: tuple[VoucherUse, ...] = ()
+    measures: tuple[MeasureDecl, ...] = ()
+    no_combine: tuple[NoCombine, ...] = ()
     repeated: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False)  # a second `program`/`timezone`
     source: str = attrs.field(default="", eq=False, repr=False)

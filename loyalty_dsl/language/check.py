@@ -143,6 +143,15 @@ def check_settings(p: ast.Program, s: Symbols) -> list[Diagnostic]:
             )
         )
     for w in p.windows[:1]:
+        if isinstance(w, ast.CalendarYearWindow) and w.every is not None and w.every.text != "monthly":
+            out.append(
+                _err(
+                    w.every,
+                    "E115",
+                    f"windows are recalculated `monthly`, not `{w.every.text}`",
+                    did_you_mean(w.every.text, ["monthly"]),
+                )
+            )
         if isinstance(w, ast.RollingWindow):
             if not _is_whole(w.length) or int(w.length.value) < 1:
                 out.append(_err(w.length, "E113", "a window's length is a whole number of months, at least 1"))
@@ -250,11 +259,30 @@ def check_retention(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     out = []
     seen: set[str] = set()
     for r in p.retention:
-        if r.kind in seen:
+        kind = "guarantee" if r.kind.startswith("guarantee") else r.kind  # one guarantee, however written
+        if kind in seen:
             out.append(_err(r, "E240", "this tier retention is declared twice", "keep one"))
-        seen.add(r.kind)
-        if p.windows and not isinstance(p.windows[0], ast.RollingWindow):
-            out.append(_err(r, "E175", "tiers are kept or dropped at recalculations: this needs a rolling window"))
+        seen.add(kind)
+        if p.windows and isinstance(p.windows[0], ast.LifetimeWindow):
+            out.append(
+                _err(
+                    r,
+                    "E175",
+                    "points never leave a lifetime window: keeping a tier needs a rolling or calendar-year window",
+                )
+            )
+        w = p.windows[0] if p.windows else None
+        if r.kind in ("grace", "one_level") and isinstance(w, ast.CalendarYearWindow) and w.every is None:
+            out.append(
+                _err(r, "E175", "grace and one level at a time count recalculations: write `recalculated monthly`")
+            )
+        if r.kind == "guarantee_day":
+            out += _check_guarantee_day(r)
+        if r.kind == "guarantee_for":
+            if r.amount is None or not _is_whole(r.amount) or int(r.amount.value) < 1:
+                out.append(_err(r.amount or r, "E213", "a tier is kept for a whole number of months, 1 or more"))
+            if r.unit is not None and r.unit.text not in ("month", "months"):
+                out.append(_unknown(r.unit, "unit", ("months",), "E245"))
         if r.kind == "grace":
             if r.amount is None or not _is_whole(r.amount) or int(r.amount.value) < 1:
                 out.append(_err(r.amount or r, "E176", "a grace period is a whole number of months, 1 or more"))
@@ -262,6 +290,19 @@ def check_retention(p: ast.Program, s: Symbols) -> list[Diagnostic]:
                 out.append(_unknown(r.unit, "unit", ("months",), "E245"))
         if r.kind == "guarantee" and r.unit is not None and r.unit.text not in ("month", "quarter", "year"):
             out.append(_unknown(r.unit, "period", ("month", "quarter", "year"), "E245"))
+    return out
+
+
+def _check_guarantee_day(r: ast.Retention) -> list[Diagnostic]:
+    out = []
+    if r.unit is not None and r.unit.text not in ("month", "quarter", "year"):
+        out.append(_unknown(r.unit, "period", ("month", "quarter", "year"), "E245"))
+    if r.month is None or r.month.text not in MONTHS:
+        return [*out, _unknown(r.month, "month", MONTHS, "E119")] if r.month is not None else out
+    try:
+        dt.date(2001, MONTHS.index(r.month.text) + 1, int(r.amount.value) if r.amount is not None else 0)
+    except (ValueError, TypeError):  # 2001: a day every year has (no 29 February)
+        out.append(_err(r, "E168", f"{r.amount.text if r.amount else ''} {r.month.text} is not a day of every year"))
     return out
 
 
@@ -275,13 +316,19 @@ def check_multipliers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
         if not isinstance(m.factor.value, (int, float)) or m.factor.value <= 0:
             out.append(_err(m.factor, "E178", "a multiplier is a number above 0"))
         out += _check_during(m.during)
+        rule = next((r for r in p.rules if r.name.text == m.rule.text), None)
+        if m.where is not None and rule is not None and rule.on.text in s.events:
+            out += check_condition(m.where, fields_of(s, rule.on.text), {}, s, f"a field of `{rule.on.text}`")
         for t in m.tiers:
             if t.text not in tiers:
                 out.append(_unknown(t, "tier", tiers, "E179"))
-        if m.tiers and p.windows and not isinstance(p.windows[0], ast.RollingWindow):
+        if m.tiers and p.windows and isinstance(p.windows[0], ast.LifetimeWindow):
             out.append(
                 _err(
-                    m, "E175", "a multiplier by tier reads the tier of each recalculation: this needs a rolling window"
+                    m,
+                    "E175",
+                    "a multiplier by tier reads the tier of each recalculation: "
+                    "this needs a rolling or calendar-year window",
                 )
             )
         if m.event is not None and m.field is not None:
@@ -289,6 +336,10 @@ def check_multipliers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
                 out.append(_unknown(m.event, "event", s.events, "E101"))
             elif s.field_type(m.event.text, m.field.text) != "date":
                 out.append(_err(m.field, "E160", f"`{m.field.text}` is not a date field of `{m.event.text}`"))
+    out += _duplicates((n.rule for n in p.no_combine), "`do not combine` of rule")
+    for n in p.no_combine:
+        if n.rule.text not in rules:
+            out.append(_unknown(n.rule, "rule", rules, "E106"))
     return out
 
 
@@ -338,11 +389,19 @@ def check_facts(p: ast.Program, s: Symbols) -> list[Diagnostic]:
 def check_tiers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     previous: ast.TierDecl | None = None
+    by_threshold = all(t.points_only for t in p.tiers)  # else tiers rank in the order written
     for tier in p.tiers:
         th = tier.threshold
-        if not _is_whole(th) or int(th.value) < 0:
+        if not tier.points_only:
+            out += _check_qualification(tier, p)
+        elif not _is_whole(th) or int(th.value) < 0:
             out.append(_err(th, "E140", "a tier starts at a whole number of points, 0 or more"))
-        elif previous is not None and _is_whole(previous.threshold) and int(th.value) <= int(previous.threshold.value):
+        elif (
+            by_threshold
+            and previous is not None
+            and _is_whole(previous.threshold)
+            and int(th.value) <= int(previous.threshold.value)
+        ):
             out.append(
                 _err(
                     th,
@@ -356,6 +415,39 @@ def check_tiers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
         out += _duplicates((b.name for b in tier.benefits), f"benefit of tier `{tier.name.text}`")
         for given in tier.benefits:
             out += _check_benefit_params(given, s)
+    return out
+
+
+def _check_qualification(tier: ast.TierDecl, p: ast.Program) -> list[Diagnostic]:
+    """Each quantity names a measure (points, balance or a declared one) and a count it can reach."""
+    out = []
+    money = {m.name.text for m in p.measures if m.unit is not None}
+    known = [*(m.name.text for m in p.measures), "points", "balance"]
+    spendable = bool(p.redemptions or p.expiries)
+    for q in (q for group in tier.qualification for q in group):
+        name = q.measure.text
+        if q.of_points:
+            pass
+        elif name == "balance":
+            if not spendable:
+                out.append(
+                    _err(
+                        q.measure,
+                        "E209",
+                        "`balance` is the spendable points: this program keeps none",
+                        "add `redeem points by ...` or `points expire ...`, or qualify on points",
+                    )
+                )
+        elif name not in known:
+            hint = did_you_mean(name, known) or f"declare it: `measure {name}`"
+            out.append(_err(q.measure, "E208", f"unknown measure `{name}` in tier `{tier.name.text}`", hint))
+            continue
+        value = q.amount.value
+        if name in money:
+            if not isinstance(value, (int, float)) or value < 0:
+                out.append(_err(q.amount, "E140", f"a tier starts at an amount of `{name}`, 0 or more"))
+        elif not _is_whole(q.amount) or int(value) < 0:
+            out.append(_err(q.amount, "E140", f"a tier starts at a whole number of {name}, 0 or more"))
     return out
 
 
@@ -408,25 +500,87 @@ def check_rules(p: ast.Program, s: Symbols) -> list[Diagnostic]:
                 out.append(_err(v.amount, "E177", "points vest after a whole number of days, 1 or more"))
             if v.unit.text not in ("day", "days"):
                 out.append(_unknown(v.unit, "unit", ("days",), "E246"))
-        out += _check_earn(rule, fields)
-        out += _check_caps(rule)
+        measures = {m.name.text: m.unit is not None for m in p.measures}
+        out += _check_earn(rule, fields, frozenset(m for m, money in measures.items() if money), frozenset(measures))
+        out += _check_caps(rule, fields)
     return out
 
 
-def _check_earn(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:
+RESERVED_MEASURES = ("points", "balance")  # points are the default measure; balance, the spendable points
+
+
+def check_measures(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    """Measures are declared once, with a known unit, fed by some rule; `into` names one."""
+    out = list(_duplicates((m.name for m in p.measures), "measure"))
+    declared = {m.name.text for m in p.measures}
+    fed = {r.earn.into.text for r in p.rules if r.earn.into is not None}
+    for m in p.measures:
+        if m.name.text in RESERVED_MEASURES:
+            out.append(
+                _err(m.name, "E205", f"`{m.name.text}` is already a measure of every program", "pick another name")
+            )
+        if m.unit is not None and m.unit.text != "money":
+            out.append(_unknown(m.unit, "unit of a measure", ("money",), "E206"))
+        if m.name.text not in fed and m.name.text not in RESERVED_MEASURES:
+            out.append(
+                _err(
+                    m.name,
+                    "E207",
+                    f"no rule earns into measure `{m.name.text}`: it is always 0",
+                    f"add `into {m.name.text}` to a rule's `earn`, or remove the measure",
+                )
+            )
+    for r in p.rules:
+        into = r.earn.into
+        if into is not None and into.text != "points" and into.text not in declared:
+            hint = did_you_mean(into.text, [*declared, "points"])
+            out.append(
+                _err(into, "E204", f"unknown measure `{into.text}`", hint or f"declare it: `measure {into.text}`")
+            )
+    return out
+
+
+def _check_earn(
+    rule: ast.RuleDecl,
+    fields: dict[str, str],
+    money: frozenset[str] = frozenset(),
+    measures: frozenset[str] = frozenset(),
+) -> list[Diagnostic]:
     out = []
     amount = rule.earn.amount
+    into = rule.earn.into
     if isinstance(amount, ast.Literal):
         if not _is_whole(amount) or int(amount.value) < 0:
             out.append(_err(amount, "E150", "points are earned in whole numbers, 0 or more"))
     elif amount.text not in fields:
         out.append(_no_field(amount, rule.on.text, fields))
+    elif rule.earn.every is not None or (into is not None and into.text not in {*measures, "points"}):
+        pass  # E201 (points per step from a field) or E204 (an unknown measure) says what is wrong
+    elif into is not None and into.text in money:
+        if fields[amount.text] not in NUMERIC:
+            out.append(
+                _err(amount, "E151", f"`{amount.text}` is {_a(fields[amount.text])}; a money measure sums numbers")
+            )
+    elif into is not None and into.text != "points" and fields[amount.text] != "integer":
+        out.append(
+            _err(
+                amount,
+                "E151",
+                f"`{amount.text}` is {_a(fields[amount.text])}; measure `{into.text}` counts whole numbers",
+                f"to sum amounts, declare it `measure {into.text} in money`"
+                if fields[amount.text] in NUMERIC
+                else None,
+            )
+        )
     elif fields[amount.text] != "integer":
         out.append(
             _err(
                 amount,
                 "E151",
                 f"`{amount.text}` is {_a(fields[amount.text])}; points come from a whole number or an integer field",
+                f"for points per amount, write `earn 1 for every 1.00 of {amount.text}`"
+                if fields[amount.text] in NUMERIC
+                else None,
             )
         )
     if rule.earn.once is not None and not rule.earn.per:
@@ -438,6 +592,7 @@ def _check_earn(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:
                 "say what it is paid once for: `once per day` (a period) or `once per FIELD` (each value of a field)",
             )
         )
+    out += _check_for_every(rule, fields)
     for key in rule.earn.per:
         if key.text in fields and fields[key.text] in ("money", "number"):
             out.append(_per_amount(rule, key, fields[key.text]))
@@ -472,9 +627,38 @@ def _per_amount(rule: ast.RuleDecl, key: ast.Name, type_name: str) -> Diagnostic
         "E147",
         f"`per {key.text}` would pay once for each distinct value of `{key.text}` ({_a(type_name)}), "
         "not for each unit of it",
-        f"`per` groups events by a period or by a text or integer field; points for each {unit} of {_a(type_name)} "
-        f"are not in the language yet (they will read `earn {rule.earn.amount.text} for every {unit} of {key.text}`)",
+        f"`per` groups events by a period or by a text or integer field; for points for each {unit} of it, "
+        f"write `earn {rule.earn.amount.text} for every {unit} of {key.text}`",
     )
+
+
+def _check_for_every(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnostic]:
+    every = rule.earn.every
+    if every is None:
+        return []
+    out = []
+    if not isinstance(rule.earn.amount, ast.Literal):
+        out.append(
+            _err(
+                rule.earn.amount,
+                "E201",
+                "`for every` pays a whole number of points per step",
+                f"e.g. `earn 1 for every {every.step.text} of {every.field.text}`",
+            )
+        )
+    if not isinstance(every.step.value, (int, float)) or every.step.value <= 0:
+        out.append(_err(every.step, "E202", "the step of `for every` is a number above 0"))
+    if every.field.text not in fields:
+        out.append(_no_field(every.field, rule.on.text, fields))
+    elif fields[every.field.text] not in NUMERIC:
+        out.append(
+            _err(
+                every.field,
+                "E203",
+                f"`{every.field.text}` is {_a(fields[every.field.text])}; `for every` counts a number field",
+            )
+        )
+    return out
 
 
 def _check_during(d: ast.During | None) -> list[Diagnostic]:
@@ -488,9 +672,28 @@ def _check_during(d: ast.During | None) -> list[Diagnostic]:
         if str(d.first.value) > str(d.last.value):
             return [_err(d, "E169", "a campaign ends on or after the day it starts")]
         return []
+    if d.kind == "hours":
+        out = (
+            [_unknown(d.month, "day of the week", WEEKDAYS, "E118")] if d.month and d.month.text not in WEEKDAYS else []
+        )
+        assert d.first is not None and d.last is not None
+        for t in (d.first, d.last):
+            hours, minutes = (int(x) for x in str(t.value).split(":"))
+            if hours > 23 or minutes > 59:
+                out.append(
+                    _err(t, "E211", f"{t.text} is not a time of day", "write a time as 16:00, from 00:00 to 23:59")
+                )
+        if str(d.first.value) == str(d.last.value):
+            out.append(
+                _err(d, "E212", "a time range that ends when it starts holds no minute", "write two different times")
+            )
+        return out
     assert d.month is not None
+    if d.kind == "month" and d.month.text in WEEKDAYS:
+        return []
     if d.month.text not in MONTHS:
-        return [_unknown(d.month, "month", MONTHS, "E119")]
+        choices = (*MONTHS, *WEEKDAYS) if d.kind == "month" else MONTHS
+        return [_unknown(d.month, "month" if d.kind == "day" else "month or day of the week", choices, "E119")]
     if d.kind == "day":
         assert d.first is not None
         try:
@@ -534,19 +737,40 @@ def _check_threshold(rule: ast.RuleDecl, fields: dict[str, str]) -> list[Diagnos
     return out
 
 
-def _check_caps(rule: ast.RuleDecl) -> list[Diagnostic]:
+def _check_caps(rule: ast.RuleDecl, fields: dict[str, str] | None = None) -> list[Diagnostic]:
     out = []
     periods = []
+    fields = fields or {}
+    if len({c.after_multipliers for c in rule.caps}) > 1:
+        first = next(c for c in rule.caps if c.after_multipliers)
+        out.append(
+            _err(
+                first,
+                "E210",
+                f"some caps of rule `{rule.name.text}` count multiplied points and some do not",
+                "say `, after multipliers` of every cap of the rule, or of none",
+            )
+        )
     for cap in rule.caps:
         if not _is_whole(cap.amount) or int(cap.amount.value) < 0:
             out.append(_err(cap.amount, "E154", "a cap is a whole number of points, 0 or more"))
+        if cap.period.text in fields and cap.period.text not in CAP_PERIODS:  # at most N per distinct value
+            if cap.period.text in periods:
+                out.append(_err(cap.period, "E156", f"rule `{rule.name.text}` has two caps per {cap.period.text}"))
+            periods.append(cap.period.text)
+            continue
         if cap.period.text not in CAP_PERIODS:
-            out.append(_unknown(cap.period, "cap period", CAP_PERIODS, "E155"))
+            near_field = did_you_mean(cap.period.text, [f for f in fields if f not in BUILTIN_FIELDS])
+            if near_field and not did_you_mean(cap.period.text, CAP_PERIODS):  # a misspelt field: `per ordr`
+                message = f"`{cap.period.text}` is neither a period nor a field of `{rule.on.text}`"
+                out.append(_err(cap.period, "E155", message, near_field))
+            else:
+                out.append(_unknown(cap.period, "cap period", CAP_PERIODS, "E155"))
         elif cap.period.text in periods:
             out.append(_err(cap.period, "E156", f"rule `{rule.name.text}` has two caps per {cap.period.text}"))
         else:
             periods.append(cap.period.text)
-    calendar = [x for x in periods if x != "window"]
+    calendar = [x for x in periods if x in PERIODS]
     for i, a in enumerate(calendar):
         for b in calendar[i + 1 :]:
             if (a, b) not in _NESTED_PERIODS and (b, a) not in _NESTED_PERIODS:
@@ -630,12 +854,25 @@ def check_decisions(p: ast.Program, s: Symbols) -> list[Diagnostic]:
                 )
             )
         if d.when is not None:
-            owner = f"a field of `{d.on.text}`" + (f" or a parameter of `{d.benefit.text}`" if params else "")
-            out += check_condition(d.when, fields, params, s, owner)
+            owner = f"a field of `{d.on.text}`"
+            if p.measures:  # points and the balance are measures too; said only where a program declares some
+                owner += (f", a parameter of `{d.benefit.text}`" if params else "") + " or a measure"
+            elif params:
+                owner += f" or a parameter of `{d.benefit.text}`"
+            out += check_condition(d.when, fields, {**status_types(p), **params}, s, owner)
     return out
 
 
 # --- conditions -------------------------------------------------------------------------
+
+
+def status_types(p: ast.Program) -> dict[str, str]:
+    """What a decision may read of the member's status beside fields and parameters: points, the balance
+    (with spendable points) and every measure, each with its type."""
+    out = {"points": "integer", **{m.name.text: "money" if m.unit is not None else "integer" for m in p.measures}}
+    if p.redemptions or p.expiries:
+        out["balance"] = "integer"
+    return out
 
 
 def fields_of(s: Symbols, event: str) -> dict[str, str]:
@@ -932,6 +1169,7 @@ CHECKS: tuple[Callable[[ast.Program, Symbols], list[Diagnostic]], ...] = (
     check_retention,
     check_multipliers,
     check_limits,
+    check_measures,
 )
 
 

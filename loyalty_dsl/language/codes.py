@@ -30,7 +30,7 @@ PROGRAM_CODES: dict[str, str] = {
     "E116": "no tier",
     "E117": "a setting declared more than once",
     "E118": "an unknown day of the week",
-    "E119": "an unknown month",
+    "E119": "an unknown month (in `during`, an unknown month or day of the week)",
     # events and facts
     "E120": "a declared field that every event already has",
     "E121": "an unknown field or parameter type",
@@ -39,7 +39,7 @@ PROGRAM_CODES: dict[str, str] = {
     "E130": "a fact's subject that an establishing event does not carry",
     "E131": "a fact said of values of different types",
     # tiers and benefits
-    "E140": "a tier threshold that is not a whole number of points",
+    "E140": "a tier threshold that is not a whole number (or, of a money measure, an amount) 0 or more",
     "E141": "tiers out of order",
     "E142": "an unknown benefit parameter",
     "E143": "a benefit parameter value of the wrong type",
@@ -48,7 +48,7 @@ PROGRAM_CODES: dict[str, str] = {
     "E148": "`once` without `per`",
     # rules
     "E150": "points that are not a whole number",
-    "E151": "points from a field that is not an integer",
+    "E151": "an amount earned from a field of the wrong type (an integer for points and counts)",
     "E152": "a `per` key that is neither a period nor a field",
     "E153": "`beyond the first` without `per`",
     "E154": "a cap that is not a whole number of points",
@@ -98,10 +98,11 @@ PROGRAM_CODES: dict[str, str] = {
     "E173": "a rate that is not above 0",
     "E174": "a rate for the program's own currency",
     # retention, vesting, multipliers
-    "E175": "a construct that needs a rolling window",
+    "E175": "a construct that the program's kind of window does not allow",
     "E176": "a grace period that is not a whole number of months",
     "E245": "an unknown unit or period of tier retention",
     "E240": "a kind of tier retention declared twice",
+    "E213": "a tier kept for months that are not a whole number, 1 or more",
     "E177": "vesting that is not a whole number of days",
     "E246": "vesting in a unit other than days",
     "E178": "a multiplier factor that is not above 0",
@@ -119,6 +120,20 @@ PROGRAM_CODES: dict[str, str] = {
     # decisions
     "E243": "a decision key named like a key of every decision",
     "E244": "a name that is both an event field and a benefit parameter",
+    # points per amount, and measures beside points
+    "E201": "`for every` paying points from a field rather than a whole number",
+    "E202": "a `for every` step that is not above 0",
+    "E203": "`for every` over a field that is not a number",
+    "E204": "`into` an unknown measure",
+    "E205": "a measure named like one every program has (points, balance)",
+    "E206": "an unknown unit of a measure",
+    "E207": "a measure no rule earns into",
+    "E208": "an unknown measure in a tier's qualification",
+    "E209": "a tier on the balance in a program that keeps no spendable points",
+    "E210": "caps of one rule that count multiplied points and caps that do not",
+    # local times of day
+    "E211": "a time of day that does not exist",
+    "E212": "a time range that ends when it starts",
     # examples files
     "E190": "a statement other than `test` in an examples file",
     "E191": "an `as of` that is not a day",

@@ -212,6 +212,7 @@ def _statements(program: ast.Program, source: _Source) -> list[_Statement]:
     out += [_event(e) for e in program.events]
     out += [_fact(f, source) for f in program.facts]
     out += [_window(w) for w in program.windows]
+    out += [_measure(m) for m in program.measures]
     out += [_benefit(b) for b in program.benefits]
     out += [_tier(t) for t in program.tiers]
     out += [_rule(r, source) for r in program.rules]
@@ -326,9 +327,16 @@ def _fact(f: ast.FactDecl, source: _Source) -> _Statement:
 def _window(w: ast.Window) -> _Statement:
     if isinstance(w, ast.RollingWindow):
         text = f"window last {w.length.text} {w.unit.text}, recalculated {w.every.text}"
+    elif isinstance(w, ast.CalendarYearWindow):
+        text = "window calendar year, " + (f"recalculated {w.every.text}" if w.every else "continuous")
     else:
         text = "window lifetime, continuous"
     return _Statement("window", [_Piece(text, _start(w))])
+
+
+def _measure(m: ast.MeasureDecl) -> _Statement:
+    text = f"measure {m.name.text}" + (f" in {m.unit.text}" if m.unit is not None else "")
+    return _Statement("measure", [_Piece(text, _start(m))])
 
 
 def _benefit(b: ast.BenefitDecl) -> _Statement:
@@ -339,8 +347,14 @@ def _benefit(b: ast.BenefitDecl) -> _Statement:
 
 
 def _tier(t: ast.TierDecl) -> _Statement:
-    unit = "point" if t.threshold.value == 1 else "points"
-    head = _Piece(f"tier {t.name.text} from {t.threshold.text} {unit}:", _start(t))
+    if t.points_only:
+        unit = "point" if t.threshold.value == 1 else "points"
+        qualification = f"{t.threshold.text} {unit}"
+    else:
+        qualification = " or ".join(
+            " and ".join(f"{q.amount.text} {q.measure.text}" for q in a) for a in t.qualification
+        )
+    head = _Piece(f"tier {t.name.text} from {qualification}:", _start(t))
     return _Statement("tier", [head, *(_Piece(_tier_benefit(b), _start(b), INDENT) for b in t.benefits)])
 
 
@@ -359,7 +373,14 @@ def _rule(r: ast.RuleDecl, source: _Source) -> _Statement:
     if r.during is not None:
         pieces.append(_Piece(_during(r.during), _start(r.during), INDENT))
     pieces.append(_Piece(_earn(r.earn, source), _start(r.earn), INDENT))
-    pieces += [_Piece(f"cap {c.amount.text} per {c.period.text}", _start(c), INDENT) for c in r.caps]
+    pieces += [
+        _Piece(
+            f"cap {c.amount.text} per {c.period.text}" + (", after multipliers" if c.after_multipliers else ""),
+            _start(c),
+            INDENT,
+        )
+        for c in r.caps
+    ]
     if r.vesting is not None:
         vesting = f"vesting after {r.vesting.amount.text} {r.vesting.unit.text}"
         pieces.append(_Piece(vesting, _start(r.vesting), INDENT))
@@ -373,12 +394,17 @@ def _during(d: ast.During) -> str:
     if d.kind == "day":
         assert d.first is not None and d.month is not None
         return f"during {d.first.text} {d.month.text}"
+    if d.kind == "hours":
+        assert d.first is not None and d.last is not None
+        return "during " + (f"{d.month.text} " if d.month else "") + f"{d.first.text} to {d.last.text}"
     assert d.month is not None
     return f"during {d.month.text}"
 
 
 def _earn(earn: ast.Earn, source: _Source) -> str:
     text = f"earn {earn.amount.text}"
+    if earn.every is not None:
+        text += f" for every {earn.every.step.text} of {earn.every.field.text}"
     if any(tok.text == "once" for tok in source.within(earn.span)):  # the AST drops `once`: it only reads well
         text += " once"
     text += "".join(f" per {k.text}" for k in earn.per)
@@ -387,6 +413,8 @@ def _earn(earn: ast.Earn, source: _Source) -> str:
     if t is not None:
         text += f" with at least {t.amount.text}"
         text += {"count": "", "distinct": f" distinct {t.key}", "sum": f" in {t.key}"}[t.kind]
+    if earn.into is not None:
+        text += f" into {earn.into.text}"
     return text
 
 
@@ -434,8 +462,8 @@ def _decide(d: ast.DecideDecl, source: _Source) -> _Statement:
 
 
 _FORMATTED = frozenset(
-    {"events", "facts", "windows", "benefits", "tiers", "rules", "grants", "decisions", "expiries", "redemptions"}
-    | {"conversions", "voucher_expiries", "voucher_uses"}
+    {"events", "facts", "windows", "measures", "benefits", "tiers", "rules", "grants", "decisions"}
+    | {"expiries", "redemptions", "conversions", "voucher_expiries", "voucher_uses"}
 )
 
 

@@ -88,6 +88,8 @@ def lint_tier_order(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     such (only one of the two tiers can ever be in force).
     """
     out = []
+    if not all(t.points_only for t in p.tiers):
+        return []  # tiers that qualify on measures rank in the order written
     for i, tier in enumerate(p.tiers):
         th = _whole(tier.threshold)
         if th is None:
@@ -131,6 +133,8 @@ def lint_unreachable_tiers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     most = 0
     multiplied = {m.rule.text: m for m in p.multipliers}
     for rule in p.rules:
+        if rule.earn.into is not None and rule.earn.into.text != "points":
+            continue  # it feeds a measure: no points toward a tier
         bound = _rule_bound(rule, window.months, _field_decls(s, rule.on.text))
         if bound is None:
             return []
@@ -141,7 +145,7 @@ def lint_unreachable_tiers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     span = "lifetime" if window.months is None else f"{window.months}-month window"
     out = []
     for tier in p.tiers:
-        th = _whole(tier.threshold)
+        th = _whole(tier.threshold) if tier.points_only else None  # a measure may reach the others
         if th is not None and th > most:
             out.append(
                 _warn(
@@ -166,6 +170,8 @@ def _window(p: ast.Program) -> _Window | None:
     w = p.windows[0]
     if isinstance(w, ast.LifetimeWindow):
         return _Window(None)
+    if isinstance(w, ast.CalendarYearWindow):
+        return _Window(12)  # at most a year's months count at once
     n = _whole(w.length)
     return _Window(n) if n is not None and n >= 1 and w.unit.text in ("month", "months") else None
 
@@ -183,7 +189,10 @@ def _rule_bound(rule: ast.RuleDecl, months: int | None, fields: dict[str, _Field
             bounds.append(amount)
         elif months is not None and cap.period.text in PERIODS:
             bounds.append(amount * _most_periods(cap.period.text, months))
+    # `for every` pays a multiple of its amount: only a rule earning 0 is bounded by it.
     fixed = _whole(rule.earn.amount) if isinstance(rule.earn.amount, ast.Literal) else None
+    if rule.earn.every is not None and fixed != 0:
+        fixed = None
     keys = [k.text for k in rule.earn.per]
     if fixed is not None and months is not None and keys and all(k in PERIODS for k in keys):
         # One payment per distinct key; every period key is a function of the day.
@@ -227,7 +236,11 @@ def lint_tier_benefits(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     in a long tier list is an easy slip.
     """
     out = []
-    ordered = sorted((t for t in p.tiers if _whole(t.threshold) is not None), key=lambda t: _whole(t.threshold) or 0)
+    ordered = (
+        sorted((t for t in p.tiers if _whole(t.threshold) is not None), key=lambda t: _whole(t.threshold) or 0)
+        if all(t.points_only for t in p.tiers)
+        else list(p.tiers)  # tiers on measures rank in the order written
+    )
     for lower, higher in itertools.pairwise(ordered):
         has = {b.name.text for b in higher.benefits}
         for dropped in (b for b in lower.benefits if b.name.text not in has):

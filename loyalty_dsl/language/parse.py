@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import attrs
 import lark
 from lark import Token, Transformer, v_args
 
@@ -71,6 +72,8 @@ _STATEMENT_KEYWORDS = {
     "keep",
     "drop",
     "multiply",
+    "measure",
+    "multipliers",
 }
 _ASSUMPTION = re.compile(r"#\s*assumption\s*:\s*(.*)", re.IGNORECASE)
 
@@ -333,11 +336,15 @@ def _describe(statement: Any) -> str:
         return f"rate {statement.currency}"
     if isinstance(statement, ast.Retention):
         return "tier retention"
+    if isinstance(statement, ast.NoCombine):
+        return f"multipliers of {statement.rule}"
+    if isinstance(statement, ast.MeasureDecl):
+        return f"measure {statement.name}"
     if isinstance(statement, ast.Multiplier):
         return f"multiply {statement.rule}"
     if isinstance(statement, ast.FactDecl):
         return f"fact `{statement.subject} is {statement.fact}`"
-    if isinstance(statement, (ast.RollingWindow, ast.LifetimeWindow)):
+    if isinstance(statement, (ast.RollingWindow, ast.LifetimeWindow, ast.CalendarYearWindow)):
         return "window"
     if isinstance(statement, _Setting):
         return statement.kind
@@ -478,6 +485,9 @@ class _ToAst(Transformer[Token, Any]):
     def lifetime_window(self, meta: Any, c: list[Token]) -> ast.LifetimeWindow:
         return ast.LifetimeWindow(self._span(meta))
 
+    def year_window(self, meta: Any, c: list[Token]) -> ast.CalendarYearWindow:
+        return ast.CalendarYearWindow(self._name(c[0]) if c else None, self._span(meta))
+
     def param_decl(self, meta: Any, c: list[Token]) -> ast.ParamDecl:
         return ast.ParamDecl(self._name(c[0]), self._name(c[1]), self._span(meta))
 
@@ -492,7 +502,21 @@ class _ToAst(Transformer[Token, Any]):
         return ast.TierBenefit(self._name(c[0]), tuple(p for p in c[1:] if p is not None), self._span(meta))
 
     def tier_decl(self, meta: Any, c: list[Any]) -> ast.TierDecl:
-        return ast.TierDecl(self._name(c[0]), self.number(meta, [c[1]]), tuple(c[2:]), self._span(meta))
+        name, qualification, *benefits = c
+        first = qualification[0][0].amount
+        return ast.TierDecl(self._name(name), first, tuple(benefits), qualification, self._span(meta))
+
+    def qualification(self, meta: Any, c: list[Any]) -> tuple[tuple[ast.Quantity, ...], ...]:
+        return tuple(c)
+
+    def qualify_all(self, meta: Any, c: list[Any]) -> tuple[ast.Quantity, ...]:
+        return tuple(c)
+
+    def quantity(self, meta: Any, c: list[Token]) -> ast.Quantity:
+        measure = self._name(c[1])
+        if measure.text == "point":  # `1 point` and `1 points` say the same
+            measure = attrs.evolve(measure, text="points")
+        return ast.Quantity(self.number(meta, [c[0]]), measure, self._span(meta))
 
     def fixed_amount(self, meta: Any, c: list[Token]) -> ast.Literal:
         return self.number(meta, c)
@@ -507,12 +531,23 @@ class _ToAst(Transformer[Token, Any]):
         return True
 
     def earn(self, meta: Any, c: list[Any]) -> ast.Earn:
-        amount, once, *rest = c
+        amount, every, once, *rest, into = c
         beyond_first = any(x is True for x in rest)
         per = tuple(x for x in rest if isinstance(x, ast.Name))
         threshold = next((x for x in rest if isinstance(x, ast.Threshold)), None)
         once_at = self._name(once).span if once is not None else None
-        return ast.Earn(amount, per, beyond_first, threshold, self._span(meta), once=once_at)
+        return ast.Earn(amount, per, beyond_first, threshold, every, into, self._span(meta), once=once_at)
+
+    def into(self, meta: Any, c: list[Token]) -> ast.Name:
+        return self._name(c[0])
+
+    def measure_decl(self, meta: Any, c: list[Token | None]) -> ast.MeasureDecl:
+        name, unit = c
+        assert name is not None
+        return ast.MeasureDecl(self._name(name), self._name(unit) if unit is not None else None, self._span(meta))
+
+    def for_every(self, meta: Any, c: list[Token]) -> ast.ForEvery:
+        return ast.ForEvery(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
 
     def count_threshold(self, meta: Any, c: list[Token]) -> ast.Threshold:
         return ast.Threshold(ast.ThresholdKind.COUNT, self.number(meta, [c[0]]), None, self._span(meta))
@@ -523,13 +558,18 @@ class _ToAst(Transformer[Token, Any]):
     def sum_threshold(self, meta: Any, c: list[Token]) -> ast.Threshold:
         return ast.Threshold(ast.ThresholdKind.SUM, self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
 
-    def cap(self, meta: Any, c: list[Token]) -> ast.Cap:
-        return ast.Cap(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+    def cap(self, meta: Any, c: list[Any]) -> ast.Cap:
+        return ast.Cap(self.number(meta, [c[0]]), self._name(c[1]), c[2] is True, self._span(meta))
 
-    def window_cap(self, meta: Any, c: list[Token]) -> ast.Cap:
+    def after_multipliers(self, meta: Any, c: list[Any]) -> bool:
+        return True
+
+    def window_cap(self, meta: Any, c: list[Any]) -> ast.Cap:
         span = self._span(meta)
-        word = Span(span.file, span.end_line, span.end_col - len("window"), span.end_line, span.end_col)
-        return ast.Cap(self.number(meta, [c[0]]), ast.Name("window", word), span)
+        after = c[1] is True
+        end = span.end_col - (len(", after multipliers") if after else 0)  # the place of `window`, roughly
+        word = Span(span.file, span.line, max(span.col, end - len("window")), span.line, end)
+        return ast.Cap(self.number(meta, [c[0]]), ast.Name("window", word), after, span)
 
     def rule_decl(self, meta: Any, c: list[Any]) -> ast.RuleDecl:
         name, on, where, during, earn, *rest = c
@@ -550,6 +590,14 @@ class _ToAst(Transformer[Token, Any]):
 
     def during_month(self, meta: Any, c: list[Token]) -> ast.During:
         return ast.During(ast.DuringKind.MONTH, None, None, self._name(c[0]), self._span(meta))
+
+    def during_hours(self, meta: Any, c: list[Token | None]) -> ast.During:
+        day, start, end = c
+        assert start is not None and end is not None
+        first, last = (self._literal_of(t, str(t), "time") for t in (start, end))
+        return ast.During(
+            ast.DuringKind.HOURS, first, last, self._name(day) if day is not None else None, self._span(meta)
+        )
 
     def notice(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
         return ("notice", ast.Notice(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta)))
@@ -611,6 +659,10 @@ class _ToAst(Transformer[Token, Any]):
 
     def expect_tier(self, meta: Any, c: list[Token]) -> ast.Expectation:
         return ast.Expectation("tier", False, name=self._name(c[0]), span=self._span(meta))
+
+    def expect_measure(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        value = self.number(meta, [c[1]])
+        return ast.Expectation("measure", False, name=self._name(c[0]), value=value, span=self._span(meta))
 
     def expect_no_tier(self, meta: Any, c: list[Token]) -> ast.Expectation:
         return ast.Expectation("tier", True, span=self._span(meta))
@@ -741,13 +793,36 @@ class _ToAst(Transformer[Token, Any]):
         return ast.VoucherUse(self._name(c[0]), self._span(meta))
 
     def grace(self, meta: Any, c: list[Token]) -> ast.Retention:
-        return ast.Retention(ast.RetentionKind.GRACE, self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+        return ast.Retention(
+            ast.RetentionKind.GRACE, self.number(meta, [c[0]]), self._name(c[1]), span=self._span(meta)
+        )
 
     def one_level(self, meta: Any, c: list[Token]) -> ast.Retention:
-        return ast.Retention(ast.RetentionKind.ONE_LEVEL, None, None, self._span(meta))
+        return ast.Retention(ast.RetentionKind.ONE_LEVEL, None, None, span=self._span(meta))
 
     def guarantee(self, meta: Any, c: list[Token]) -> ast.Retention:
-        return ast.Retention(ast.RetentionKind.GUARANTEE, None, self._name(c[0]), self._span(meta))
+        return ast.Retention(ast.RetentionKind.GUARANTEE, None, self._name(c[0]), span=self._span(meta))
+
+    def guarantee_day(self, meta: Any, c: list[Token]) -> ast.Retention:
+        day, month, period = c
+        return ast.Retention(
+            ast.RetentionKind.GUARANTEE_DAY,
+            self.number(meta, [day]),
+            self._name(period),
+            self._name(month),
+            self._span(meta),
+        )
+
+    def guarantee_for(self, meta: Any, c: list[Token]) -> ast.Retention:
+        return ast.Retention(
+            ast.RetentionKind.GUARANTEE_FOR, self.number(meta, [c[0]]), self._name(c[1]), span=self._span(meta)
+        )
+
+    def multiply_always(self, meta: Any, c: list[Any]) -> ast.Multiplier:
+        return ast.Multiplier(self._name(c[0]), self.number(meta, [c[1]]), where=c[2], span=self._span(meta))
+
+    def no_combine_decl(self, meta: Any, c: list[Token]) -> ast.NoCombine:
+        return ast.NoCombine(self._name(c[0]), self._span(meta))
 
     def multiply_during(self, meta: Any, c: list[Any]) -> ast.Multiplier:
         return ast.Multiplier(self._name(c[0]), self.number(meta, [c[1]]), during=c[2], span=self._span(meta))
@@ -789,7 +864,7 @@ class _ToAst(Transformer[Token, Any]):
             year_start=settings.get("year"),
             events=of(ast.EventDecl),
             facts=of(ast.FactDecl),
-            windows=of((ast.RollingWindow, ast.LifetimeWindow)),
+            windows=of((ast.RollingWindow, ast.LifetimeWindow, ast.CalendarYearWindow)),
             benefits=of(ast.BenefitDecl),
             tiers=of(ast.TierDecl),
             rules=of(ast.RuleDecl),
@@ -807,5 +882,7 @@ class _ToAst(Transformer[Token, Any]):
             conversions=of(ast.Conversion),
             voucher_expiries=of(ast.VoucherExpiry),
             voucher_uses=of(ast.VoucherUse),
+            measures=of(ast.MeasureDecl),
+            no_combine=of(ast.NoCombine),
             source=self.text,
         )

@@ -23,7 +23,7 @@ from loyalty_dsl.language.parse import parse_partial
 from loyalty_dsl.tools.testing import TEST_SUFFIX, check_examples, run_examples
 
 # A failure names its line: "line 12: points: expected 5, got 0" or
-# "given event on line 9 is rejected: ...".
+# "given event on line 9 is rejected (H202): ...".
 _FAILURE_LINE = re.compile(r"^line (\d+): |^given event on line (\d+) ")
 
 Reader = Callable[[Path], str]  # a file's text: the editor's copy when it has the file open

@@ -6,6 +6,7 @@ from __future__ import annotations
 from loyalty_dsl.language import ast
 from loyalty_dsl.language.check import PERIODS
 from loyalty_dsl.language.fmt import format_condition
+from loyalty_dsl.language.vocabulary import WEEKDAYS
 from loyalty_dsl.lsp.index import Occurrence
 
 
@@ -14,6 +15,12 @@ def _points(text: str) -> str:
 
 
 def _during(d: ast.During) -> str:
+    weekday = d.month is not None and d.month.text in WEEKDAYS
+    if d.kind == "hours" and d.first is not None and d.last is not None:
+        on = f" on {d.month.text}s" if d.month is not None else ""
+        return f"from {d.first.text} to {d.last.text} local time{on}"
+    if d.kind == "month" and weekday and d.month is not None:
+        return f"on {d.month.text}s"
     if d.kind == "dates" and d.first is not None and d.last is not None:
         return f"from {d.first.text} to {d.last.text}"
     if d.kind == "day" and d.first is not None and d.month is not None:
@@ -32,9 +39,17 @@ def _threshold(t: ast.Threshold, on: str) -> str:
 def rule_words(r: ast.RuleDecl, program: ast.Program) -> str:
     """`rule shopping`: Earns 5 points for each `purchase` where ..., at most 5 points a day."""
     on, earn = r.on.text, r.earn
-    amount = (
-        _points(earn.amount.text) if isinstance(earn.amount, ast.Literal) else f"the points in `{earn.amount.text}`"
-    )
+    into = earn.into.text if earn.into is not None and earn.into.text != "points" else None
+    if into is None:
+        amount = (
+            _points(earn.amount.text) if isinstance(earn.amount, ast.Literal) else f"the points in `{earn.amount.text}`"
+        )
+    else:  # a rule into a measure counts there, not in points
+        amount = earn.amount.text if isinstance(earn.amount, ast.Literal) else f"the `{earn.amount.text}`"
+    if earn.every is not None:
+        amount += f" for every {earn.every.step.text} of `{earn.every.field.text}`"
+    if into is not None:
+        amount += f" into measure `{into}`"
     units = [k.text if k.text in PERIODS else f"`{k.text}`" for k in earn.per]
     if not units:
         what = f"Earns {amount} for each `{on}` event"
@@ -51,7 +66,11 @@ def rule_words(r: ast.RuleDecl, program: ast.Program) -> str:
         lines.append(f"Only when {format_condition(r.where)}.")
     if r.during is not None:
         lines.append(f"Only {_during(r.during)}.")
-    lines += [f"At most {_points(c.amount.text)} per {c.period.text}." for c in r.caps]
+    lines += [
+        f"At most {_points(c.amount.text)} per {c.period.text}"
+        + (", counted after multipliers." if c.after_multipliers else ".")
+        for c in r.caps
+    ]
     if not r.caps:
         lines.append("No cap.")
     if r.vesting is not None:
@@ -69,6 +88,8 @@ def _multiplied_when(m: ast.Multiplier) -> str:
         return " for " + ", ".join(t.text for t in m.tiers)
     if m.field is not None and m.event is not None:
         return f" in the month of the {m.field.text} of the {m.which} `{m.event.text}`"
+    if m.where is not None:
+        return f" when {format_condition(m.where)}"
     return ""
 
 
@@ -78,6 +99,8 @@ def _given(b: ast.TierBenefit) -> str:
 
 
 def tier_words(t: ast.TierDecl, program: ast.Program) -> str:
+    if not all(x.points_only for x in program.tiers):
+        return _measured_tier_words(t)
     ordered = sorted(program.tiers, key=lambda x: float(x.threshold.value))
     above = [x for x in ordered if float(x.threshold.value) > float(t.threshold.value)]
     window = program.windows[0] if program.windows else None
@@ -91,6 +114,18 @@ def tier_words(t: ast.TierDecl, program: ast.Program) -> str:
     if above:
         reach += f", until {above[0].name.text} at {_points(above[0].threshold.text)}"
     lines = [f"**tier {t.name.text}**", "", f"Qualifies {reach}."]
+    if t.benefits:
+        lines += ["", "Benefits:", *(f"- {_given(b)}" for b in t.benefits)]
+    else:
+        lines.append("No benefits.")
+    return "\n".join(lines)
+
+
+def _measured_tier_words(t: ast.TierDecl) -> str:
+    """A tier on measures: its qualification as written (tiers rank in the order written)."""
+    ways = " or ".join(" and ".join(f"{q.amount.text} {q.measure.text}" for q in a) for a in t.qualification)
+    lines = [f"**tier {t.name.text}**", "", f"Qualifies from {ways or _points(t.threshold.text)}."]
+    lines.append("Tiers rank in the order written: the last one that holds wins.")
     if t.benefits:
         lines += ["", "Benefits:", *(f"- {_given(b)}" for b in t.benefits)]
     else:

@@ -51,7 +51,10 @@ def _view(o: Outcome | None) -> dict[str, Any] | None:
     if o is None:
         return None
     j = o.to_json()
-    return {"points": j["points"], "tier": j["tier"], "benefits": j["benefits"]}
+    view = {"points": j["points"], "tier": j["tier"], "benefits": j["benefits"]}
+    if "measures" in j:  # a program with measures: a change of nights or spend is a change too
+        view["measures"] = j["measures"]
+    return view
 
 
 @attrs.define

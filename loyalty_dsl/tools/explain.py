@@ -16,10 +16,10 @@ from typing import Any
 import attrs
 
 from loyalty_dsl.evaluation.calendar import Calendar, instant_of, month_date
-from loyalty_dsl.evaluation.compile import CompiledProgram
-from loyalty_dsl.evaluation.evaluate import MemberRun, Outcome, Status
+from loyalty_dsl.evaluation.compile import CompiledProgram, Tier
+from loyalty_dsl.evaluation.evaluate import MemberRun, Outcome, Status, measures_json
 from loyalty_dsl.evaluation.events import Event
-from loyalty_dsl.evaluation.rules import RuleState, Unit
+from loyalty_dsl.evaluation.rules import RuleView, UnitView
 from loyalty_dsl.language.vocabulary import NEVER, PERIODS
 from loyalty_dsl.tools.standing import retained_standing
 
@@ -52,6 +52,7 @@ class Explanation:
     standing: dict[str, Any]
     grants: list[dict[str, Any]]
     calendar: Calendar = attrs.field(factory=Calendar)  # instants are written in its time zone
+    measures: dict[str, dict[str, Any]] = attrs.field(factory=dict)  # name -> its value and ledger
 
     def to_json(self) -> dict[str, Any]:
         o = self.outcome.to_json()
@@ -89,6 +90,7 @@ class Explanation:
             "standing": self.standing,
             "grants": self.grants,
             "decisions": [_local(d, cal) for d in o["decisions"]],
+            **({"measures": self.measures} if self.measures else {}),
         }
 
 
@@ -125,15 +127,31 @@ def ledger_and_reasons(
     window = probe.window(instant)
     entries: list[dict[str, Any]] = []
     refused: list[tuple[int, int, dict[str, Any]]] = []
-    for st in probe.states:
-        entries += _rule_ledger(st, window, probe, instant, refused)
+    for st in (state.view() for state in probe.states):
+        found = _rule_ledger(st, window, probe, instant, refused)
+        if st.rule.into is None:  # a rule into a measure has its own ledger (measure_ledgers)
+            entries += found
     refused.sort(key=lambda r: (r[0], r[1]))
     return entries, [r[2] for r in refused], probe
 
 
 def member_ledger(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> list[dict]:
-    """The ledger alone (for `loyalty run --ledger`)."""
-    return ledger_and_reasons(program, member, events, as_of)[0]
+    """The ledger alone (for `loyalty run --ledger`). In a program with measures every entry names
+    what it adds to (`measure`: "points" or the measure) and by how much (`amount`)."""
+    entries, _, probe = ledger_and_reasons(program, member, events, as_of)
+    if not program.measures:
+        return entries
+    entries = [{**e, "measure": "points", "amount": e["points"]} for e in entries]
+    instant = program.status_instant(program.calendar.end_of_day(as_of))
+    window = probe.window(instant)
+    for st in (state.view() for state in probe.states):
+        if st.rule.into is not None:
+            for entry in _rule_ledger(st, window, probe, instant, []):
+                # points and earned are points' columns; a cap's cut is in the note
+                entries.append(
+                    {**entry, "measure": st.rule.into, "amount": entry["points"], "points": None, "earned": None}
+                )
+    return entries
 
 
 def explain_member(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> Explanation:
@@ -161,14 +179,32 @@ def explain_member(program: CompiledProgram, member: str, events: Sequence[Event
         standing=_standing(run, probe, outcome.status, window, program.calendar),
         grants=grants,
         calendar=program.calendar,
+        measures=measure_ledgers(program, probe, outcome.status, window),
     )
+
+
+def measure_ledgers(
+    program: CompiledProgram, probe: MemberRun, status: Status, window: range | None
+) -> dict[str, dict[str, Any]]:
+    """Each measure's value and its contributions (rule, amount, event), as the points ledger has them."""
+    values = measures_json(status.measures)
+    out: dict[str, dict[str, Any]] = {name: {"value": values[name], "ledger": []} for name, _ in program.measures}
+    for st in (state.view() for state in probe.states):
+        if st.rule.into is None:
+            continue
+        for entry in _rule_ledger(st, window, probe, status.instant, []):
+            amount = entry.pop("points")
+            entry.pop("earned", None)
+            entry["amount"] = amount if isinstance(amount, int) else float(amount)
+            out[st.rule.into]["ledger"].append(entry)
+    return out
 
 
 # --- the ledger and why-not of one rule ---------------------------------------------------
 
 
 def _rule_ledger(
-    st: RuleState,
+    st: RuleView,
     window: range | None,
     probe: MemberRun,
     instant: int,
@@ -181,10 +217,9 @@ def _rule_ledger(
         entry = {"rule": rule.name, "line": rule.line, "reason": reason, "kind": kind, "event": event_json(event, cal)}
         not_rewarded.append((event.at, event.rank, entry))
 
-    for unit in sorted(st.units.values(), key=lambda u: min((c.event.at, c.event.rank) for c in u.candidates)):
-        for cand in unit.candidates:
-            event = cand.event
-            if not cand.passing:
+    for unit in sorted(st.units, key=lambda u: min((e.at, e.rank) for e, _ in u.candidates)):
+        for event, passing in unit.candidates:
+            if not passing:
                 refuse(event, _condition_failed(st, event, probe, instant), "condition")
             elif rule.vesting and event.at + rule.vesting > instant:
                 refuse(event, f"pending until {cal.iso(event.at + rule.vesting)} (vesting)", "pending")
@@ -220,7 +255,7 @@ def _rule_ledger(
     return entries
 
 
-def _entry(st: RuleState, unit: Unit, event: Event) -> dict[str, Any]:
+def _entry(st: RuleView, unit: UnitView, event: Event) -> dict[str, Any]:
     cal = st.cal
     entry: dict[str, Any] = {
         "rule": st.rule.name,
@@ -238,12 +273,12 @@ def _entry(st: RuleState, unit: Unit, event: Event) -> dict[str, Any]:
     return entry
 
 
-def _cap_words(st: RuleState, period: str | None) -> str:
+def _cap_words(st: RuleView, period: str | None) -> str:
     amount = next((a for a, p in st.rule.caps if p == period), None)
     return f"{_PERIOD_WORD.get(period or '', '')} {st.rule.name} cap {amount}".strip()
 
 
-def _condition_failed(st: RuleState, event: Event, probe: MemberRun, instant: int) -> str:
+def _condition_failed(st: RuleView, event: Event, probe: MemberRun, instant: int) -> str:
     explain = st.rule.explain
     if explain is None:  # pragma: no cover - a rule without condition always passes
         return "the condition does not hold"
@@ -255,7 +290,7 @@ def _condition_failed(st: RuleState, event: Event, probe: MemberRun, instant: in
     return words
 
 
-def _toward_threshold(st: RuleState, unit: Unit) -> str:
+def _toward_threshold(st: RuleView, unit: UnitView) -> str:
     assert st.rule.threshold is not None
     kind, need, key = st.rule.threshold.kind, st.rule.threshold.need, st.rule.threshold.key
     what = {"count": "events", "distinct": f"distinct {key}", "sum": f"in {key}"}[kind]
@@ -268,7 +303,7 @@ def _toward_threshold(st: RuleState, unit: Unit) -> str:
     )
 
 
-def _already_counted(st: RuleState, unit: Unit, cal: Calendar) -> str:
+def _already_counted(st: RuleView, unit: UnitView, cal: Calendar) -> str:
     first = unit.first
     assert first is not None
     keys = ", ".join(_key_value(k, v, cal, first) for k, v in zip(st.rule.per, unit.key, strict=True))
@@ -319,15 +354,30 @@ def _timeline_instants(
         return []
     cal = program.calendar
     end = cal.end_of_day(as_of)
-    if program.window_months is None:
+    if program.continuous:
         return sorted({e.at for e in events if e.at < end})
     return cal.recalculations(first, end)
+
+
+def _measured_standing(tiers: Sequence[Tier], status: Status) -> dict[str, Any]:
+    """The tier written after the one held, and what each of its ways in still needs ("12 more nights")."""
+    at = next((i for i, t in enumerate(tiers) if t is status.tier), -1)
+    if at + 1 >= len(tiers):
+        return {"next_tier": None, "points_to_next_tier": None}
+    nxt = tiers[at + 1]
+    counts = {**status.measures, "points": status.points, "balance": status.balance or 0}
+    ways = []
+    for group in nxt.qualifies:
+        short = {m: least - counts[m] for m, least in group if counts[m] < least}
+        ways.append({m: int(v) if v == int(v) else float(v) for m, v in short.items()})
+    points_only = [w["points"] for w in ways if set(w) == {"points"}]
+    return {"next_tier": nxt.name, "points_to_next_tier": min(points_only, default=None), "to_next_tier": ways}
 
 
 def _timeline(run: MemberRun) -> list[dict[str, Any]]:
     """Every recalculation (rolling window), or every change of level (continuous)."""
     out: list[dict[str, Any]] = []
-    continuous = run.program.window_months is None
+    continuous = run.program.continuous
     for instant in sorted(run.statuses):
         status = run.statuses[instant]
         tier = status.tier.name if status.tier else None
@@ -339,15 +389,17 @@ def _timeline(run: MemberRun) -> list[dict[str, Any]]:
 
 def _standing(run: MemberRun, probe: MemberRun, status: Status, window: range | None, cal: Calendar) -> dict[str, Any]:
     tiers = run.program.tiers
+    if run.program.measured_tiers:
+        return _measured_standing(run.program.tiers, status)
     above = [t for t in tiers if t.threshold > status.points]
     standing: dict[str, Any] = {
         "next_tier": above[0].name if above else None,
         "points_to_next_tier": above[0].threshold - status.points if above else None,
     }
-    if window is None:
-        standing["next_recalculation"] = None  # continuous: points never leave
+    if window is None or run.program.calendar_year is not None:
+        standing["next_recalculation"] = None  # continuous, or a calendar year: points leave all at once
         return standing
-    leaving = sum(st.month_kept.get(window.start, 0) for st in probe.states)
+    leaving = sum(st.view().month_kept.get(window.start, 0) for st in probe.states if st.rule.into is None)
     next_day = dt.date.fromordinal(cal.day(cal.month_start(window.stop + 1))) if window.stop // 12 < 9999 else None
     if run.program.retention is not None:  # the tier in force may outlast the points: see standing.py
         standing = retained_standing(run, status)

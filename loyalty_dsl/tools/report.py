@@ -72,7 +72,10 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
         parts.append(timeline)
     s = ex["standing"]
     lines = _retained(ex["tier"], s) if "kept_until" in s else []
-    if s.get("next_tier"):
+    if s.get("next_tier") and "to_next_tier" in s:  # tiers on measures: each way in, with what it lacks
+        ways = [" and ".join(f"{v} more {m}" for m, v in w.items()) for w in s["to_next_tier"]]
+        lines.append(f"{' or '.join(w for w in ways if w) or 'nothing more'} reach {s['next_tier']}.")
+    elif s.get("next_tier"):
         lines.append(f"{s['points_to_next_tier']} more points reach {s['next_tier']}.")
     if s.get("next_recalculation") and ex["tier"] and "kept_until" not in s:
         lines.append(
@@ -80,6 +83,12 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
             f"window: {s['points_to_keep_tier']} new points keep {ex['tier']}."
         )
     parts.append("Standing: " + (" ".join(lines) if lines else "at the top tier."))
+    for name, m in ex.get("measures", {}).items():
+        table = _table(f"Measure {name}: {m['value']}", "rule", "amount", "event")
+        for e in m["ledger"]:
+            where = _where(e["event"]) if "event" in e else ""
+            _row(table, f"{e['rule']} (line {e['line']})", str(e["amount"]), where)
+        parts.append(table)
     if "lots" in ex:
         lots = _table(f"Lots (balance {ex['balance']})", "earned", "rule", "points", "left", "expires")
         for lot in ex["lots"]:

@@ -8,6 +8,7 @@ would (the same reader, so a given event with a wrong field fails the example).
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import io
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -71,6 +72,9 @@ def check_examples(tests: ast.Program, program: CompiledProgram) -> list[Diagnos
     out += [Diagnostic.at(s.span, "E190", "an examples file holds only `test` statements") for s in others]
     benefits = {b for t in program.tiers for b in t.benefits}
     tiers = [t.name for t in program.tiers]
+    measures = [name for name, _ in program.measures]
+    if program.expiry is not None or program.redemption is not None:
+        measures.append("balance")
     for test in tests.tests:
         try:
             dt.date.fromisoformat(test.as_of.text)
@@ -81,6 +85,8 @@ def check_examples(tests: ast.Program, program: CompiledProgram) -> list[Diagnos
         for e in test.expects:
             if e.what == "tier" and e.name is not None and e.name.text not in tiers:
                 out.append(_unknown(e.name, "tier", tiers))
+            if e.what == "measure" and e.name is not None and e.name.text not in measures:
+                out.append(_unknown(e.name, "measure", measures))
             if e.what in ("benefit", "grant", "decision") and e.name is not None and e.name.text not in benefits:
                 out.append(_unknown(e.name, "benefit", benefits))
             redeeming = [r.event for r in program.redemptions]
@@ -140,7 +146,7 @@ def _run_one(program: CompiledProgram, test: ast.TestDecl) -> list[str]:
     history = _history(program, test)
     origin = [g for g in test.given for _ in range(g.times)]  # history line -> its `given` line
     failures = [
-        f"given event on line {origin[r['line'] - 1].span.line} is rejected: {r['reason']}"
+        f"given event on line {origin[r['line'] - 1].span.line} is rejected ({r['code']}): {r['reason']}"
         for r in history.accounting.rejections
     ]
     as_of = dt.date.fromisoformat(test.as_of.text)
@@ -273,11 +279,24 @@ def _voucher(e: ast.Expectation, o: Outcome, program: CompiledProgram) -> str | 
     return f"expected a voucher {e.value.text} on {e.on.text}, got {issued}"
 
 
+def _measure(e: ast.Expectation, o: Outcome, program: CompiledProgram) -> str | None:
+    assert e.name is not None and e.value is not None
+    name = e.name.text
+    if name == "balance":
+        got: Any = o.balance.balance if o.balance is not None else None
+    else:
+        got = o.status.measures.get(name)
+    if got is not None and decimal.Decimal(got) == decimal.Decimal(e.value.text):  # exact: 350.00 is 350
+        return None
+    return f"expected {name} {e.value.text}, got {got}"
+
+
 _CHECKS = {
+    "points": _points,
+    "measure": _measure,
     "voucher": _voucher,
     "redemption": _redemption,
     "expiring": _expiring,
-    "points": _points,
     "tier": _tier,
     "benefit": _benefit,
     "grant": _grant,
