@@ -101,10 +101,12 @@ def member_balance(
     end: int,
     facts: Facts | None = None,
     decided: Decided | None = None,
+    measures_at: Callable[[int], dict[str, Any]] | None = None,
 ) -> Balance:
     """The balance at `end` from settled rule states holding every event before it (and the member's
     facts, with the instant each was established, for a redemption's `where`; and the decisions on
-    the events, for `only when ... is granted`)."""
+    the events, for `only when ... is granted`; and the measures at an instant, for a `where` that reads
+    them)."""
     lots = sorted(
         (
             Lot(st.rule.name, u.time[0], u.time[1], int(u.kept), expires_at(program, u.time[0]), int(u.kept))
@@ -115,7 +117,7 @@ def member_balance(
         ),
         key=lambda lot: (lot.earned, lot.seq),
     )
-    redemptions, vouchers = _redeem(program, lots, events, end, facts or {}, decided or _undecided)
+    redemptions, vouchers = _redeem(program, lots, events, end, facts or {}, decided or _undecided, measures_at)
     valid = [lot for lot in lots if lot.left and lot.expires > end]
     by_day: dict[int, int] = {}
     for lot in valid:
@@ -165,7 +167,13 @@ def conversion_instants(program: CompiledProgram, first: int, end: int) -> list[
 
 
 def _redeem(
-    program: CompiledProgram, lots: list[Lot], events: Sequence[Event], end: int, facts: Facts, decided: Decided
+    program: CompiledProgram,
+    lots: list[Lot],
+    events: Sequence[Event],
+    end: int,
+    facts: Facts,
+    decided: Decided,
+    measures_at: Callable[[int], dict[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[Voucher]]:
     """Every claim before `end`, in time order, judged by its rule and paid from the oldest valid lots;
     and the vouchers that conversions issued.
@@ -227,7 +235,8 @@ def _redeem(
         usable = [lot for lot in alive if lot.left and lot.expires > event.at]
         asked = rule.asked(event.fields)
         decision = decided(rule.decided, event) if rule.decided is not None else None
-        points, reason = rule.judge(event.fields, sum(lot.left for lot in usable), facts, event.at, decision)
+        measures = measures_at(event.at) if rule.reads_measures and measures_at is not None else None
+        points, reason = rule.judge(event.fields, sum(lot.left for lot in usable), facts, event.at, decision, measures)
         spent_lots = spend(usable, points)
         taken = sum(part["points"] for part in spent_lots)
         if taken:

@@ -26,7 +26,7 @@ from loyalty_dsl.language import ast
 from loyalty_dsl.language.check import Symbols, check, fields_of, status_types
 from loyalty_dsl.language.diagnostics import Diagnostic, ProgramError
 from loyalty_dsl.language.parse import parse_partial
-from loyalty_dsl.language.vocabulary import MONTHS, WEEKDAYS
+from loyalty_dsl.language.vocabulary import MONTHS, REDEEM_WHERE_NAMES, WEEKDAYS
 
 During = Callable[[dt.date, int], bool]  # (local day, local minute of the day) -> whether it applies
 
@@ -275,7 +275,7 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         source=p,
         expiry=_expiry(p.expiries[0]) if p.expiries else None,
         redemption=_plain_redemption(p.redemptions),
-        redemptions=tuple(compile_redemption(r, fields_of(s, r.event.text)) for r in p.redemptions),
+        redemptions=tuple(_redemption(r, s, p) for r in p.redemptions),
         conversion=_conversion(p.conversions),
         voucher_months=int(p.voucher_expiries[0].amount.value) if p.voucher_expiries else None,
         voucher_use=p.voucher_uses[0].event.text if p.voucher_uses else None,
@@ -492,6 +492,14 @@ def _names(cond: ast.Condition | None) -> set[str]:
     if isinstance(cond, ast.Compare):
         return {op.text for op in (cond.left, cond.right) if isinstance(op, ast.Name)}
     return {cond.field.text}
+
+
+def _redemption(r: ast.Redemption, s: Symbols, p: ast.Program) -> CompiledRedemption:
+    """A `redeem`; its `where` may read measures (not `points` nor `balance`: the claim's own)."""
+    fields = fields_of(s, r.event.text)
+    measures = {name: t for name, t in status_types(p).items() if name not in REDEEM_WHERE_NAMES}
+    reads = r.where is not None and bool((_names(r.where) & set(measures)) - set(fields))
+    return compile_redemption(r, fields, measures, reads)
 
 
 def _decision_reads(p: ast.Program, s: Symbols) -> set[str]:

@@ -195,6 +195,8 @@ class MemberRun:
         decided_types = {d.on for d in p.decisions}
         wanted = {self._key(self.end)}
         wanted.update(self._key(e.at) for e in self.events if e.type in decided_types)
+        measured_claims = {r.event for r in p.redemptions if r.reads_measures}  # their `where` reads the status
+        wanted.update(self._key(e.at) for e in self.events if e.type in measured_claims and e.at < self.end)
         wanted.update(self._key(self.cal.day_start(d)) for days in self.grant_days.values() for d in days)
         wanted.update(p.status_instant(t) for t in self.extra_instants if t <= self.end)
         if p.retention is not None and self.events and not p.continuous:  # every recalculation is read
@@ -325,8 +327,31 @@ class MemberRun:
             st.settle(self.end)
         by_event = {(d.benefit, d.event.seq): (d.granted, d.reason) for d in decided}
         return member_balance(
-            self.program, self.states, self.events, self.end, self.facts, lambda b, e: by_event.get((b, e.seq))
+            self.program,
+            self.states,
+            self.events,
+            self.end,
+            self.facts,
+            lambda b, e: by_event.get((b, e.seq)),
+            self._measures_at,
         )
+
+    def _balance_in_pass(self, instant: int) -> int:
+        """The balance at an instant of the pass (a tier or a decision reads it), its claims judged as
+        the final balance judges them: the facts so far, the decisions and measures at their instants."""
+        before = [e for e in self.events if e.at < instant]
+        facts, decide, measures = self.facts, self._decision_of, self._measures_at
+        return member_balance(self.program, self.states, before, instant, facts, decide, measures).balance
+
+    def _decision_of(self, benefit: str, event: Event) -> tuple[bool, str] | None:
+        """The decision on `benefit` made on an event of the pass, from the status settled at its instant."""
+        for d in self.program.decisions:
+            if d.benefit == benefit and d.on == event.type:
+                return _decide(d, event, self.status_at(event.at), self.facts, self.balances.get(event.at))
+        return None
+
+    def _measures_at(self, instant: int) -> dict[str, Any]:
+        return self.status_at(instant).measures
 
     # --- the pass over the events ---------------------------------------------------
 
@@ -349,8 +374,7 @@ class MemberRun:
             return
         for st in self.states:
             st.settle(instant)
-        before = [e for e in self.events if e.at < instant]
-        self.balances[instant] = member_balance(self.program, self.states, before, instant).balance
+        self.balances[instant] = self._balance_in_pass(instant)
 
     def apply(self, event: Event) -> None:
         """One event in: the facts it establishes, then the rules it is a candidate of."""
@@ -400,8 +424,7 @@ class MemberRun:
             raise PointsOutOfRange(self.member, self._latest_earning())
         balance = None
         if self.program.status_balance:  # the spendable points at this instant: its events are all applied
-            before = [e for e in self.events if e.at < instant]
-            balance = member_balance(self.program, self.states, before, instant).balance
+            balance = self._balance_in_pass(instant)
         tier = self.program.tier_of(points, measures, balance)
         kept = tier if self.keeper is None else self.keeper.tier_at(instant, tier)
         self.statuses[instant] = Status(

@@ -32,6 +32,7 @@ class CompiledRedemption:
     where: Explained | None = attrs.field(default=None, eq=False)
     ruled: bool = False  # any rule beyond the plain form: outcomes then say `granted`
     decided: str | None = None  # `only when B is granted`: the benefit whose decision on the event must grant
+    reads_measures: bool = False  # the `where` names a measure: it is read at the claim's instant
 
     def asked(self, fields: dict[str, Any]) -> int:
         if self.amount is not None:
@@ -40,7 +41,13 @@ class CompiledRedemption:
         return int(fields.get(self.field) or 0)
 
     def judge(
-        self, fields: dict[str, Any], balance: int, facts: Facts, at: int, decision: tuple[bool, str] | None = None
+        self,
+        fields: dict[str, Any],
+        balance: int,
+        facts: Facts,
+        at: int,
+        decision: tuple[bool, str] | None = None,
+        measures: dict[str, Any] | None = None,
     ) -> tuple[int, str | None]:
         """(points to spend, None) for a granted claim, or (0, the reason in the rule's terms).
 
@@ -51,7 +58,8 @@ class CompiledRedemption:
         if decision is not None and not decision[0]:
             return 0, f"asked {asked}: {self.decided} refused ({decision[1]})"
         if self.where is not None:
-            ok, words = self.where({**fields, "points": asked, "balance": balance}, {}, facts, at)
+            seen = {**(measures or {}), **fields, "points": asked, "balance": balance}
+            ok, words = self.where(seen, {}, facts, at)
             if not ok:
                 return 0, f"asked {asked}: {words}"
         if self.sizes and asked not in self.sizes:
@@ -71,13 +79,16 @@ class CompiledRedemption:
         return min(asked, balance), None
 
 
-def compile_redemption(r: ast.Redemption, fields: dict[str, str]) -> CompiledRedemption:
+def compile_redemption(
+    r: ast.Redemption, fields: dict[str, str], measures: dict[str, str] | None = None, reads_measures: bool = False
+) -> CompiledRedemption:
     def whole(lit: ast.Literal | None) -> int | None:
         return int(lit.value) if lit is not None else None
 
     where = None
     if r.where is not None:
-        where = compile_explained(r.where, {**fields, **REDEEM_WHERE_NAMES}, {}, name_fields=True)
+        names = {**(measures or {}), **fields, **REDEEM_WHERE_NAMES}
+        where = compile_explained(r.where, names, {}, name_fields=True)
     return CompiledRedemption(
         event=r.event.text,
         line=r.span.line,
@@ -91,4 +102,5 @@ def compile_redemption(r: ast.Redemption, fields: dict[str, str]) -> CompiledRed
         where=where,
         ruled=r.ruled,
         decided=r.decided.text if r.decided is not None else None,
+        reads_measures=reads_measures,
     )

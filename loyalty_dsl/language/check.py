@@ -1033,7 +1033,7 @@ def check_balance(p: ast.Program, s: Symbols) -> list[Diagnostic]:
         elif e.unit.text not in ("month", "quarter", "year"):
             out.append(_unknown(e.unit, "period", ("month", "quarter", "year"), "E166"))
     for r in first_on.values():
-        out += check_redemption(r, s)
+        out += check_redemption(r, s, _measure_types(p))
         out += _check_gate(r, p, s)
     return out
 
@@ -1093,7 +1093,12 @@ def check_vouchers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
 _REDEEM_WORDS = {"points": "the points claimed", "balance": "the member's balance"}
 
 
-def check_redemption(r: ast.Redemption, s: Symbols) -> list[Diagnostic]:
+def _measure_types(p: ast.Program) -> dict[str, str]:
+    """The measures a redemption's `where` reads beside `points` (the claim's) and `balance` (its own)."""
+    return {name: t for name, t in status_types(p).items() if name not in REDEEM_WHERE_NAMES}
+
+
+def check_redemption(r: ast.Redemption, s: Symbols, measures: dict[str, str] | None = None) -> list[Diagnostic]:
     """One `redeem`: its event and field, and rules that some claim can satisfy."""
     out: list[Diagnostic] = []
     if r.event.text not in s.events:
@@ -1141,8 +1146,8 @@ def check_redemption(r: ast.Redemption, s: Symbols) -> list[Diagnostic]:
                     f"rename the field: a redemption's `where` reads `{clash}` as {_REDEEM_WORDS[clash]}",
                 )
             )
-        owner = f"a field of `{r.event.text}`, `points` or `balance`"
-        out += check_condition(r.where, fields, dict(REDEEM_WHERE_NAMES), s, owner)
+        owner = f"a field of `{r.event.text}`, `points`, `balance`" + (" or a measure" if measures else "")
+        out += check_condition(r.where, fields, {**REDEEM_WHERE_NAMES, **(measures or {})}, s, owner)
     return out
 
 
