@@ -25,7 +25,8 @@ import pytest
 from loyalty_dsl import CompiledProgram, History, load, read_history
 from loyalty_dsl.columnar.bulk_read import BulkHistory, _convert, _Doubt, _instants_of_text, read_bulk
 from loyalty_dsl.evaluation.compile import compile_text
-from loyalty_dsl.io.history import _Bad, _instant, _to_date
+from loyalty_dsl.io.history import _instant, _to_date
+from loyalty_dsl.io.rejections import Rejected
 from tests.test_hostile import CASES, GOOD_AFTER, GOOD_BEFORE, HOSTILE, LINE_CASES, LONG_LINES, PARQUET_CASES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -407,7 +408,7 @@ def near_instants(rng: random.Random, count: int) -> list[str]:
 def python_instant(text: str) -> int | None:
     try:
         return _instant(text)
-    except _Bad:
+    except Rejected:
         return None
 
 

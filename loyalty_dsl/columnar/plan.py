@@ -13,6 +13,10 @@ the cap), turned back into steps.
 That holds where every group (a unit, a `beyond the first` group, a cap's
 period) keeps one month and one value whatever the facts: `plan` checks it
 and names what stands in the way otherwise; such programs run per member.
+
+Calendar units are those of the program's time zone: in a zoned program, the
+table has a column LOCAL of each event's local wall-clock time (local_time.py)
+and `ts` is made from it; order and status instants keep the true instant.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ from loyalty_dsl.evaluation.compile import CompiledProgram, CompiledRule
 from loyalty_dsl.evaluation.conditions import fact_refs
 from loyalty_dsl.evaluation.order import tie_key_sql
 from loyalty_dsl.language import ast
-from loyalty_dsl.language.vocabulary import NEVER
+from loyalty_dsl.language.vocabulary import MONTHS, NEVER, WEEKDAYS
 
 AT = '"at"'  # a column named as a SQL keyword: always quoted
+LOCAL = '"@local"'  # local wall-clock time (µs) in a zoned program: no field can be named so
 RULES_PER_STATEMENT = 32  # a UNION ALL of many more nests beyond DuckDB's expression depth (1000)
 PERIODS_IN = {  # the periods each period lies within
     "day": {"day", "week", "month", "quarter", "year"},
@@ -38,6 +43,7 @@ PERIODS_IN = {  # the periods each period lies within
     "quarter": {"quarter", "year"},
     "year": {"year"},
 }
+UTC_NAMES = ("UTC", "Etc/UTC")  # what Calendar takes for UTC itself
 
 
 class NotColumnar(Exception):
@@ -53,6 +59,11 @@ class Plan:
     pieces: tuple[str, ...]
     rules: tuple[str, ...]
 
+    @property
+    def zoned(self) -> bool:
+        """Whether the calendar units need the LOCAL column (the zone is not UTC)."""
+        return self.program.calendar.name not in UTC_NAMES
+
     def time_at(self, instant: int) -> int:
         """The status in force at an instant, on the steps' time axis: it sees the steps timed before."""
         p = self.program
@@ -67,8 +78,6 @@ class Plan:
 def plan(program: CompiledProgram) -> Plan:
     """The columnar plan of a program, or NotColumnar saying why there is none."""
     p = program
-    if p.calendar.name not in ("UTC", "Etc/UTC"):
-        raise NotColumnar(f"time zone {p.calendar.name} (the columnar path counts UTC days)")
     _allowed(p, _PROGRAM_READ, _PROGRAM_UNUSED, "the program uses {}")
     if any(f.currency for fs in p.schema.values() for f in fs):
         raise NotColumnar("the program uses currencies")
@@ -125,11 +134,10 @@ _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
     "decision_measures": ("a decision on measures", False),
 }
 _RULE_READ = frozenset(
-    {"name", "line", "on", "predicate", "explain", "fact_refs", "amount", "per", "beyond_first", "caps"}
+    {"name", "line", "on", "predicate", "explain", "fact_refs", "amount", "per", "beyond_first", "caps", "during"}
 )
 _RULE_UNUSED: dict[str, tuple[str, object]] = {
     "threshold": ("a threshold", None),
-    "during": ("a campaign (during)", None),
     "vesting": ("vesting", 0),
     "window_cap": ("a cap per window", None),
     "every": ("`for every` (points per amount)", None),
@@ -159,17 +167,17 @@ def _allowed(
 def _facts(p: CompiledProgram, fact_types: dict[str, set[str]]) -> dict[str, str]:
     """Each fact's first instant per (member, value): the SQL of a CTE, by fact name."""
     by_fact: dict[str, list[str]] = {}
+    clocks = f"{AT}, {LOCAL}" if p.calendar.name not in UTC_NAMES else AT
     for event_type, pairs in p.facts_by_type.items():
         for fact, field in pairs:
             if len(fact_types[fact]) > 1:
                 raise NotColumnar(f"fact {fact} is said of values of several types")
             by_fact.setdefault(fact, []).append(
-                f"SELECT member, {_q(field)} AS v, {AT} FROM ev"
+                f"SELECT member, {_q(field)} AS v, {clocks} FROM ev"
                 f" WHERE type = {_lit(event_type)} AND {_q(field)} IS NOT NULL"
             )
     return {
-        fact: f"SELECT member, v, {_time(p, f'min({AT})')} AS since"
-        f" FROM ({' UNION ALL '.join(parts)}) GROUP BY member, v"
+        fact: f"SELECT member, v, {_time(p)} AS since FROM ({' UNION ALL '.join(parts)}) GROUP BY member, v"
         for fact, parts in by_fact.items()
     }
 
@@ -259,7 +267,8 @@ def _rule_ctes(
     cap_exprs = [(f"c{j}", _period_sql(period, p)) for j, period in enumerate(cap_periods)]
     month = [("mon", _period_sql("month", p))] if windowed else []
     carried = ", ".join(f"{expr} AS {alias}" for alias, expr in key_exprs + cap_exprs + month)
-    condition = " AND ".join([f"e.type = {_lit(rule.on)}", f"({_static_sql(static, types)})", *needs])
+    campaign = [_during_sql(decl.during)] if decl.during is not None else []
+    condition = " AND ".join([f"e.type = {_lit(rule.on)}", *campaign, f"({_static_sql(static, types)})", *needs])
     ctes = [
         f"cand_{r} AS (SELECT e.member, e.{AT}, row(e.{AT}, {', '.join(tie_key_sql(p.schema[rule.on], 'e'))}) AS o,"
         f" {amount} AS v, {a} AS a, {b} AS b"
@@ -346,7 +355,8 @@ def _level(below: str, group: list[str], value: str, one_time: bool = False) -> 
 
 
 def _period_sql(name: str, p: CompiledProgram) -> str:
-    """The period index calendar.Calendar.period gives, from the UTC timestamp `e.ts`."""
+    """The period index calendar.Calendar.period gives, from `e.ts`: the event's wall-clock time
+    in the program's zone (UTC time in a UTC program)."""
     day = "(date_diff('day', DATE '0001-01-01', CAST(e.ts AS DATE)) + 1)"
     month = "(year(e.ts) * 12 + month(e.ts) - 1)"
     if name == "day":
@@ -359,12 +369,49 @@ def _period_sql(name: str, p: CompiledProgram) -> str:
     return f"({shifted} // 3)" if name == "quarter" else f"({shifted} // 12)"
 
 
-def _time(p: CompiledProgram, instant: str) -> str:
-    """Steps are timed in months where statuses change only at month starts (month m: the
-    recalculation opening month m+1 sees it), in microseconds where they follow every event."""
+def _during_sql(during: ast.During) -> str:
+    """A campaign's days (compile._during) as a test of the event's local day: outside them the
+    rule does not apply to the event, as if it had not happened."""
+    day = "CAST(e.ts AS DATE)"
+    if during.kind == ast.DuringKind.DATES:
+        assert during.first is not None and during.last is not None
+        first, last = (dt.date.fromisoformat(str(d.value)).isoformat() for d in (during.first, during.last))
+        return f"{day} BETWEEN DATE {_lit(first)} AND DATE {_lit(last)}"
+    weekday = []  # isodow: Monday is 1
+    if during.month is not None and during.month.text in WEEKDAYS:
+        weekday = [f"isodow({day}) = {WEEKDAYS.index(during.month.text) + 1}"]
+    if during.kind == ast.DuringKind.HOURS:  # local minutes from `first` up to `last`, overnight if last <= first
+        assert during.first is not None and during.last is not None
+        start, end = (_clock_minute(str(t.value)) for t in (during.first, during.last))
+        minute = "(hour(e.ts) * 60 + minute(e.ts))"
+        hours = (
+            f"{minute} >= {start} AND {minute} < {end}" if start < end else f"({minute} >= {start} OR {minute} < {end})"
+        )
+        return " AND ".join([*weekday, hours])
+    if weekday:
+        return weekday[0]
+    assert during.month is not None
+    month = f"month({day}) = {MONTHS.index(during.month.text) + 1}"
+    if during.kind == ast.DuringKind.MONTH:
+        return month
+    assert during.first is not None
+    return f"{month} AND day({day}) = {int(during.first.value)}"
+
+
+def _clock_minute(clock: str) -> int:
+    """16:30 -> 990, as compile reads a time of day."""
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _time(p: CompiledProgram) -> str:
+    """The step time of a group's first instant. Steps are timed in months where statuses change
+    only at month starts (month m: the recalculation opening month m+1 sees it), in microseconds
+    where they follow every event. The month is the local one of that first instant."""
     if p.window_months is None:
-        return instant
-    return f"(year(make_timestamp({instant})) * 12 + month(make_timestamp({instant})) - 1)"
+        return f"min({AT})"
+    local = f"arg_min({LOCAL}, {AT})" if p.calendar.name not in UTC_NAMES else f"min({AT})"
+    return f"(year(make_timestamp({local})) * 12 + month(make_timestamp({local})) - 1)"
 
 
 # --- conditions ------------------------------------------------------------------------------------

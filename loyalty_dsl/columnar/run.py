@@ -25,7 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loyalty_dsl.columnar.bulk_read import COLUMN_TYPES, read_bulk
-from loyalty_dsl.columnar.plan import AT, NotColumnar, Plan
+from loyalty_dsl.columnar.local_time import local_instants
+from loyalty_dsl.columnar.plan import AT, LOCAL, NotColumnar, Plan
 from loyalty_dsl.engines import parallel
 from loyalty_dsl.evaluation.compile import CompiledProgram
 from loyalty_dsl.evaluation.evaluate import Outcome, Status, decisions, grant_verdicts, granted
@@ -134,12 +135,17 @@ def prepare(
 
 def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date) -> Prepared:
     program = plan.program
-    end = program.calendar.end_of_day(as_of)  # UTC here: the columnar path takes no other zone
+    end = program.calendar.end_of_day(as_of)  # the end of the local day
     last = program.status_instant(end)
     # Members by their place in `members`: integers group and sort much faster than text.
     ids = pc.index_in(events.column("member"), value_set=pa.array(members, pa.string())).cast(pa.int32())
-    con.register("ev", events.set_column(events.schema.get_field_index("member"), "member", ids))
-    con.execute(f"CREATE TEMP VIEW evp AS SELECT *, make_timestamp({AT}) AS ts FROM ev WHERE {AT} < {end}")
+    table = events.set_column(events.schema.get_field_index("member"), "member", ids)
+    clock = AT
+    if plan.zoned:  # calendar units on local wall-clock time; order and cuts on the instant
+        table = table.append_column(LOCAL.strip('"'), local_instants(events.column("at"), program.calendar))
+        clock = LOCAL
+    con.register("ev", table)
+    con.execute(f"CREATE TEMP VIEW evp AS SELECT *, make_timestamp({clock}) AS ts FROM ev WHERE {AT} < {end}")
     con.execute("CREATE TEMP TABLE steps (member INTEGER, rule INTEGER, t BIGINT, d HUGEINT)")
     for piece in plan.pieces:
         con.execute(f"INSERT INTO steps SELECT member, rule, t, sum(d) FROM ({piece}) GROUP BY ALL")

@@ -102,6 +102,17 @@ class Calendar:
         local = datetime_of(instant).astimezone(self._tz)
         return local.hour * 60 + local.minute
 
+    def utc_offset(self, instant: int) -> int:
+        """The zone's offset from UTC at an instant, in microseconds: local wall-clock time minus UTC."""
+        if self._utc:
+            return 0
+        if instant >= _LAST_INSTANT:  # as in day(): the offset of 400 years earlier
+            return self.utc_offset(instant - _CYCLE_DAYS * US_PER_DAY)
+        if instant < FIRST_INSTANT + US_PER_DAY:
+            return self.utc_offset(instant + _CYCLE_DAYS * US_PER_DAY)
+        offset = datetime_of(instant).astimezone(self._tz).utcoffset()
+        return 0 if offset is None else offset // _ONE_US
+
     @staticmethod
     def _month_of_day(day: int) -> int:
         return month_of_ordinal(day)
