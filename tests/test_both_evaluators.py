@@ -35,6 +35,7 @@ HISTORIES = ROOT / "tests" / "histories"
 EXAMPLES = ROOT / "examples"
 # Each example program with the history bundled for it in examples/.
 EXAMPLE_PAIRS = {
+    "cafe_rewards": "cafe_history.jsonl",
     "campaigns": "campaign_history.jsonl",
     "currencies": "currency_history.jsonl",
     "fiscal_calendar": "fiscal_history.jsonl",
@@ -42,6 +43,8 @@ EXAMPLE_PAIRS = {
     "multipliers": "multiplier_history.jsonl",
     "pending_points": "pending_history.jsonl",
     "spendable_points": "spendable_history.jsonl",
+    "stamp_card": "stamp_history.jsonl",
+    "supermarket_vouchers": "supermarket_history.jsonl",
     "tier_retention": "retention_history.jsonl",
     "coffee_stars": "coffee_history.jsonl",
     "hotel_nights": "hotel_history.jsonl",

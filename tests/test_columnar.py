@@ -89,11 +89,40 @@ def test_members_without_events_of_any_rule_still_have_an_outcome(compiled):
         ("currencies", "currencies"),
         ("pending_points", "vesting"),
         ("monthly_challenge", "threshold"),
+        ("cafe_rewards", "points expire"),
+        ("stamp_card", "redeem"),
+        ("supermarket_vouchers", "vouchers"),
     ],
 )
 def test_programs_it_cannot_run_say_why(example, reason):
     with pytest.raises(NotColumnar, match=reason):
         plan(load(ROOT / "examples" / "programs" / f"{example}.loy"))
+
+
+# Issue 14's statements, each added to a program the plan runs: each alone sends it per member, by name.
+ISSUE_14_LINES = [
+    ("redeem points by bonus with points", "redeem"),
+    ("redeem points by bonus with points, all or nothing", "redeem"),
+    ("redeem points by bonus with points, in sizes 25, 100", "redeem"),
+    ("redeem 9 points by visit", "redeem"),
+    ("redeem points by bonus with points where balance >= 150", "redeem"),
+    ("redeem points by bonus with points\nredeem 9 points by visit", "redeem"),
+    ("points expire after 6 months, at the end of that month", "points expire"),
+    ("points expire after 18 months without activity", "points expire"),
+    ("convert points every quarter into vouchers of 150 points worth 1.50", "vouchers"),
+    ("convert points every quarter into vouchers of 150 points worth 1.50\nvouchers expire after 2 months", "vouchers"),
+    ("convert points every month into vouchers of 150 points worth 1.50\nvouchers are used by club_post", "vouchers"),
+]
+
+
+@pytest.mark.parametrize(("line", "reason"), ISSUE_14_LINES)
+def test_redemption_and_voucher_statements_are_declined_by_name(line, reason):
+    from loyalty_dsl import compile_text
+
+    source = PROGRAMS["four_tier"].read_text(encoding="utf-8")
+    plan(compile_text(source))  # without them, the program runs columnar
+    with pytest.raises(NotColumnar, match=reason):
+        plan(compile_text(source + "\n" + line + "\n"))
 
 
 def test_a_fact_under_or_is_refused():

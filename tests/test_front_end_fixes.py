@@ -88,15 +88,16 @@ def test_an_unfinished_statement_is_shown_where_it_stops_not_on_the_next_one():
 
 
 def test_a_second_redeem_says_one_redeeming_statement_at_its_place():
+    # Issue 14: several event types may redeem; a second `redeem` on the same one is still refused.
     text = HEAD + (
         "event redeemed with points: integer\nevent used with points: integer\n"
-        "redeem points by redeemed with points\nredeem points by used with points\n"
+        "redeem points by redeemed with points\nredeem points by redeemed with points, all or nothing\n"
     )
     with pytest.raises(ProgramError) as err:
         compile_text(text, "p.loy")
     (d,) = err.value.diagnostics
-    assert (d.line, d.col, d.code) == (6, 1, "E242")
-    assert "redeem points" in d.message and "expire" not in d.message
+    assert (d.line, d.col, d.code) == (6, 1, "E272")
+    assert "already redeems points" in d.message and "expire" not in d.message
 
 
 @pytest.mark.parametrize("command", ["check", "explain", "diff"])

@@ -118,6 +118,10 @@ _PROGRAM_READ = frozenset(
 _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
     "expiry": ("points expire", None),
     "redemption": ("redeem", None),
+    "redemptions": ("redeem", ()),
+    "conversion": ("vouchers", None),
+    "voucher_months": ("vouchers", None),
+    "voucher_use": ("vouchers", None),
     "currency": ("currencies", None),
     "retention": ("retention", None),
     "multipliers": ("multipliers", ()),

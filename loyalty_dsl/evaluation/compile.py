@@ -20,12 +20,13 @@ import attrs
 from loyalty_dsl.evaluation.calendar import US_PER_DAY, Calendar
 from loyalty_dsl.evaluation.conditions import Explained, Predicate, compile_explained, compile_predicate, fact_refs
 from loyalty_dsl.evaluation.exact import factor_of
+from loyalty_dsl.evaluation.redemption import CompiledRedemption, compile_redemption
 from loyalty_dsl.io.input_files import read_program
 from loyalty_dsl.language import ast
 from loyalty_dsl.language.check import Symbols, check, fields_of, status_types
 from loyalty_dsl.language.diagnostics import Diagnostic, ProgramError
 from loyalty_dsl.language.parse import parse_partial
-from loyalty_dsl.language.vocabulary import MONTHS, WEEKDAYS
+from loyalty_dsl.language.vocabulary import MONTHS, REDEEM_WHERE_NAMES, WEEKDAYS
 
 During = Callable[[dt.date, int], bool]  # (local day, local minute of the day) -> whether it applies
 
@@ -185,7 +186,11 @@ class CompiledProgram:
     decisions: tuple[CompiledDecision, ...]
     source: ast.Program = attrs.field(repr=False)
     expiry: tuple[str, int, str] | None = None  # ("after", 12, "months") or ("end", 0, "year")
-    redemption: tuple[str, str] | None = None  # (event type, field of points)
+    redemption: tuple[str, str] | None = None  # (event type, field of points): one plain `redeem`, today's form
+    redemptions: tuple[CompiledRedemption, ...] = ()  # every `redeem`, plain or with rules
+    conversion: tuple[str, int, Decimal] | None = None  # (period, points a voucher, its value)
+    voucher_months: int | None = None  # `vouchers expire after N months`
+    voucher_use: str | None = None  # the event type that spends a voucher
     currency: str | None = None  # the program's currency
     retention: Retention | None = None
     multipliers: tuple[CompiledMultiplier, ...] = ()
@@ -269,7 +274,11 @@ def compile_program(p: ast.Program) -> CompiledProgram:
         decisions=tuple(_decision(d, s, p) for d in p.decisions),
         source=p,
         expiry=_expiry(p.expiries[0]) if p.expiries else None,
-        redemption=(p.redemptions[0].event.text, p.redemptions[0].field.text) if p.redemptions else None,
+        redemption=_plain_redemption(p.redemptions),
+        redemptions=tuple(_redemption(r, s, p) for r in p.redemptions),
+        conversion=_conversion(p.conversions),
+        voucher_months=int(p.voucher_expiries[0].amount.value) if p.voucher_expiries else None,
+        voucher_use=p.voucher_uses[0].event.text if p.voucher_uses else None,
         currency=p.currency.text if p.currency is not None else None,
         rates={r.currency.text: Decimal(r.value.text) for r in p.rates},
         retention=_retention(p.retention),
@@ -418,6 +427,20 @@ def _retention(found: tuple[ast.Retention, ...]) -> Retention | None:
     )
 
 
+def _plain_redemption(redemptions: tuple[ast.Redemption, ...]) -> tuple[str, str] | None:
+    """(event, field) of a program whose one `redeem` has no rules: its outcomes keep today's keys."""
+    if len(redemptions) != 1 or redemptions[0].ruled or redemptions[0].field is None:
+        return None
+    return redemptions[0].event.text, redemptions[0].field.text
+
+
+def _conversion(conversions: tuple[ast.Conversion, ...]) -> tuple[str, int, Decimal] | None:
+    if not conversions:
+        return None
+    c = conversions[0]
+    return c.period.text, int(c.points.value), Decimal(c.value.text)
+
+
 def _expiry(e: ast.Expiry) -> tuple[str, int, str]:
     unit = e.unit.text.rstrip("s")  # days -> day, months -> month
     return e.kind, int(e.amount.value) if e.amount is not None else 0, unit
@@ -469,6 +492,14 @@ def _names(cond: ast.Condition | None) -> set[str]:
     if isinstance(cond, ast.Compare):
         return {op.text for op in (cond.left, cond.right) if isinstance(op, ast.Name)}
     return {cond.field.text}
+
+
+def _redemption(r: ast.Redemption, s: Symbols, p: ast.Program) -> CompiledRedemption:
+    """A `redeem`; its `where` may read measures (not `points` nor `balance`: the claim's own)."""
+    fields = fields_of(s, r.event.text)
+    measures = {name: t for name, t in status_types(p).items() if name not in REDEEM_WHERE_NAMES}
+    reads = r.where is not None and bool((_names(r.where) & set(measures)) - set(fields))
+    return compile_redemption(r, fields, measures, reads)
 
 
 def _decision_reads(p: ast.Program, s: Symbols) -> set[str]:

@@ -195,6 +195,8 @@ class MemberRun:
         decided_types = {d.on for d in p.decisions}
         wanted = {self._key(self.end)}
         wanted.update(self._key(e.at) for e in self.events if e.type in decided_types)
+        measured_claims = {r.event for r in p.redemptions if r.reads_measures}  # their `where` reads the status
+        wanted.update(self._key(e.at) for e in self.events if e.type in measured_claims and e.at < self.end)
         wanted.update(self._key(self.cal.day_start(d)) for days in self.grant_days.values() for d in days)
         wanted.update(p.status_instant(t) for t in self.extra_instants if t <= self.end)
         if p.retention is not None and self.events and not p.continuous:  # every recalculation is read
@@ -209,7 +211,8 @@ class MemberRun:
                 if tier is not None and g.benefit in tier.benefits:
                     self.grant_days[g] = candidate_days(g, self.events, self.cal, as_of_day)
         final = self.statuses[self._key(self.end)]
-        balance = self._balance() if p.expiry is not None or p.redemption is not None else None
+        decided = self._decisions()
+        balance = self._balance(decided) if p.expiry is not None or p.redemptions or p.conversion else None
         pending = self._pending() if any(r.vesting for r in p.rules) else None
         if max(abs(balance.balance) if balance else 0, abs(pending or 0)) > MAX_EXACT:
             raise PointsOutOfRange(self.member, self._latest_earning())
@@ -218,7 +221,7 @@ class MemberRun:
             as_of=self.as_of,
             status=attrs.evolve(final, instant=p.status_instant(self.end)),
             grants=self._grants(),
-            decisions=self._decisions(),
+            decisions=decided,
             balance=balance,
             retained=p.retention is not None,
             pending=pending,
@@ -319,10 +322,36 @@ class MemberRun:
         value = values[before - 1] if latest else values[0]
         return value if isinstance(value, dt.date) else None
 
-    def _balance(self) -> Balance:
+    def _balance(self, decided: tuple[Decision, ...]) -> Balance:
         for st in self.states:  # every event before the end is applied: bring the units up to it
             st.settle(self.end)
-        return member_balance(self.program, self.states, self.events, self.end)
+        by_event = {(d.benefit, d.event.seq): (d.granted, d.reason) for d in decided}
+        return member_balance(
+            self.program,
+            self.states,
+            self.events,
+            self.end,
+            self.facts,
+            lambda b, e: by_event.get((b, e.seq)),
+            self._measures_at,
+        )
+
+    def _balance_in_pass(self, instant: int) -> int:
+        """The balance at an instant of the pass (a tier or a decision reads it), its claims judged as
+        the final balance judges them: the facts so far, the decisions and measures at their instants."""
+        before = [e for e in self.events if e.at < instant]
+        facts, decide, measures = self.facts, self._decision_of, self._measures_at
+        return member_balance(self.program, self.states, before, instant, facts, decide, measures).balance
+
+    def _decision_of(self, benefit: str, event: Event) -> tuple[bool, str] | None:
+        """The decision on `benefit` made on an event of the pass, from the status settled at its instant."""
+        for d in self.program.decisions:
+            if d.benefit == benefit and d.on == event.type:
+                return _decide(d, event, self.status_at(event.at), self.facts, self.balances.get(event.at))
+        return None
+
+    def _measures_at(self, instant: int) -> dict[str, Any]:
+        return self.status_at(instant).measures
 
     # --- the pass over the events ---------------------------------------------------
 
@@ -345,8 +374,7 @@ class MemberRun:
             return
         for st in self.states:
             st.settle(instant)
-        before = [e for e in self.events if e.at < instant]
-        self.balances[instant] = member_balance(self.program, self.states, before, instant).balance
+        self.balances[instant] = self._balance_in_pass(instant)
 
     def apply(self, event: Event) -> None:
         """One event in: the facts it establishes, then the rules it is a candidate of."""
@@ -396,8 +424,7 @@ class MemberRun:
             raise PointsOutOfRange(self.member, self._latest_earning())
         balance = None
         if self.program.status_balance:  # the spendable points at this instant: its events are all applied
-            before = [e for e in self.events if e.at < instant]
-            balance = member_balance(self.program, self.states, before, instant).balance
+            balance = self._balance_in_pass(instant)
         tier = self.program.tier_of(points, measures, balance)
         kept = tier if self.keeper is None else self.keeper.tier_at(instant, tier)
         self.statuses[instant] = Status(

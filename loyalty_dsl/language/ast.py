@@ -29,6 +29,8 @@ class DuringKind(StrEnum):
 class ExpiryKind(StrEnum):
     AFTER = "after"  # points expire after 12 months
     END = "end"  # points expire at the end of the year
+    AFTER_MONTH_END = "after_month_end"  # points expire after 6 months, at the end of that month
+    INACTIVE = "inactive"  # points expire after 18 months without activity
 
 
 class RetentionKind(StrEnum):
@@ -399,8 +401,11 @@ class Expectation:
     `expect no benefit B`, `expect grant B on D`, `expect no grant B`,
     `expect decision B [for KEY VALUE] granted|refused`.
 
-    `what` is the kind ("points", "measure", "tier", "benefit", "grant", "decision"); `negated`
-    stands for "no", and for "refused" in a decision.
+    `expect redemption E granted|refused|spent N`, `expect expiring N on D`, `expect voucher V on D`.
+
+    `what` is the kind ("points", "measure", "tier", "benefit", "grant", "decision", "redemption",
+    "expiring", "voucher"); `negated` stands for "no", and for "refused" in a decision or redemption;
+    `on` is the day of `expect expiring` and `expect voucher`.
     """
 
     what: str
@@ -410,6 +415,7 @@ class Expectation:
     params: tuple[ParamValue, ...] = ()
     key: Name | None = None
     span: Span = _span()
+    on: Literal | None = None
 
 
 @attrs.frozen
@@ -427,7 +433,8 @@ class TestDecl:
 
 @attrs.frozen
 class Expiry:
-    """`points expire after 12 months` (kind "after") / `points expire at the end of the year` ("end")."""
+    """`points expire after 12 months` (kind "after") / `points expire at the end of the year` ("end");
+    `..., at the end of that month` ("after_month_end"); `... without activity` ("inactive")."""
 
     kind: ExpiryKind
     amount: Literal | None
@@ -437,10 +444,57 @@ class Expiry:
 
 @attrs.frozen
 class Redemption:
-    """`redeem points by redeemed with points`: the event that spends points, and its field."""
+    """`redeem points by redeemed with points`: the event that spends points, and its field.
+
+    Rules may follow: a fixed `amount` (`redeem 9 points by ...`), `all or nothing`, `in sizes`,
+    `at least` / `at most`, `in multiples of`, and a `where` over the event, `points` and `balance`.
+    """
 
     event: Name
-    field: Name
+    field: Name | None
+    span: Span = _span()
+    amount: Literal | None = None
+    all_or_nothing: bool = False
+    sizes: tuple[Literal, ...] = ()
+    at_least: Literal | None = None
+    at_most: Literal | None = None
+    multiple: Literal | None = None
+    where: Condition | None = None
+    loose: tuple[Literal, ...] = ()  # bare numbers after something other than `in sizes`
+    decided: Name | None = None  # `only when B is granted`: the event's decision on B must grant
+
+    @property
+    def ruled(self) -> bool:
+        """Whether any rule beyond today's plain `redeem points by X with Y` applies."""
+        return bool(
+            self.amount or self.all_or_nothing or self.sizes or self.at_least or self.at_most or self.multiple
+        ) or (self.where is not None or self.decided is not None)
+
+
+@attrs.frozen
+class Conversion:
+    """`convert points every quarter into vouchers of 150 points worth 1.50`."""
+
+    period: Name
+    points: Literal
+    value: Literal
+    span: Span = _span()
+
+
+@attrs.frozen
+class VoucherExpiry:
+    """`vouchers expire after 24 months`: from the instant a voucher is issued."""
+
+    amount: Literal
+    unit: Name
+    span: Span = _span()
+
+
+@attrs.frozen
+class VoucherUse:
+    """`vouchers are used by voucher_used`: each such event spends the oldest valid voucher."""
+
+    event: Name
     span: Span = _span()
 
 
@@ -534,6 +588,9 @@ class Program:
     multipliers: tuple[Multiplier, ...] = ()
     expiries: tuple[Expiry, ...] = ()
     redemptions: tuple[Redemption, ...] = ()
+    conversions: tuple[Conversion, ...] = ()
+    voucher_expiries: tuple[VoucherExpiry, ...] = ()
+    voucher_uses: tuple[VoucherUse, ...] = ()
     measures: tuple[MeasureDecl, ...] = ()
     no_combine: tuple[NoCombine, ...] = ()
     repeated: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False)  # a second `program`/`timezone`

@@ -26,6 +26,7 @@ from loyalty_dsl.language.vocabulary import (
     MONTHS,
     NUMERIC,
     PERIODS,
+    REDEEM_WHERE_NAMES,
     WEEKDAYS,
 )
 
@@ -1009,30 +1010,144 @@ def check_balance(p: ast.Program, s: Symbols) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for extra in p.expiries[1:]:
         out.append(_err(extra, "E241", "points expire in one way only", "keep one `points expire` statement"))
-    for again in p.redemptions[1:]:
-        out.append(
-            _err(
-                again,
-                "E242",
-                "a program has one `redeem points` statement: points are spent by one kind of event",
-                f"the first is on line {p.redemptions[0].span.line}; keep one",
+    first_on: dict[str, ast.Redemption] = {}
+    for r in p.redemptions:
+        if r.event.text in first_on:
+            out.append(
+                _err(
+                    r,
+                    "E272",
+                    f"`{r.event.text}` already redeems points (line {first_on[r.event.text].span.line})",
+                    "one `redeem` statement per event type; keep one",
+                )
             )
-        )
+        first_on.setdefault(r.event.text, r)
     for e in p.expiries[:1]:
-        if e.kind == "after":
+        if e.kind in ("after_month_end", "inactive") and e.unit.text not in ("month", "months"):
+            out.append(_err(e.unit, "E268", f"`{e.unit.text}`: this expiry counts whole months", "write `months`"))
+        if e.kind in ("after", "after_month_end", "inactive"):
             if e.amount is None or not _is_whole(e.amount) or int(e.amount.value) < 1:
                 out.append(_err(e.amount or e, "E165", "points expire after a whole number of days or months"))
             if e.unit.text not in EXPIRY_UNITS:
                 out.append(_unknown(e.unit, "unit", EXPIRY_UNITS, "E166"))
         elif e.unit.text not in ("month", "quarter", "year"):
             out.append(_unknown(e.unit, "period", ("month", "quarter", "year"), "E166"))
-    for r in p.redemptions[:1]:
-        if r.event.text not in s.events:
-            out.append(_unknown(r.event, "event", s.events, "E101"))
-        elif r.field.text not in s.fields[r.event.text]:
-            out.append(_no_field(r.field, r.event.text, s.fields[r.event.text]))
-        elif s.fields[r.event.text][r.field.text].type.text != "integer":
-            out.append(_err(r.field, "E167", f"`{r.field.text}` must be an integer field: it counts points"))
+    for r in first_on.values():
+        out += check_redemption(r, s, _measure_types(p))
+        out += _check_gate(r, p, s)
+    return out
+
+
+def _check_gate(r: ast.Redemption, p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    """`only when B is granted`: a benefit, and a `decide B on` the redeeming event to grant it."""
+    b = r.decided
+    if b is None or r.event.text not in s.events:
+        return []
+    if b.text not in s.benefits:
+        return [_unknown(b, "benefit", s.benefits, "E103")]
+    if not any(d.benefit.text == b.text and d.on.text == r.event.text for d in p.decisions):
+        return [
+            _err(
+                b,
+                "E275",
+                f"no `decide {b.text} on {r.event.text}`: nothing grants this redemption",
+                f"add `decide {b.text} on {r.event.text}`, or drop `only when`",
+            )
+        ]
+    return []
+
+
+def check_vouchers(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    """`convert points ...`, `vouchers expire ...`, `vouchers are used by ...`: once each, after a conversion."""
+    out: list[Diagnostic] = []
+    for extra in (*p.conversions[1:], *p.voucher_expiries[1:], *p.voucher_uses[1:]):
+        out.append(_err(extra, "E273", "this voucher statement is written twice", "keep one"))
+    convert = "`convert points every quarter into vouchers of 150 points worth 1.50`"
+    if not p.conversions:
+        for lone in (*p.voucher_expiries[:1], *p.voucher_uses[:1]):
+            out.append(_err(lone, "E269", "no points become vouchers: nothing to expire or use", f"add {convert}"))
+    for c in p.conversions[:1]:
+        if c.period.text not in ("month", "quarter", "year"):
+            out.append(_unknown(c.period, "period", ("month", "quarter", "year"), "E166"))
+        if not _is_whole(c.points) or int(c.points.value) < 1:
+            out.append(
+                _err(c.points, "E262", f"{c.points.text} is not a number of points", "a whole number, 1 or more")
+            )
+        if not isinstance(c.value.value, (int, float)) or c.value.value <= 0:
+            out.append(_err(c.value, "E271", "a voucher is worth more than nothing", "a positive amount, such as 1.50"))
+        if not p.rules:
+            out.append(_err(c, "E270", "no rule earns points to convert", "add a `rule` that earns points"))
+    for e in p.voucher_expiries[:1]:
+        if not _is_whole(e.amount) or int(e.amount.value) < 1:
+            out.append(_err(e.amount, "E165", "vouchers expire after a whole number of months"))
+        if e.unit.text not in ("month", "months"):
+            out.append(_err(e.unit, "E268", f"`{e.unit.text}`: vouchers expire after whole months", "write `months`"))
+    for u in p.voucher_uses[:1]:
+        if u.event.text not in s.events:
+            out.append(_unknown(u.event, "event", s.events, "E101"))
+        elif u.event.text in {r.event.text for r in p.redemptions}:
+            out.append(_err(u.event, "E274", f"`{u.event.text}` already redeems points", "use another event type"))
+    return out
+
+
+_REDEEM_WORDS = {"points": "the points claimed", "balance": "the member's balance"}
+
+
+def _measure_types(p: ast.Program) -> dict[str, str]:
+    """The measures a redemption's `where` reads beside `points` (the claim's) and `balance` (its own)."""
+    return {name: t for name, t in status_types(p).items() if name not in REDEEM_WHERE_NAMES}
+
+
+def check_redemption(r: ast.Redemption, s: Symbols, measures: dict[str, str] | None = None) -> list[Diagnostic]:
+    """One `redeem`: its event and field, and rules that some claim can satisfy."""
+    out: list[Diagnostic] = []
+    if r.event.text not in s.events:
+        out.append(_unknown(r.event, "event", s.events, "E101"))
+    elif r.field is not None and r.amount is not None:
+        out.append(_err(r.field, "E260", "a claim is a fixed number or a field, not both", "drop `with ...`"))
+    elif r.field is None and r.amount is None:
+        out.append(
+            _err(r, "E261", "say what a claim asks", "`with FIELD` (the event's points) or `redeem 9 points by ...`")
+        )
+    elif r.field is not None and r.field.text not in s.fields[r.event.text]:
+        out.append(_no_field(r.field, r.event.text, s.fields[r.event.text]))
+    elif r.field is not None and s.fields[r.event.text][r.field.text].type.text != "integer":
+        out.append(_err(r.field, "E167", f"`{r.field.text}` must be an integer field: it counts points"))
+    for lit in (r.amount, *r.sizes, r.at_least, r.at_most, r.multiple):
+        if lit is not None and (not _is_whole(lit) or int(lit.value) < 1):
+            out.append(_err(lit, "E262", f"{lit.text} is not a number of points", "a whole number, 1 or more"))
+    for lit in r.loose:
+        out.append(_err(lit, "E263", f"`{lit.text}` follows no `in sizes`", "write sizes together: `in sizes 25, 100`"))
+    sizes = [int(x.value) for x in r.sizes if _is_whole(x)]
+    for before, after in zip(r.sizes, r.sizes[1:], strict=False):
+        if _is_whole(before) and _is_whole(after) and int(after.value) <= int(before.value):
+            out.append(_err(after, "E264", "sizes go up: each larger than the one before", f"after {before.text}"))
+    low, high = r.at_least, r.at_most
+    if low is not None and high is not None and _is_whole(low) and _is_whole(high) and int(low.value) > int(high.value):
+        out.append(_err(low, "E265", f"at least {low.text} is above at most {high.text}", "swap or fix the bounds"))
+    m = r.multiple
+    if m is not None and _is_whole(m) and int(m.value) >= 1:
+        step = int(m.value)
+        lo = int(low.value) if low is not None and _is_whole(low) else 1
+        hi = int(high.value) if high is not None and _is_whole(high) else None
+        if sizes and not any(x % step == 0 for x in sizes):
+            out.append(_err(m, "E266", f"no size is a multiple of {m.text}", "every claim would be refused"))
+        elif hi is not None and -(-lo // step) * step > hi:
+            out.append(_err(m, "E266", f"no multiple of {m.text} lies between {lo} and {hi}", "every claim is refused"))
+    if r.where is not None and r.event.text in s.events:
+        fields = fields_of(s, r.event.text)
+        claim = r.field.text if r.field is not None else None  # `points` may be the claim's own field
+        for clash in sorted(n for n in set(fields) & set(REDEEM_WHERE_NAMES) if n != claim or n == "balance"):
+            out.append(
+                _err(
+                    r,
+                    "E267",
+                    f"`{clash}` is a field of `{r.event.text}` and a name of every redemption",
+                    f"rename the field: a redemption's `where` reads `{clash}` as {_REDEEM_WORDS[clash]}",
+                )
+            )
+        owner = f"a field of `{r.event.text}`, `points`, `balance`" + (" or a measure" if measures else "")
+        out += check_condition(r.where, fields, {**REDEEM_WHERE_NAMES, **(measures or {})}, s, owner)
     return out
 
 
@@ -1054,6 +1169,7 @@ CHECKS: tuple[Callable[[ast.Program, Symbols], list[Diagnostic]], ...] = (
     check_grants,
     check_decisions,
     check_balance,
+    check_vouchers,
     check_rates,
     check_retention,
     check_multipliers,

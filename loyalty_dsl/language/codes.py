@@ -69,7 +69,25 @@ PROGRAM_CODES: dict[str, str] = {
     "E166": "an unknown expiry unit or period",
     "E167": "points redeemed from a field that is not an integer",
     "E241": "`points expire` declared twice",
-    "E242": "a second `redeem points` statement",
+    # E242 (a second `redeem points` statement) is retired: a program may redeem by several event types
+    "E268": "an expiry counted in whole months written in another unit",
+    # redemption rules
+    "E260": "a redemption asking both a fixed number and a field",
+    "E261": "a redemption that says neither a fixed number nor a field",
+    "E262": "a redemption or voucher figure that is not a whole number of points, 1 or more",
+    "E263": "a number after a redemption option other than `in sizes`",
+    "E264": "redemption sizes that do not go up",
+    "E265": "`at least` above `at most`",
+    "E266": "multiples that no claim can meet",
+    "E267": "an event field named like a name of every redemption's `where`",
+    "E272": "two `redeem` statements on one event type",
+    "E275": "a redemption waiting on a decision that its event type never gets",
+    # vouchers
+    "E269": "a voucher statement without `convert points`",
+    "E270": "`convert points` in a program without rules",
+    "E271": "a voucher worth nothing",
+    "E273": "a voucher statement written twice",
+    "E274": "an event type that both redeems points and uses vouchers",
     # campaigns
     "E168": "a day that does not exist",
     "E169": "a campaign that ends before it starts",

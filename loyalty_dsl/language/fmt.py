@@ -218,7 +218,49 @@ def _statements(program: ast.Program, source: _Source) -> list[_Statement]:
     out += [_rule(r, source) for r in program.rules]
     out += [_grant(g, source) for g in program.grants]
     out += [_decide(d, source) for d in program.decisions]
+    out += [_expiry(e) for e in program.expiries]
+    out += [_redeem(r) for r in program.redemptions]
+    vouchers: list[ast.Conversion | ast.VoucherExpiry | ast.VoucherUse] = [*program.conversions]
+    vouchers += [*program.voucher_expiries, *program.voucher_uses]
+    out += [_voucher_statement(v) for v in vouchers]
     return out
+
+
+def _expiry(e: ast.Expiry) -> _Statement:
+    amount = e.amount.text if e.amount is not None else ""
+    text = {
+        "after": f"points expire after {amount} {e.unit.text}",
+        "after_month_end": f"points expire after {amount} {e.unit.text}, at the end of that month",
+        "inactive": f"points expire after {amount} {e.unit.text} without activity",
+    }.get(e.kind, f"points expire at the end of the {e.unit.text}")
+    return _Statement("expiries", [_Piece(text, _start(e))])
+
+
+def _redeem(r: ast.Redemption) -> _Statement:
+    """One line, its rules in a fixed order: what a claim is, then what it may be, then `where`."""
+    asked = f"{r.amount.text} {'point' if r.amount.text == '1' else 'points'}" if r.amount is not None else "points"
+    text = f"redeem {asked} by {r.event.text}" + (f" with {r.field.text}" if r.field is not None else "")
+    if r.all_or_nothing:
+        text += ", all or nothing"
+    if r.sizes:
+        text += ", in sizes " + ", ".join(x.text for x in r.sizes)
+    text += "".join(f", {x.text}" for x in r.loose)
+    text += f", at least {r.at_least.text}" if r.at_least is not None else ""
+    text += f", at most {r.at_most.text}" if r.at_most is not None else ""
+    text += f", in multiples of {r.multiple.text}" if r.multiple is not None else ""
+    text += f", only when {r.decided.text} is granted" if r.decided is not None else ""
+    text += f" where {format_condition(r.where)}" if r.where is not None else ""
+    return _Statement("redemptions", [_Piece(text, _start(r))])
+
+
+def _voucher_statement(v: ast.Conversion | ast.VoucherExpiry | ast.VoucherUse) -> _Statement:
+    if isinstance(v, ast.Conversion):
+        text = f"convert points every {v.period.text} into vouchers of {v.points.text} points worth {v.value.text}"
+    elif isinstance(v, ast.VoucherExpiry):
+        text = f"vouchers expire after {v.amount.text} {v.unit.text}"
+    else:
+        text = f"vouchers are used by {v.event.text}"
+    return _Statement("conversions", [_Piece(text, _start(v))])
 
 
 def _settings(source: _Source) -> list[_Statement]:
@@ -419,7 +461,10 @@ def _decide(d: ast.DecideDecl, source: _Source) -> _Statement:
     )
 
 
-_FORMATTED = frozenset({"events", "facts", "windows", "measures", "benefits", "tiers", "rules", "grants", "decisions"})
+_FORMATTED = frozenset(
+    {"events", "facts", "windows", "measures", "benefits", "tiers", "rules", "grants", "decisions"}
+    | {"expiries", "redemptions", "conversions", "voucher_expiries", "voucher_uses"}
+)
 
 
 def _verbatim_statements(program: ast.Program, text: str) -> list[_Statement]:

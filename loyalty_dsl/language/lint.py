@@ -27,7 +27,7 @@ from loyalty_dsl.language import ast
 from loyalty_dsl.language.check import Symbols
 from loyalty_dsl.language.diagnostics import Diagnostic
 from loyalty_dsl.language.fmt import format_condition
-from loyalty_dsl.language.vocabulary import NUMERIC, PERIODS
+from loyalty_dsl.language.vocabulary import NUMERIC, PERIODS, REDEEM_WHERE_NAMES
 
 CODES: dict[str, str] = {
     "L101": "a tier listed after a tier with a higher threshold",
@@ -43,6 +43,7 @@ CODES: dict[str, str] = {
     "L111": "a cap that can never bind",
     "L112": "a tier that drops a benefit of the tier below it",
     "L113": "a fact that no condition tests",
+    "L114": "a redemption size that the bounds or multiples always refuse",
 }
 """Every lint code and what it finds; codes are stable: new findings get new codes."""
 
@@ -447,6 +448,7 @@ def lint_facts(p: ast.Program, s: Symbols) -> list[Diagnostic]:
 def _conditions(p: ast.Program) -> Iterator[ast.Condition]:
     yield from (r.where for r in p.rules if r.where is not None)
     yield from (d.when for d in p.decisions if d.when is not None)
+    yield from (r.where for r in p.redemptions if r.where is not None)
 
 
 def _atoms(cond: ast.Condition) -> Iterator[ast.Condition]:
@@ -475,6 +477,13 @@ def lint_conditions(p: ast.Program, s: Symbols) -> list[Diagnostic]:
             why = _never_holds(d.when, _field_decls(s, d.on.text))
             if why is not None:
                 out.append(_never(d.when, f"the condition of decision `{d.benefit.text}` can never hold: {why}"))
+    for r in p.redemptions:
+        if r.where is not None:
+            fields = _field_decls(s, r.event.text)
+            fields.update({name: _Field(t, False) for name, t in REDEEM_WHERE_NAMES.items()})
+            why = _never_holds(r.where, fields)
+            if why is not None:
+                out.append(_never(r.where, f"the condition of `redeem ... by {r.event.text}` can never hold: {why}"))
     return out
 
 
@@ -697,6 +706,39 @@ def _value(lit: ast.Literal, type_name: str) -> object | None:
     return lit.value if ok else None
 
 
+# --- redemption rules ------------------------------------------------------------------------------
+
+
+def lint_redemption_sizes(p: ast.Program, s: Symbols) -> list[Diagnostic]:
+    """L114: a size of `in sizes` that `at least`, `at most` or `in multiples of` refuses, whoever claims it.
+
+    check refuses rules that leave no claim at all (E266); a size they leave out is only dead.
+    """
+    out = []
+    for r in p.redemptions:
+        low = _whole(r.at_least) if r.at_least is not None else None
+        high = _whole(r.at_most) if r.at_most is not None else None
+        step = _whole(r.multiple) if r.multiple is not None else None
+        for size in r.sizes:
+            n = _whole(size)
+            if n is None:
+                continue
+            why = (
+                f"below at least {low}"
+                if low is not None and n < low
+                else f"above at most {high}"
+                if high is not None and n > high
+                else f"not a multiple of {step}"
+                if step and n % step
+                else None
+            )
+            if why is not None:
+                out.append(
+                    _warn(size, "L114", f"a claim of {n} is always refused: {why}", "drop the size, or fix the bound")
+                )
+    return out
+
+
 LINTS: tuple[Lint, ...] = (
     lint_tier_order,
     lint_unreachable_tiers,
@@ -707,4 +749,5 @@ LINTS: tuple[Lint, ...] = (
     lint_field_types,
     lint_facts,
     lint_conditions,
+    lint_redemption_sizes,
 )

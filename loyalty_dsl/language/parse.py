@@ -65,6 +65,8 @@ _STATEMENT_KEYWORDS = {
     "test",
     "points",
     "redeem",
+    "convert",
+    "vouchers",
     "currency",
     "rate",
     "keep",
@@ -328,6 +330,8 @@ def _describe(statement: Any) -> str:
         return "points expire"
     if isinstance(statement, ast.Redemption):
         return "redeem points"
+    if isinstance(statement, (ast.Conversion, ast.VoucherExpiry, ast.VoucherUse)):
+        return "vouchers"
     if isinstance(statement, ast.Rate):
         return f"rate {statement.currency}"
     if isinstance(statement, ast.Retention):
@@ -684,6 +688,27 @@ class _ToAst(Transformer[Token, Any]):
         key, value = c[1] if c[1] is not None else (None, None)
         return ast.Expectation("decision", refused, name=self._name(c[0]), key=key, value=value, span=self._span(meta))
 
+    def expect_redemption_granted(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        return ast.Expectation("redemption", False, name=self._name(c[0]), span=self._span(meta))
+
+    def expect_redemption_refused(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        return ast.Expectation("redemption", True, name=self._name(c[0]), span=self._span(meta))
+
+    def expect_redemption_spent(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        spent = self.number(meta, [c[1]])
+        return ast.Expectation("redemption", False, name=self._name(c[0]), value=spent, span=self._span(meta))
+
+    def expect_expiring(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        on = self.instant(meta, [c[1]])
+        return ast.Expectation("expiring", False, value=self.number(meta, [c[0]]), on=on, span=self._span(meta))
+
+    def expect_voucher(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        on = self.instant(meta, [c[1]])
+        return ast.Expectation("voucher", False, value=self.number(meta, [c[0]]), on=on, span=self._span(meta))
+
+    def expect_no_voucher(self, meta: Any, c: list[Token]) -> ast.Expectation:
+        return ast.Expectation("voucher", True, on=self.instant(meta, [c[0]]), span=self._span(meta))
+
     def expect_granted(self, meta: Any, c: list[Any]) -> ast.Expectation:
         return self._decision(meta, c, refused=False)
 
@@ -700,11 +725,72 @@ class _ToAst(Transformer[Token, Any]):
     def expire_after(self, meta: Any, c: list[Token]) -> ast.Expiry:
         return ast.Expiry(ast.ExpiryKind.AFTER, self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
 
+    def expire_after_month_end(self, meta: Any, c: list[Token]) -> ast.Expiry:
+        return ast.Expiry(ast.ExpiryKind.AFTER_MONTH_END, self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+
+    def expire_inactive(self, meta: Any, c: list[Token]) -> ast.Expiry:
+        return ast.Expiry(ast.ExpiryKind.INACTIVE, self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+
     def expire_at_end(self, meta: Any, c: list[Token]) -> ast.Expiry:
         return ast.Expiry(ast.ExpiryKind.END, None, self._name(c[0]), self._span(meta))
 
-    def redeem_decl(self, meta: Any, c: list[Token]) -> ast.Redemption:
-        return ast.Redemption(self._name(c[0]), self._name(c[1]), self._span(meta))
+    def redeem_decl(self, meta: Any, c: list[Any]) -> ast.Redemption:
+        amount, event, field, *options, where = c
+        rules: dict[str, Any] = {"sizes": [], "loose": []}
+        previous = None
+        for kind, value in options:
+            if kind == "sizes" or (kind == "more_size" and previous in ("sizes", "more_size")):
+                rules["sizes"].append(value)
+            elif kind == "more_size":  # a bare number that follows no `in sizes`: check says so
+                rules["loose"].append(value)
+            else:
+                rules[kind] = value
+            previous = kind
+        return ast.Redemption(
+            self._name(event),
+            self._name(field) if field is not None else None,
+            self._span(meta),
+            amount=self.number(meta, [amount]) if amount is not None else None,
+            all_or_nothing=bool(rules.get("all_or_nothing")),
+            sizes=tuple(rules["sizes"]),
+            at_least=rules.get("at_least"),
+            at_most=rules.get("at_most"),
+            multiple=rules.get("multiple"),
+            where=where,
+            loose=tuple(rules["loose"]),
+            decided=rules.get("decided"),
+        )
+
+    def redeem_all_or_nothing(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "all_or_nothing", True
+
+    def redeem_sizes(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "sizes", self.number(meta, c)
+
+    def redeem_more_size(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "more_size", self.number(meta, c)
+
+    def redeem_at_least(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "at_least", self.number(meta, c)
+
+    def redeem_at_most(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "at_most", self.number(meta, c)
+
+    def redeem_multiples(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "multiple", self.number(meta, c)
+
+    def redeem_when_granted(self, meta: Any, c: list[Token]) -> tuple[str, Any]:
+        return "decided", self._name(c[0])
+
+    def convert_decl(self, meta: Any, c: list[Token]) -> ast.Conversion:
+        points, value = self.number(meta, [c[1]]), self.number(meta, [c[2]])
+        return ast.Conversion(self._name(c[0]), points, value, self._span(meta))
+
+    def voucher_expiry_decl(self, meta: Any, c: list[Token]) -> ast.VoucherExpiry:
+        return ast.VoucherExpiry(self.number(meta, [c[0]]), self._name(c[1]), self._span(meta))
+
+    def voucher_use_decl(self, meta: Any, c: list[Token]) -> ast.VoucherUse:
+        return ast.VoucherUse(self._name(c[0]), self._span(meta))
 
     def grace(self, meta: Any, c: list[Token]) -> ast.Retention:
         return ast.Retention(
@@ -793,6 +879,9 @@ class _ToAst(Transformer[Token, Any]):
             multipliers=of(ast.Multiplier),
             expiries=of(ast.Expiry),
             redemptions=of(ast.Redemption),
+            conversions=of(ast.Conversion),
+            voucher_expiries=of(ast.VoucherExpiry),
+            voucher_uses=of(ast.VoucherUse),
             measures=of(ast.MeasureDecl),
             no_combine=of(ast.NoCombine),
             source=self.text,

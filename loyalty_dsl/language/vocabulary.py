@@ -9,6 +9,7 @@ BUILTIN_FIELDS = ("member", "type", "at", "id")  # every event has them; none is
 PERIODS = ("day", "week", "month", "quarter", "year")
 CAP_PERIODS = (*PERIODS, "window")
 EXPIRY_UNITS = ("day", "days", "month", "months")
+REDEEM_WHERE_NAMES = {"points": "integer", "balance": "integer"}  # what a redemption's `where` sees
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = (
     "January",

@@ -12,6 +12,7 @@ import attrs
 
 from loyalty_dsl.language import ast
 from loyalty_dsl.language.check import PERIODS
+from loyalty_dsl.language.vocabulary import REDEEM_WHERE_NAMES
 
 KINDS = ("event", "field", "fact", "rule", "benefit", "param", "tier")
 
@@ -109,7 +110,16 @@ def _walk(p: ast.Program) -> Iterator[Occurrence]:
             yield from _ref("field", f"{m.event.text}.{m.field.text}" if m.field else "", m.field)
     for red in p.redemptions:
         yield from _ref("event", red.event.text, red.event)
-        yield from _ref("field", f"{red.event.text}.{red.field.text}", red.field)
+        if red.field is not None:
+            yield from _ref("field", f"{red.event.text}.{red.field.text}", red.field)
+        yield from _ref("benefit", red.decided.text if red.decided else "", red.decided)
+        if red.where is not None:  # `points` and `balance` are the language's, not fields
+            for name in _condition_names(red.where):
+                if name.text not in REDEEM_WHERE_NAMES:
+                    yield from _ref("field", f"{red.event.text}.{name.text}", name)
+            yield from _facts_of(red.where)
+    for use in p.voucher_uses:
+        yield from _ref("event", use.event.text, use.event)
     for test in p.tests:
         yield from _test(test)
 

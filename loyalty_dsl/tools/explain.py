@@ -73,7 +73,8 @@ class Explanation:
                     }
                     for lot in balance.lots
                 ],
-                "redemptions": [_local(r, cal) for r in o["redemptions"]],
+                "redemptions": [_local_claim(r, cal) for r in balance.redemptions],
+                **({"vouchers": list(balance.vouchers)} if balance.vouchers is not None else {}),
             }
         )
         return lots | {
@@ -96,6 +97,15 @@ class Explanation:
 def _local(item: dict[str, Any], cal: Calendar) -> dict[str, Any]:
     """An outcome's item with its instant (`at`, written in UTC) in the program's time zone."""
     return item | {"at": cal.iso(instant_of(dt.datetime.fromisoformat(item["at"])))}
+
+
+def _local_claim(claim: dict[str, Any], cal: Calendar) -> dict[str, Any]:
+    """A redemption in local time, with the lots it spent (a rule's redemptions keep them)."""
+    out = _local(claim, cal)
+    if "lots" in claim:
+        out["lots"] = [_local(lot | {"at": lot["earned"]}, cal) for lot in claim["lots"]]
+        out["lots"] = [{"rule": x["rule"], "earned": x["at"], "points": x["points"]} for x in out["lots"]]
+    return out
 
 
 def state_at(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date, instant: int) -> MemberRun:

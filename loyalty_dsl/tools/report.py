@@ -101,11 +101,26 @@ def explanation_tables(ex: dict[str, Any]) -> list[Any]:
                 (lot["expires"] or "never")[:10],
             )
         parts.append(lots)
-    if ex.get("redemptions"):
+    if ex.get("redemptions") and "asked" in ex["redemptions"][0]:  # redemptions with rules
+        spent = _table("Redemptions", "at", "claim", "asked", "spent", "granted", "lots or reason", "event")
+        for r in ex["redemptions"]:
+            paid = ", ".join(f"{x['points']} of {x['earned'][:10]}" for x in r["lots"]) or "-"
+            at = r["at"][:16].replace("T", " ")
+            verdict = "yes" if r["granted"] else "no"
+            where = f"{r['file']}:{r['line']}"
+            _row(spent, at, r["event"], str(r["asked"]), str(r["spent"]), verdict, r.get("reason", paid), where)
+        parts.append(spent)
+    elif ex.get("redemptions"):
         spent = _table("Redemptions", "at", "points", "spent", "event")
         for r in ex["redemptions"]:
             _row(spent, r["at"][:16].replace("T", " "), str(r["points"]), str(r["spent"]), f"{r['file']}:{r['line']}")
         parts.append(spent)
+    if ex.get("vouchers"):
+        vouchers = _table("Vouchers", "issued", "points", "value", "expires", "status")
+        for v in ex["vouchers"]:
+            status = f"used {v['used'][:10]}" if v["status"] == "used" else v["status"]
+            _row(vouchers, v["issued"], str(v["points"]), v["value"], v["expires"] or "never", status)
+        parts.append(vouchers)
     if ex["grants"]:
         grants = _table("Grants", "on", "benefit", "reason")
         for g in ex["grants"]:

@@ -12,6 +12,7 @@ import decimal
 import io
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from loyalty_dsl.io.history import History, read_history
 from loyalty_dsl.language import ast
 from loyalty_dsl.language.diagnostics import Diagnostic, did_you_mean
 from loyalty_dsl.language.limits import check_times
+from loyalty_dsl.language.vocabulary import NEVER
 
 MEMBER = "example"
 TEST_SUFFIX = "_test.loy"
@@ -87,6 +89,13 @@ def check_examples(tests: ast.Program, program: CompiledProgram) -> list[Diagnos
                 out.append(_unknown(e.name, "measure", measures))
             if e.what in ("benefit", "grant", "decision") and e.name is not None and e.name.text not in benefits:
                 out.append(_unknown(e.name, "benefit", benefits))
+            redeeming = [r.event for r in program.redemptions]
+            if e.what == "redemption" and e.name is not None and e.name.text not in redeeming:
+                out.append(_unknown(e.name, "redeeming event", redeeming))
+            if e.what == "voucher" and program.conversion is None:
+                out.append(Diagnostic.at(e.span, "E192", "the program issues no vouchers", "add `convert points`"))
+            if e.what == "expiring" and program.expiry is None:
+                out.append(Diagnostic.at(e.span, "E192", "the program's points never expire", "add `points expire`"))
     return out
 
 
@@ -217,6 +226,59 @@ def _decision(e: ast.Expectation, o: Outcome, program: CompiledProgram) -> str |
     )
 
 
+def _redemption(e: ast.Expectation, o: Outcome, program: CompiledProgram) -> str | None:
+    """`granted` / `refused`: every claim of the event type; `spent N`: what they spent together."""
+    assert e.name is not None
+    plain = program.redemption
+    claims = o.balance.redemptions if o.balance is not None else ()
+    found = [r for r in claims if r.get("event", plain[0] if plain else None) == e.name.text]
+    if not found:
+        return f"expected a redemption by {e.name.text}, there is none"
+    spent = sum(r["spent"] for r in found)
+    if e.value is not None:
+        return None if spent == e.value.value else f"expected {e.name.text} to spend {e.value.text}, it spent {spent}"
+    granted = [r["granted"] if "granted" in r else r["spent"] > 0 or r["points"] == 0 for r in found]
+    want = not e.negated
+    if all(g == want for g in granted):
+        return None
+    reasons = "; ".join(r["reason"] for r in found if r.get("reason"))
+    verdict = "granted" if want else "refused"
+    return f"expected {e.name.text} {verdict}, got {granted.count(True)} granted, {granted.count(False)} refused" + (
+        f": {reasons}" if reasons else ""
+    )
+
+
+def _expiring(e: ast.Expectation, o: Outcome, program: CompiledProgram) -> str | None:
+    """The points still valid at the as-of day's end that expire on the day named."""
+    assert e.value is not None and e.on is not None
+    cal = program.calendar
+    end = cal.end_of_day(o.as_of)
+    by_day: Counter[str] = Counter()
+    for lot in o.balance.lots if o.balance is not None else ():
+        if lot.left and end < lot.expires < NEVER:
+            by_day[dt.date.fromordinal(cal.day(lot.expires)).isoformat()] += lot.left
+    got = by_day.get(e.on.text, 0)
+    if got == e.value.value:
+        return None
+    others = ", ".join(f"{n} on {d}" for d, n in sorted(by_day.items())) or "nothing expiring"
+    return f"expected {e.value.text} expiring on {e.on.text}, got {got} ({others})"
+
+
+def _voucher(e: ast.Expectation, o: Outcome, program: CompiledProgram) -> str | None:
+    """A voucher of that value issued on that day (the last day of the period that converted it) and
+    not expired by the as-of day (valid or used); `no voucher on D`: none such, of any value."""
+    assert e.on is not None
+    vouchers = (o.balance.vouchers if o.balance is not None else None) or ()
+    held = [v for v in vouchers if v["issued"] == e.on.text and v["status"] != "expired"]
+    if e.negated:
+        return f"expected no voucher on {e.on.text}, got {len(held)} worth {held[0]['value']}" if held else None
+    assert e.value is not None
+    if any(Decimal(v["value"]) == Decimal(e.value.text) for v in held):
+        return None
+    issued = ", ".join(f"{v['value']} on {v['issued']} ({v['status']})" for v in vouchers) or "no voucher"
+    return f"expected a voucher {e.value.text} on {e.on.text}, got {issued}"
+
+
 def _measure(e: ast.Expectation, o: Outcome, program: CompiledProgram) -> str | None:
     assert e.name is not None and e.value is not None
     name = e.name.text
@@ -232,6 +294,9 @@ def _measure(e: ast.Expectation, o: Outcome, program: CompiledProgram) -> str | 
 _CHECKS = {
     "points": _points,
     "measure": _measure,
+    "voucher": _voucher,
+    "redemption": _redemption,
+    "expiring": _expiring,
     "tier": _tier,
     "benefit": _benefit,
     "grant": _grant,
