@@ -152,3 +152,33 @@ def test_hover_words_say_the_new_constructs():
     assert "Only on Tuesdays." in nights
     gold = tier_words(program.tiers[1], program)
     assert "Qualifies from 40 nights or 30000 points and 5 nights." in gold
+
+
+SPENDING = """\
+event reward_claimed with stars: integer
+event cash_out with points: integer
+event free_drink_claimed
+event voucher_used
+window lifetime, continuous
+tier Member from 0 points:
+rule visit: on free_drink_claimed earn 1
+redeem points by reward_claimed with stars, in sizes 25, 100, 200
+redeem points by cash_out with points, at least 500, at most 2500, in multiples of 500
+redeem 9 points by free_drink_claimed
+convert points every quarter into vouchers of 150 points worth 1.50
+vouchers are used by voucher_used
+"""
+
+
+def test_hover_words_say_what_an_event_spends():
+    # Issue 14's statements, in the hover of the event they name (bounds make a claim all or nothing,
+    # as the evaluator judges it: a claim above the balance is refused whole).
+    from loyalty_dsl.lsp.words import event_words
+
+    program = parse(SPENDING, "s.loy")
+    claimed, cash, drink, used = (event_words(e, program) for e in program.events)
+    assert "Redeems the points in `stars`, all or nothing; in sizes 25, 100, 200." in claimed
+    assert "Redeems the points in `points`, all or nothing; at least 500, at most 2500" in cash
+    assert "in multiples of 500." in cash
+    assert "Redeems exactly 9 points, all or nothing." in drink
+    assert "Uses the member's oldest valid voucher." in used

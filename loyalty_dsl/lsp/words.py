@@ -156,10 +156,38 @@ def _field(f: ast.FieldDecl) -> str:
     return f"{f.name.text}: {f.type.text}{extra}"
 
 
-def event_words(e: ast.EventDecl) -> str:
-    if not e.fields:
-        return f"**event {e.name.text}**\n\nNo fields."
-    return f"**event {e.name.text}**\n\n" + "\n".join(f"- `{_field(f)}`" for f in e.fields)
+def event_words(e: ast.EventDecl, program: ast.Program | None = None) -> str:
+    fields = "No fields." if not e.fields else "\n".join(f"- `{_field(f)}`" for f in e.fields)
+    spends = _spending_words(e.name.text, program) if program is not None else []
+    return f"**event {e.name.text}**\n\n" + "\n\n".join([fields, *spends])
+
+
+def _spending_words(event: str, program: ast.Program) -> list[str]:
+    """What an event spends: the points of each `redeem ... by` it is, and a voucher it uses."""
+    words = [_redemption_words(r) for r in program.redemptions if r.event.text == event]
+    if any(u.event.text == event for u in program.voucher_uses):
+        words.append("Uses the member's oldest valid voucher.")
+    return words
+
+
+def _redemption_words(r: ast.Redemption) -> str:
+    if r.amount is not None:
+        asked = f"Redeems exactly {_points(r.amount.text)}, all or nothing"
+    else:
+        asked = f"Redeems the points in `{r.field.text}`" if r.field is not None else "Redeems points"
+        # any rule of size makes a claim all or nothing (as redemption.py judges it)
+        ruled = r.all_or_nothing or r.sizes or r.at_least or r.at_most or r.multiple
+        asked += ", all or nothing" if ruled else ", spending what there is"
+    bounds = [f"in sizes {', '.join(x.text for x in r.sizes)}"] if r.sizes else []
+    bounds += [f"at least {r.at_least.text}"] if r.at_least is not None else []
+    bounds += [f"at most {r.at_most.text}"] if r.at_most is not None else []
+    bounds += [f"in multiples of {r.multiple.text}"] if r.multiple is not None else []
+    words = asked + (f"; {', '.join(bounds)}" if bounds else "") + "."
+    if r.where is not None:
+        words += " Refused unless the condition holds."
+    if r.decided is not None:
+        words += f" Only when its decision on `{r.decided.text}` grants it."
+    return words
 
 
 def hover_words(o: Occurrence, program: ast.Program) -> str | None:
@@ -171,7 +199,7 @@ def hover_words(o: Occurrence, program: ast.Program) -> str | None:
     if o.kind == "benefit":
         return next((benefit_words(b, program) for b in program.benefits if b.name.text == o.key), None)
     if o.kind == "event":
-        return next((event_words(e) for e in program.events if e.name.text == o.key), None)
+        return next((event_words(e, program) for e in program.events if e.name.text == o.key), None)
     if o.kind == "field":
         event, _, name = o.key.partition(".")
         for e in program.events:
