@@ -6,6 +6,7 @@ program texts written here by hand.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import sys
@@ -172,6 +173,23 @@ async def test_failed_examples_are_placed_on_their_expect_lines(client: Language
         await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     lines = [d.range.start.line for d in client.diagnostics[tests_uri]]
     assert lines == [3, 5]  # now 7 points: `expect points 5` fails and `expect points 7` holds
+
+
+async def test_examples_run_again_when_their_program_changes_on_disk(client: LanguageClient, tmp_path: Path) -> None:
+    # The program is not open: it changes on disk (another tool saved it), the client says so, and
+    # the open examples are judged against the new text: 7 points a purchase instead of 5.
+    program = tmp_path / "disk.loy"
+    program.write_text(SMALL, encoding="utf-8")
+    examples = 'test "t":\n    given purchase at 2026-01-10T10:00:00Z with total 10, shop "a"\n'
+    examples += "    as of 2026-01-31\n    expect points 5\n"  # line 3: right for SMALL (5 a purchase)
+    assert await _open(client, tmp_path / "disk_test.loy", examples) == []
+    program.write_text(SMALL.replace("earn 5 per shop", "earn 7 per shop"), encoding="utf-8")
+    change = lsp.FileEvent(uri=program.as_uri(), type=lsp.FileChangeType.Changed)
+    params = lsp.DidChangeWatchedFilesParams(changes=[change])
+    uri = (tmp_path / "disk_test.loy").as_uri()
+    waiting = _diagnostics(client, uri, lambda: client.workspace_did_change_watched_files(params))
+    found = await asyncio.wait_for(waiting, 20)  # a server that ignores the change publishes nothing
+    assert [(d.code, d.range.start.line) for d in found] == [("T100", 3)]
 
 
 async def test_examples_of_a_broken_program_say_so(client: LanguageClient, tmp_path: Path) -> None:

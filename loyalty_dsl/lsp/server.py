@@ -106,6 +106,19 @@ def did_save(ls: LanguageServer, params: lsp.DidSaveTextDocumentParams) -> None:
     _refresh(params.text_document.uri)
 
 
+@server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def watched_files_changed(ls: LanguageServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+    """A program changed on disk (saved by another tool, a checkout): its open examples run again.
+    An open program is the editor's copy, refreshed as it is typed, so its disk change is ignored."""
+    for change in params.changes:
+        path = _path(change.uri)
+        if is_examples(path) or change.uri in server.workspace.text_documents:
+            continue
+        examples = from_fs_path(str(Path(path).with_name(Path(path).stem + TEST_SUFFIX)))
+        if examples in server.workspace.text_documents:
+            _publish(examples)
+
+
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: LanguageServer, params: lsp.DidCloseTextDocumentParams) -> None:
     _analyses.pop(params.text_document.uri, None)
