@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from loyalty_dsl import CompiledProgram, History, load, read_history
-from loyalty_dsl.columnar.bulk_read import BulkHistory, _convert, _Doubt, _instants_of_text, read_bulk
+from loyalty_dsl.columnar.bulk_read import COLUMN_TYPES, BulkHistory, _convert, _Doubt, _instants_of_text, read_bulk
 from loyalty_dsl.evaluation.compile import compile_text
 from loyalty_dsl.io.history import _instant, _to_date
 from loyalty_dsl.io.rejections import Rejected
@@ -35,14 +35,6 @@ PROGRAMS = {"four_tier": ROOT / "programs" / "four_tier.loy", "legacy": ROOT / "
 EXAMPLE_PROGRAMS = sorted(p for p in (ROOT / "examples" / "programs").glob("*.loy") if not p.stem.endswith("_test"))
 EXAMPLE_HISTORIES = sorted((ROOT / "examples").glob("*.jsonl"))
 EVENTS = 20_000
-TYPES = {
-    "text": pa.string(),
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "money": pa.float64(),
-    "date": pa.date32(),
-    "boolean": pa.bool_(),
-}
 
 
 @functools.cache
@@ -88,7 +80,7 @@ def compare(paths: list[Path], program: CompiledProgram) -> BulkHistory | None:
     kinds = {spec.name: spec.type for specs in program.schema.values() for spec in specs}
     assert bulk.events.schema == pa.schema(
         [("member", pa.string()), ("type", pa.string()), ("at", pa.int64()), ("seq", pa.int64()), ("id", pa.string())]
-        + [(name, TYPES[kinds[name]]) for name in names(program)]
+        + [(name, COLUMN_TYPES[kinds[name]]) for name in names(program)]
     )
     expected = python_rows(history, program)
     found = bulk_rows(bulk)

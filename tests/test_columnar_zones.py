@@ -22,12 +22,9 @@ from hypothesis import strategies as st
 from loyalty_dsl import CompiledProgram, compile_text
 from loyalty_dsl.columnar.local_time import local_instants
 from loyalty_dsl.columnar.plan import plan
-from loyalty_dsl.columnar.run import events_table, outcomes
 from loyalty_dsl.evaluation.calendar import Calendar, instant_of
-from loyalty_dsl.evaluation.run import default_as_of
-from loyalty_dsl.evaluation.run import outcomes as reference_outcomes
-from loyalty_dsl.io.history import read_records
 from tests.oracle.gen import random_history
+from tests.test_columnar import both_ways
 
 ROOT = Path(__file__).parent.parent
 SOURCES = {
@@ -44,15 +41,6 @@ def zoned(name: str, zone: str) -> CompiledProgram:
     source = SOURCES[name].read_text(encoding="utf-8")
     lines = [f'timezone "{zone}"' if line.startswith("timezone ") else line for line in source.splitlines()]
     return compile_text("\n".join(lines) + "\n")
-
-
-def both_ways(program: CompiledProgram, events: list[dict], day: dt.date | None) -> tuple[list, list]:
-    history = read_records(events, program)
-    day = day or default_as_of(history, program.calendar)
-    assert day is not None
-    want = [o.to_json() for o in reference_outcomes(program, history, day)]
-    got = [o.to_json() for o in outcomes(plan(program), events_table(history, program), history.member_ids(), day)]
-    return got, want
 
 
 def transition_days(zone: str) -> list[dt.date]:

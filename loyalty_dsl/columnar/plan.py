@@ -27,7 +27,7 @@ from collections.abc import Iterator
 
 import attrs
 
-from loyalty_dsl.evaluation.compile import CompiledProgram, CompiledRule
+from loyalty_dsl.evaluation.compile import CompiledProgram, CompiledRule, clock_minute
 from loyalty_dsl.evaluation.conditions import fact_refs
 from loyalty_dsl.evaluation.order import tie_key_sql
 from loyalty_dsl.language import ast
@@ -382,7 +382,7 @@ def _during_sql(during: ast.During) -> str:
         weekday = [f"isodow({day}) = {WEEKDAYS.index(during.month.text) + 1}"]
     if during.kind == ast.DuringKind.HOURS:  # local minutes from `first` up to `last`, overnight if last <= first
         assert during.first is not None and during.last is not None
-        start, end = (_clock_minute(str(t.value)) for t in (during.first, during.last))
+        start, end = (clock_minute(str(t.value)) for t in (during.first, during.last))
         minute = "(hour(e.ts) * 60 + minute(e.ts))"
         hours = (
             f"{minute} >= {start} AND {minute} < {end}" if start < end else f"({minute} >= {start} OR {minute} < {end})"
@@ -396,12 +396,6 @@ def _during_sql(during: ast.During) -> str:
         return month
     assert during.first is not None
     return f"{month} AND day({day}) = {int(during.first.value)}"
-
-
-def _clock_minute(clock: str) -> int:
-    """16:30 -> 990, as compile reads a time of day."""
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
 
 
 def _time(p: CompiledProgram) -> str:

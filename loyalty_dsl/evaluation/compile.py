@@ -363,7 +363,7 @@ def _during(d: ast.During | None) -> During | None:
         return lambda day, minute: first <= day <= last
     if d.kind == "hours":
         assert d.first is not None and d.last is not None
-        start, end = _minute(str(d.first.value)), _minute(str(d.last.value))
+        start, end = clock_minute(str(d.first.value)), clock_minute(str(d.last.value))
         weekday = WEEKDAYS.index(d.month.text) if d.month is not None else None
         if start < end:
             in_hours: Callable[[int], bool] = lambda minute: start <= minute < end  # noqa: E731
@@ -382,7 +382,7 @@ def _during(d: ast.During | None) -> During | None:
     return lambda day, minute: day.month == month and day.day == of_month
 
 
-def _minute(clock: str) -> int:
+def clock_minute(clock: str) -> int:
     """16:00 -> 960: minutes since local midnight."""
     hours, minutes = clock.split(":")
     return int(hours) * 60 + int(minutes)

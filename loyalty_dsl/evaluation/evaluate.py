@@ -171,11 +171,9 @@ class MemberRun:
         self._dates: dict[tuple[str, str], tuple[list[int], list[Any]]] = {}  # see _member_date
         # The multipliers of each rule, by its state: the factor of an event's points is given to the
         # state with the event (see apply), so rule state never reads this run's statuses itself.
-        self.multipliers: dict[int, list[CompiledMultiplier]] = {}
-        for st in self.states:
-            applying = [m for m in program.multipliers if m.rule == st.rule.name]
-            if applying:
-                self.multipliers[id(st)] = applying
+        self.multipliers: dict[str, list[CompiledMultiplier]] = {}  # rule name -> its multipliers
+        for m in program.multipliers:
+            self.multipliers.setdefault(m.rule, []).append(m)
         self.witnesses: dict[tuple[str, Any], Event] = {}  # (fact, value) -> the event that made it true
         self.extra_instants = extra_instants  # more statuses to keep (a timeline)
         self.grant_days: dict[CompiledGrant, list[int]] = {}  # filled by run(): the days each grant may fall on
@@ -387,7 +385,7 @@ class MemberRun:
                 for st in self.states:
                     st.fact_established(fact, value, self.facts)
         for st in self.by_type.get(event.type, ()):
-            applying = self.multipliers.get(id(st))
+            applying = self.multipliers.get(st.rule.name)
             st.add(event, self.facts, self._factor(applying, event.at, event.fields) if applying else None)
         self.applied = event
 
