@@ -232,7 +232,7 @@ class TierBenefit:
 
 @attrs.frozen
 class Quantity:
-    """`40 nights`, `75000 points`, `100 balance`: how much of a measure."""
+    """`40 M` (M a declared measure), `75000 points`, `100 balance`: how much of a measure."""
 
     amount: Literal
     measure: Name  # `points` (or `point`), `balance`, or a declared measure
@@ -245,7 +245,7 @@ class Quantity:
 
 @attrs.frozen
 class TierDecl:
-    """`tier Gold from 500 points:` or `tier Gold from 40 nights or 30 stays and 1000 points:`.
+    """`tier T from 500 points:` or `tier T from 40 M or 30 N and 1000 points:` (M, N measures).
 
     `qualification` is an `or` of `and`s of quantities; `threshold` is the amount of the first
     quantity, the tier's threshold in points when the tier is `points_only`.
@@ -293,7 +293,7 @@ class Earn:
     beyond_first: bool
     threshold: Threshold | None = None
     every: ForEvery | None = None
-    into: Name | None = None  # `into nights`: the measure it feeds (None: points)
+    into: Name | None = None  # `into M`: the measure it feeds (None: points)
     span: Span = _span()
     # Where `once` is written, if it is: it only reads well, but needs a `per` to read true.
     once: Span | None = attrs.field(default=None, eq=False, repr=False)
@@ -492,7 +492,7 @@ class VoucherExpiry:
 
 @attrs.frozen
 class VoucherUse:
-    """`vouchers are used by voucher_used`: each such event spends the oldest valid voucher."""
+    """`vouchers are used by E`: each event of type E spends the oldest valid voucher."""
 
     event: Name
     span: Span = _span()
@@ -537,7 +537,7 @@ class Multiplier:
 
 @attrs.frozen
 class NoCombine:
-    """`multipliers of shopping do not combine: the largest applies`."""
+    """`multipliers of R do not combine: the largest applies` (R a rule)."""
 
     rule: Name
     span: Span = _span()
@@ -545,7 +545,7 @@ class NoCombine:
 
 @attrs.frozen
 class MeasureDecl:
-    """`measure nights` (whole numbers) / `measure spend in money` (exact decimals): a counter beside points."""
+    """`measure M` (whole numbers) / `measure M in money` (exact decimals): a counter beside points."""
 
     name: Name
     unit: Name | None = None

@@ -52,7 +52,7 @@ def _view(o: Outcome | None) -> dict[str, Any] | None:
         return None
     j = o.to_json()
     view = {"points": j["points"], "tier": j["tier"], "benefits": j["benefits"]}
-    if "measures" in j:  # a program with measures: a change of nights or spend is a change too
+    if "measures" in j:  # a program with measures: a change of a measure is a change too
         view["measures"] = j["measures"]
     return view
 

@@ -360,7 +360,7 @@ def _timeline_instants(
 
 
 def _measured_standing(tiers: Sequence[Tier], status: Status) -> dict[str, Any]:
-    """The tier written after the one held, and what each of its ways in still needs ("12 more nights")."""
+    """The tier written after the one held, and what each of its ways in still needs ("12 more" of a measure)."""
     at = next((i for i, t in enumerate(tiers) if t is status.tier), -1)
     if at + 1 >= len(tiers):
         return {"next_tier": None, "points_to_next_tier": None}
