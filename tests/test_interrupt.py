@@ -185,22 +185,53 @@ def test_a_signal_during_a_duckdb_query_raises_its_own_exception_and_stops_the_q
     assert out == f"{raised}\n"
 
 
+@pytest.fixture(scope="module")
+def huge_history(big_history, tmp_path_factory) -> Path:
+    """Ten copies of the big history under new member ids: a Dask run of it lasts seconds after
+    its workers start (the big one alone may end before a loaded machine's poll sees them)."""
+    data = big_history.read_bytes()
+    path = tmp_path_factory.mktemp("huge") / "huge.jsonl"
+    with path.open("wb") as out:
+        for k in range(10):
+            out.write(re.sub(rb'("member":"[^"]*)"', rb'\\1_r%d"' % k, data))
+    return path
+
+
+def _workers_up(proc: subprocess.Popen, count: int) -> Callable[[], bool]:
+    """The run's cluster has started `count` worker processes (multiprocessing's spawned children)."""
+
+    def up() -> bool:
+        found = 0
+        for pid in _family(proc.pid):
+            with contextlib.suppress(OSError):
+                found += b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return found >= count
+
+    return up
+
+
 @needs_proc
+@pytest.mark.parametrize("stage", ["starting", "reading"])
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_under_dask_says_one_line_and_stops_the_cluster(big_history, tmp_path, sig):
+def test_interrupt_under_dask_says_one_line_and_stops_the_cluster(huge_history, tmp_path, sig, stage):
     pytest.importorskip("dask.distributed")
     out = tmp_path / "out.jsonl"
     out.write_text("previous\n")
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(tmp_path / "tmp")}
     (tmp_path / "tmp").mkdir()
     proc = subprocess.Popen(
-        [*loyalty(), "run", str(PROGRAM), str(big_history), "-o", str(out), "--engine", "dask", "-j", "2"],
+        [*loyalty(), "run", str(PROGRAM), str(huge_history), "-o", str(out), "--engine", "dask", "-j", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
         start_new_session=True,  # a process group of its own, as a shell gives a command
     )
-    _wait_for(proc, "the workers reading", _reading(proc, big_history))
+    # Starting: the worker processes exist but may still be importing (before their preload
+    # ignores Ctrl-C). Reading: a worker has the history open (for half a second or so: the huge
+    # history keeps that window wide enough for the poll).
+    _wait_for(proc, "the workers starting", _workers_up(proc, 2))
+    if stage == "reading":
+        _wait_for(proc, "the workers reading", _reading(proc, huge_history))
     cluster = _family(proc.pid)
     if sig == signal.SIGINT:
         os.killpg(proc.pid, sig)  # Ctrl-C at a terminal: every process of the group, workers too

@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from functools import lru_cache
+from multiprocessing import resource_tracker
 from typing import Any
 
 import attrs
@@ -144,6 +145,13 @@ def client_for(scheduler: str | None, workers: int) -> Iterator[Any]:
                     ) from None
                 client = stack.enter_context(connected)
             else:
+                # A worker ignores Ctrl-C (dask_setup), but only once its preload has run: one
+                # pressed while it still starts would end it in a "Fatal Python error" on the
+                # terminal. So SIGINT stays blocked while the cluster starts: the processes and
+                # threads started meanwhile inherit the mask, and the command takes a pending
+                # Ctrl-C as soon as it unblocks it.
+                blocked = _block_interrupts()
+                stack.callback(_unblock_interrupts, blocked)  # should the cluster fail to start
                 cluster = stack.enter_context(
                     LocalCluster(
                         n_workers=workers,
@@ -157,11 +165,27 @@ def client_for(scheduler: str | None, workers: int) -> Iterator[Any]:
                     )
                 )
                 client = stack.enter_context(Client(cluster))
+                _unblock_interrupts(blocked)
             yield client
         except BaseException as err:
             if not isinstance(err, Exception):  # an interrupt (or an exit), on its way past the cluster
                 _quiet()
             raise
+
+
+def _block_interrupts() -> set[signal.Signals] | None:
+    """Blocks SIGINT in this thread; returns the mask to restore (None where masks do not exist)."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        return None
+    # The first process multiprocessing spawns starts its resource tracker, and the thread that
+    # starts it is left with SIGINT unblocked (3.11), whatever its mask was: start it first.
+    resource_tracker.ensure_running()
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _unblock_interrupts(previous: set[signal.Signals] | None) -> None:
+    if previous is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _quiet() -> None:
