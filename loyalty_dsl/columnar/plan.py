@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterator
+from fractions import Fraction
 
 import attrs
 
@@ -58,6 +59,10 @@ class Plan:
     program: CompiledProgram
     pieces: tuple[str, ...]
     rules: tuple[str, ...]
+    # With expiry: each gives (member, x, p): p points of lots that stop counting on local day x
+    # (an ordinal; NULL: never), as the units stand at the end, over `ev` and the macro status_end().
+    # (Lots of one member and day are summed: a balance reads nothing else of them.)
+    lots: tuple[str, ...] = ()
 
     @property
     def zoned(self) -> bool:
@@ -89,6 +94,8 @@ def plan(program: CompiledProgram) -> Plan:
     for decision in p.source.decisions:
         if fact_refs(decision.when):
             raise NotColumnar(f"decision {decision.benefit.text} looks up facts")
+    if p.expiry is not None and p.expiry[0] == ast.ExpiryKind.INACTIVE:
+        raise NotColumnar("points expire after inactivity (a walk over each member's activity)")
     fact_types = _fact_types(p)
     facts = _facts(p, fact_types)
     fact_ctes = [f"fact_{i} AS MATERIALIZED ({sql})" for i, sql in enumerate(facts.values())]
@@ -97,13 +104,20 @@ def plan(program: CompiledProgram) -> Plan:
         _rule_ctes(p, rule, decl, r, types, fact_index, fact_types)
         for r, (rule, decl) in enumerate(zip(p.rules, p.source.rules, strict=True))
     ]
-    pieces = []
+    pieces, lots = [], []
     for first in range(0, len(by_rule), RULES_PER_STATEMENT):
         rules = range(first, min(first + RULES_PER_STATEMENT, len(by_rule)))
-        ctes = fact_ctes + [cte for r in rules for cte in by_rule[r]]
+        ctes = fact_ctes + [cte for r in rules for cte in by_rule[r].steps]
         body = "\nUNION ALL\n".join(f"SELECT member, {r} AS rule, t, d FROM steps_{r}" for r in rules)
         pieces.append(f"WITH {', '.join(ctes)}\nSELECT * FROM ({body})")
-    return Plan(program, tuple(pieces), tuple(r.name for r in p.rules))
+        if p.expiry is not None:
+            ctes = fact_ctes + [cte for r in rules for cte in by_rule[r].lots]
+            body = "\nUNION ALL\n".join(f"SELECT member, ld, p FROM lots_{r}" for r in rules)
+            # The day a lot expires, worked out once for each day lots were earned on (few).
+            ctes.append(f"earned AS ({body})")
+            days = f"SELECT ld, {_expiry_sql(p)} AS x FROM (SELECT DISTINCT ld FROM earned)"
+            lots.append(f"WITH {', '.join(ctes)}\nSELECT member, x, p FROM earned JOIN ({days}) USING (ld)")
+    return Plan(program, tuple(pieces), tuple(r.name for r in p.rules), tuple(lots))
 
 
 # --- what the plan knows ----------------------------------------------------------------------
@@ -113,10 +127,9 @@ def plan(program: CompiledProgram) -> Plan:
 # default (named by the construct it stands for). Any other field sends the program per member.
 _PROGRAM_READ = frozenset(
     {"file", "title", "calendar", "schema", "facts_by_type", "rules", "window_months", "tiers", "grants"}
-    | {"decisions", "source", "rates", "_thresholds"}
+    | {"decisions", "source", "rates", "_thresholds", "expiry", "multipliers", "largest_only"}
 )
 _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
-    "expiry": ("points expire", None),
     "redemption": ("redeem", None),
     "redemptions": ("redeem", ()),
     "conversion": ("vouchers", None),
@@ -124,10 +137,8 @@ _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
     "voucher_use": ("vouchers", None),
     "currency": ("currencies", None),
     "retention": ("retention", None),
-    "multipliers": ("multipliers", ()),
     "measures": ("measures", ()),
     "calendar_year": ("a calendar-year window", None),
-    "largest_only": ("multipliers that do not combine", frozenset()),
     "measured_tiers": ("tiers on measures", False),
     "status_balance": ("a tier on the balance", False),
     "decision_balance": ("a decision on the balance", False),
@@ -135,6 +146,7 @@ _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
 }
 _RULE_READ = frozenset(
     {"name", "line", "on", "predicate", "explain", "fact_refs", "amount", "per", "beyond_first", "caps", "during"}
+    | {"caps_after_multipliers"}
 )
 _RULE_UNUSED: dict[str, tuple[str, object]] = {
     "threshold": ("a threshold", None),
@@ -143,7 +155,6 @@ _RULE_UNUSED: dict[str, tuple[str, object]] = {
     "every": ("`for every` (points per amount)", None),
     "into": ("a rule into a measure", None),
     "exact": ("a money measure", False),
-    "caps_after_multipliers": ("a cap after multipliers", False),
 }
 
 
@@ -177,7 +188,8 @@ def _facts(p: CompiledProgram, fact_types: dict[str, set[str]]) -> dict[str, str
                 f" WHERE type = {_lit(event_type)} AND {_q(field)} IS NOT NULL"
             )
     return {
-        fact: f"SELECT member, v, {_time(p)} AS since FROM ({' UNION ALL '.join(parts)}) GROUP BY member, v"
+        fact: f"SELECT member, v, {_time(p)} AS since, min({AT}) AS since_at"
+        f" FROM ({' UNION ALL '.join(parts)}) GROUP BY member, v"
         for fact, parts in by_fact.items()
     }
 
@@ -195,6 +207,12 @@ def _fact_types(p: CompiledProgram) -> dict[str, set[str]]:
 # --- one rule --------------------------------------------------------------------------------
 
 
+@attrs.frozen
+class _RuleSql:
+    steps: list[str]  # CTEs ending in steps_R: (member, t, d)
+    lots: list[str]  # CTEs ending in lots_R: (member, ld, p), with expiry (cand_R and what follows it)
+
+
 def _rule_ctes(
     p: CompiledProgram,
     rule: CompiledRule,
@@ -203,7 +221,7 @@ def _rule_ctes(
     types: dict[str, str],
     fact_index: dict[str, int],
     fact_types: dict[str, set[str]],
-) -> list[str]:
+) -> _RuleSql:
     name = rule.name
     _allowed(rule, _RULE_READ, _RULE_UNUSED, f"rule {name} has {{}}")
     static, tests = _split(decl.where, name)
@@ -245,6 +263,25 @@ def _rule_ctes(
             raise NotColumnar(f"rule {name}: its points of one group would fall in several months")
 
     amount = str(rule.amount) if constant else f"coalesce({_q(str(rule.amount))}, 0)"
+    factor = _factor(p, name, types)
+    # Multipliers act on each unit's kept points. Where the rule keeps a unit's points whole (no
+    # caps, no `beyond the first`) or its caps count multiplied points, the unit's value is simply
+    # multiplied. Otherwise the factor must be the same for every unit of a top group, and whole,
+    # so that the group's points times it are the sum of its units' multiplied points.
+    at_unit = factor is not None and not rule.beyond_first and (not rule.caps or rule.caps_after_multipliers)
+    on_group = factor is not None and not at_unit
+    if at_unit and not shared:
+        raise NotColumnar(f"rule {name}: which event earns, and so its multiplier, would change with the facts")
+    if on_group:
+        assert factor is not None
+        if rule.caps_after_multipliers:
+            raise NotColumnar(f"rule {name}: `beyond the first` with caps after multipliers")
+        if not factor.whole:
+            raise NotColumnar(f"rule {name}: a multiplier that is not whole, on capped or ranked points")
+        top = [cap_periods[-1]] if cap_periods else outer_periods
+        if factor.varies is not None and not any(factor.varies in PERIODS_IN[k] for k in top):
+            raise NotColumnar(f"rule {name}: its multipliers change within a group its caps share out")
+    value_of = _times(amount, factor) if at_unit and factor is not None else amount
     joins, enters, leaves, needs = [], [_period_sql("month", p) if windowed else f"e.{AT}"], [], []
     for i, test in enumerate(tests):
         f = f"f{i}"
@@ -266,26 +303,47 @@ def _rule_ctes(
     key_exprs = [(f"k{j}", _period_sql(k, p) if k in PERIODS_IN else f"e.{_q(k)}") for j, k in enumerate(rule.per)]
     cap_exprs = [(f"c{j}", _period_sql(period, p)) for j, period in enumerate(cap_periods)]
     month = [("mon", _period_sql("month", p))] if windowed else []
+    if on_group:  # constant within the top group: carried as one of its keys
+        assert factor is not None
+        month.append(("fm", factor.numerator))
     carried = ", ".join(f"{expr} AS {alias}" for alias, expr in key_exprs + cap_exprs + month)
     campaign = [_during_sql(decl.during)] if decl.during is not None else []
     condition = " AND ".join([f"e.type = {_lit(rule.on)}", *campaign, f"({_static_sql(static, types)})", *needs])
+    at_end = []  # the candidate passes at the end: what the lots of expiry read
+    if p.expiry is not None:
+        for i, test in enumerate(tests):
+            since = f"f{i}.since_at"
+            at_end.append(
+                f"({since} IS NULL OR {since} >= status_end())" if test.negated else f"{since} < status_end()"
+            )
+        carried = ", ".join(
+            [*([carried] if carried else []), "CAST(e.ts AS DATE) AS ld", f"({' AND '.join(at_end) or 'true'}) AS fin"]
+        )
     ctes = [
         f"cand_{r} AS (SELECT e.member, e.{AT}, row(e.{AT}, {', '.join(tie_key_sql(p.schema[rule.on], 'e'))}) AS o,"
-        f" {amount} AS v, {a} AS a, {b} AS b"
+        f" {value_of} AS v, {a} AS a, {b} AS b"
         f"{', ' + carried if carried else ''} FROM evp e {' '.join(joins)} WHERE {condition})"
     ]
     keys = [alias for alias, _ in key_exprs]
     extra = [alias for alias, _ in cap_exprs + month]
+    # A unit's columns its key fixes (the month of a day): any event's will do, and min is cheaper.
+    fixed = {alias for (alias, _), period in zip(cap_exprs, cap_periods, strict=True) if _in_key(period, periods)}
+    fixed |= {"mon"} if windowed and _in_key("month", periods) else set()
+    if on_group and factor is not None and (factor.varies is None or _in_key(factor.varies, periods)):
+        fixed.add("fm")
     unit = ", ".join(["member", *keys])
     unit_value = "1" if rule.beyond_first else "v"
     if shared:
         first = f"cand_{r}"
         plain = not tests and constant and key_period is not None and set(cap_periods) <= PERIODS_IN[key_period]
         if rule.per and plain:  # a unit's events differ in nothing it reads but their instants
-            first = f"(SELECT {unit}{''.join(', ' + c for c in extra)}, min(a) AS a, {NEVER} AS b, {amount} AS v"
+            v = "arg_min(v, o)" if at_unit else amount  # a multiplier may tell its events apart
+            first = f"(SELECT {unit}{''.join(', ' + c for c in extra)}, min(a) AS a, {NEVER} AS b, {v} AS v"
             first += f" FROM cand_{r} GROUP BY ALL)"
         elif rule.per:  # the unit's first event earns (facts are the same for all its events)
-            picked = ", ".join(f"arg_min({c}, o) AS {c}" for c in ["a", "b", "v", *extra])
+            picked = ", ".join(
+                f"min({c}) AS {c}" if c in fixed else f"arg_min({c}, o) AS {c}" for c in ["a", "b", "v", *extra]
+            )
             first = f"(SELECT {unit}, {picked} FROM cand_{r} WHERE a < b GROUP BY {unit})"  # o: order.py's order
         cols = ", ".join(["member", *keys, *extra])
         ctes.append(
@@ -321,16 +379,159 @@ def _rule_ctes(
         group = ["member", *[alias for alias, _ in cap_exprs[j:]], *[alias for alias, _ in month]]
         ctes.append(f"cap_{r}_{j} AS ({_level(below, group, f'least({cap}, s)', one_time)})")
         below = f"cap_{r}_{j}"
+    d = "d * fm" if on_group else "d"
     if windowed:
         assert p.window_months is not None
         leave = f"mon + {p.window_months}"  # the last month whose recalculation counts it
         ctes.append(
-            f"steps_{r} AS (SELECT member, t, d FROM {below}"
-            f" UNION ALL SELECT member, greatest(t, {leave}) AS t, -d AS d FROM {below})"
+            f"steps_{r} AS (SELECT member, t, {d} AS d FROM {below}"
+            f" UNION ALL SELECT member, greatest(t, {leave}) AS t, -{d} AS d FROM {below})"
         )
     else:
-        ctes.append(f"steps_{r} AS (SELECT member, t, d FROM {below})")
-    return ctes
+        ctes.append(f"steps_{r} AS (SELECT member, t, {d} AS d FROM {below})")
+    fixed |= {"ld"} if _in_key("day", periods) else set()
+    lots = [ctes[0], *_lots_ctes(p, rule, r, keys, cap_exprs, "fm" if on_group else None, fixed)] if p.expiry else []
+    return _RuleSql(ctes, lots)
+
+
+def _in_key(period: str, keys: list[str]) -> bool:
+    """Whether a period is fixed by a unit's period keys (a day's month is)."""
+    return any(period in PERIODS_IN[k] for k in keys)
+
+
+def _lots_ctes(
+    p: CompiledProgram,
+    rule: CompiledRule,
+    r: int,
+    keys: list[str],
+    caps: list[tuple[str, str]],
+    fm: str | None,
+    fixed: set[str],
+) -> list[str]:
+    """The rule's lots as its units stand at the end (balance.member_balance): each unit's first
+    candidate passing then earns and dates it, `beyond the first` leaves a group's earliest unit
+    unpaid, and caps share out their periods' points in time order. Lots are kept whatever the
+    window: a balance counts every point until it expires."""
+    picked = ["ld", *(alias for alias, _ in caps), *([fm] if fm else [])]
+    if rule.per:
+        unit = ", ".join(["member", *keys])
+        units = (
+            f"SELECT {unit}, min(o) AS o, arg_min(v, o) AS v"
+            + "".join(f", min({c}) AS {c}" if c in fixed else f", arg_min({c}, o) AS {c}" for c in picked)
+            + f" FROM cand_{r} WHERE fin GROUP BY {unit}"
+        )
+    else:
+        units = f"SELECT member, o, v{''.join(', ' + c for c in picked)} FROM cand_{r} WHERE fin"
+    cols = ", ".join(["member", "o", *picked])
+    x = "v"
+    if rule.beyond_first:  # the earliest unit of its group (the key but its first part) earns nothing
+        group = ", ".join(["member", *keys[1:]])
+        first = f"row_number() OVER (PARTITION BY {group} ORDER BY o) = 1"
+        units = f"SELECT {cols}, CASE WHEN {first} THEN 0 ELSE v END AS v FROM ({units})"
+    for (cap, _), (alias, _) in zip(rule.caps, caps, strict=True):  # each cap's room, in time order
+        running = f"sum(v) OVER (PARTITION BY member, {alias} ORDER BY o ROWS UNBOUNDED PRECEDING)"
+        units = (
+            f"SELECT {cols}, least({cap}, s) - least({cap}, s - v) AS v FROM (SELECT *, {running} AS s FROM ({units}))"
+        )
+    if fm:
+        x = f"v * {fm}"
+    return [f"lots_{r} AS (SELECT member, ld, sum({x}) AS p FROM ({units}) WHERE {x} > 0 GROUP BY member, ld)"]
+
+
+@attrs.frozen
+class _Factor:
+    """The product of a rule's multipliers that apply to an event (or the largest, where they do not
+    combine), as SQL over `e`: numerator / denominator, exact."""
+
+    numerator: str
+    denominator: str
+    whole: bool  # every factor is a whole number (so is the denominator: 1)
+    varies: str | None  # the finest period within which it may change ("event": from one event to the next)
+
+
+def _factor(p: CompiledProgram, rule: str, types: dict[str, str]) -> _Factor | None:
+    """The factor of a rule's points from its multipliers, or None if it has none."""
+    ours = [(m, decl) for m, decl in zip(p.multipliers, p.source.multipliers, strict=True) if m.rule == rule]
+    if not ours:
+        return None
+    parts: list[tuple[Fraction, str]] = []
+    varies: list[str] = []
+    for m, decl in ours:
+        if m.tiers or m.date_of is not None:
+            raise NotColumnar(f"rule {rule}: a multiplier by tier or in the month of a member's date")
+        tests = []
+        if decl.during is not None:
+            tests.append(_during_sql(decl.during))
+            varies.append(_varies(decl.during))
+        if decl.where is not None:
+            static, facts = _split(decl.where, rule)
+            if facts:
+                raise NotColumnar(f"rule {rule}: a multiplier whose condition looks up facts")
+            tests.append(_static_sql(static, types))
+            varies.append("event")
+        parts.append((m.factor, " AND ".join(tests) or "true"))
+    if rule in p.largest_only:  # the largest that applies: tested from the largest down
+        ordered = sorted(parts, key=lambda part: part[0], reverse=True)
+        numerator = f"(CASE {' '.join(f'WHEN {c} THEN {f.numerator}' for f, c in ordered)} ELSE 1 END)"
+        denominator = f"(CASE {' '.join(f'WHEN {c} THEN {f.denominator}' for f, c in ordered)} ELSE 1 END)"
+    else:
+        numerator = " * ".join(f"(CASE WHEN {c} THEN {f.numerator} ELSE 1 END)" for f, c in parts)
+        denominator = " * ".join(f"(CASE WHEN {c} THEN {f.denominator} ELSE 1 END)" for f, c in parts)
+    whole = all(f.denominator == 1 for f, _ in parts)
+    finest = min(varies, key=_VARIES_ORDER.index, default=None)
+    return _Factor(f"({numerator})::HUGEINT", "1" if whole else f"({denominator})::HUGEINT", whole, finest)
+
+
+_VARIES_ORDER = ["event", "day", "month"]
+
+
+def _varies(during: ast.During) -> str:
+    """The finest period within which a campaign's test of an event may change."""
+    if during.kind == ast.DuringKind.HOURS:
+        return "event"
+    if during.kind == ast.DuringKind.MONTH and not (during.month is not None and during.month.text in WEEKDAYS):
+        return "month"
+    return "day"
+
+
+def _times(amount: str, factor: _Factor) -> str:
+    """An amount times a factor, rounded down once (exact.multiplied)."""
+    product = f"(({amount})::HUGEINT * {factor.numerator})"
+    if factor.whole:
+        return product
+    d = factor.denominator
+    return f"(({product} - ((({product}) % {d}) + {d}) % {d}) // {d})"  # floor, whatever the sign
+
+
+def _expiry_sql(p: CompiledProgram) -> str:
+    """The local day (ordinal) a lot earned on local date `ld` stops counting, NULL for never
+    (balance.expires_at): a lot still counts at the end of day D if that day is after D + 1."""
+    assert p.expiry is not None
+    kind, amount, unit = p.expiry
+    month = "(year(ld) * 12 + month(ld) - 1)"
+
+    def ordinal(date: str) -> str:
+        return f"(date_diff('day', DATE '0001-01-01', {date}) + 1)"
+
+    def first_of(index: str) -> str:
+        return ordinal(f"make_date(CAST(({index}) // 12 AS BIGINT), CAST(({index}) % 12 + 1 AS BIGINT), 1)")
+
+    if kind == ast.ExpiryKind.AFTER and unit == "day":
+        day = f"({ordinal('ld')} + {amount})"
+        return f"(CASE WHEN {day} <= {_LAST_DAY} THEN {day} END)"
+    if kind == ast.ExpiryKind.AFTER:  # the same day of the month, or that month's last
+        later = ordinal(f"CAST(ld + to_months({amount}) AS DATE)")
+        return f"(CASE WHEN {month} + {amount} <= {_LAST_MONTH} THEN {later} END)"
+    if kind == ast.ExpiryKind.AFTER_MONTH_END:  # the whole month N months later still counts
+        return f"(CASE WHEN {month} + {amount} < {_LAST_MONTH} THEN {first_of(f'{month} + {amount + 1}')} END)"
+    if unit == "month":  # at the end of the period it was earned in
+        return first_of(f"{month} + 1")
+    size = 3 if unit == "quarter" else 12
+    start = p.calendar.year_start - 1
+    return first_of(f"(({month} - {start}) // {size} + 1) * {size} + {start}")
+
+
+_LAST_DAY, _LAST_MONTH = dt.date.max.toordinal(), 9999 * 12 + 11  # as balance.py: beyond them, never
 
 
 def _level(below: str, group: list[str], value: str, one_time: bool = False) -> str:

@@ -28,6 +28,7 @@ from loyalty_dsl.columnar.bulk_read import COLUMN_TYPES, read_bulk
 from loyalty_dsl.columnar.local_time import local_instants
 from loyalty_dsl.columnar.plan import AT, LOCAL, NotColumnar, Plan
 from loyalty_dsl.engines import parallel
+from loyalty_dsl.evaluation.balance import Balance
 from loyalty_dsl.evaluation.compile import CompiledProgram
 from loyalty_dsl.evaluation.evaluate import Outcome, Status, decisions, grant_verdicts, granted
 from loyalty_dsl.evaluation.events import Event
@@ -95,6 +96,7 @@ class Prepared:
     running: _Rows  # (time, total points of the steps up to it), each member's in time order
     special: _Rows  # (type, at, seq, fields...): the events grants and decisions read, in time order
     fields: list[str]  # the field columns of `special`
+    balances: dict[int, Balance] | None = None  # with expiry: the members' balances (absent: nothing left)
 
 
 def outcomes(plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date) -> Iterator[Outcome]:
@@ -147,6 +149,7 @@ def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_
     con.register("ev", table)
     con.execute(f"CREATE TEMP VIEW evp AS SELECT *, make_timestamp({clock}) AS ts FROM ev WHERE {AT} < {end}")
     con.execute("CREATE TEMP TABLE steps (member INTEGER, rule INTEGER, t BIGINT, d HUGEINT)")
+    con.execute(f"CREATE TEMP MACRO status_end() AS {end}")  # the plan's candidates read it, with expiry
     for piece in plan.pieces:
         con.execute(f"INSERT INTO steps SELECT member, rule, t, sum(d) FROM ({piece}) GROUP BY ALL")
     # Every sum of a member's steps is at most the sum of their sizes: within the bound, all are exact.
@@ -161,8 +164,33 @@ def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_
         " FROM (SELECT member, t, sum(d) AS d FROM steps GROUP BY member, t) ORDER BY member, t"
     ).to_arrow_table()
     special, fields = _special_events(con, program, end)
+    balances = _balances(con, plan, end, as_of) if program.expiry is not None else None
     n = len(members)
-    return Prepared(plan, members, as_of, last, by_rule, _Rows.of(running, n), _Rows.of(special, n), fields)
+    return Prepared(plan, members, as_of, last, by_rule, _Rows.of(running, n), _Rows.of(special, n), fields, balances)
+
+
+def _balances(con: Any, plan: Plan, end: int, as_of: dt.date) -> dict[int, Balance]:
+    """Each member's balance at `end`: the points of lots that have not expired, and the three
+    next days lots expire (balance.member_balance, without claims)."""
+    con.execute("CREATE TEMP TABLE lots (member INTEGER, x BIGINT, p HUGEINT)")
+    for piece in plan.lots:
+        con.execute(f"INSERT INTO lots SELECT member, x, sum(p) FROM ({piece}) GROUP BY ALL")
+    soon = "x IS NOT NULL AND n <= 3"
+    table = con.sql(
+        f"SELECT member, sum(p)::BIGINT, list(x ORDER BY x) FILTER (WHERE {soon}),"
+        f" list(p::BIGINT ORDER BY x) FILTER (WHERE {soon}) FROM"
+        f" (SELECT member, x, sum(p) AS p, row_number() OVER (PARTITION BY member ORDER BY x NULLS LAST) AS n"
+        f"  FROM lots WHERE x IS NULL OR x > {as_of.toordinal() + 1} GROUP BY member, x)"
+        " GROUP BY member"
+    ).to_arrow_table()
+    out = {}
+    for member, points, days, amounts in zip(*(table.column(i).to_pylist() for i in range(4)), strict=True):
+        expiring = tuple(zip(amounts or (), (dt.date.fromordinal(d) for d in days or ()), strict=True))
+        out[member] = Balance(points, expiring, (), ())
+    return out
+
+
+_NO_BALANCE = Balance(0, (), (), ())
 
 
 def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
@@ -176,12 +204,13 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
     declared = {t: [(column[f.name], f.name) for f in specs if f.name in column] for t, specs in program.schema.items()}
     for index in indexes:
         member = prepared.members[index]
+        balance = prepared.balances.get(index, _NO_BALANCE) if prepared.balances is not None else None
         points = prepared.by_rule.get(index, zero)
         total = sum(points)
         final = Status(last, total, dict(zip(plan.rules, points, strict=True)), program.tier_for(total))
         rows = prepared.special.span(index)
         if not rows:
-            yield Outcome(member, as_of, final, (), ())
+            yield Outcome(member, as_of, final, (), (), balance)
             continue
         group = [Event(ats[r], seqs[r], types[r], _fields(values, r, declared[types[r]]), "", 0, None) for r in rows]
         steps = prepared.running.span(index)
@@ -209,7 +238,7 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
             for g in program.grants
         }
         verdicts = grant_verdicts(days, cal, status_at)
-        yield Outcome(member, as_of, final, granted(verdicts), decisions(program, group, status_at, {}))
+        yield Outcome(member, as_of, final, granted(verdicts), decisions(program, group, status_at, {}), balance)
 
 
 def _fields(values: list[list[Any]], row: int, declared: list[tuple[int, str]]) -> dict[str, Any]:

@@ -84,11 +84,17 @@ class Calendar:
         # Caches are per calendar, so a calendar never shares state with another.
         self.month_of_day = lru_cache(maxsize=65_536)(self._month_of_day)
         self.month_start = lru_cache(maxsize=65_536)(self._month_start)  # statuses ask for few months, often
+        # In a zone, the day of a day's first instant, remembered when day_start finds it: statuses
+        # are looked up at day starts (grants), and converting an instant back is the slow part.
+        self._day_of_start: dict[int, int] = {}
 
     def day(self, instant: int) -> int:
         """The calendar day (ordinal) an instant falls on."""
         if self._utc:
             return instant // US_PER_DAY + _EPOCH_ORDINAL
+        known = self._day_of_start.get(instant)
+        if known is not None:
+            return known
         if instant >= _LAST_INSTANT:  # past year 9999 (an end of day): 400 years earlier, shifted back
             return self.day(instant - _CYCLE_DAYS * US_PER_DAY) + _CYCLE_DAYS
         if instant < FIRST_INSTANT + US_PER_DAY:  # the first day, seen from west of UTC: year 0
@@ -144,7 +150,11 @@ class Calendar:
         if day > _MAX_DAY:  # past year 9999: the same local time 400 years earlier, shifted back
             return self.day_start(day - _CYCLE_DAYS) + _CYCLE_DAYS * US_PER_DAY
         local = dt.datetime.combine(dt.date.fromordinal(day), dt.time(0), tzinfo=self._tz)
-        return instant_of(local)
+        start = instant_of(local)
+        if len(self._day_of_start) >= 1_000_000:  # about 2,700 years of days: bounded all the same
+            self._day_of_start.clear()
+        self._day_of_start[start] = day
+        return start
 
     def iso(self, instant: int) -> str:
         """An instant in ISO-8601 as people of the program read it: local time with its offset.
