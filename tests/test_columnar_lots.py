@@ -120,8 +120,9 @@ def test_the_comparison_sees_multiplied_and_expiring_points():
     an order of 45 on 11 November 2025 (category x): shopping 5 x 2 (the 11 November campaign,
     whole over the day's cap group) = 10; orders 2 x 1.5 (category x; not March, so not 2.5) = 3;
     big_spend 7 (not 29 February); a bonus of 7 on 1 November x 1.4 = 9.8, rounded down to 9.
-    Points 10 + 3 + 7 + 9 = 29. The bonus lot (earned 1 November) expires on 11 December, the
-    order's lots (20 points, 11 November) on 21 December: the balance is 29, expiring in that order."""
+    per_order 3 (its first order of the month); monthly_categories 0 (the month's first category).
+    Points 10 + 3 + 7 + 9 + 3 = 32. The bonus lot (earned 1 November) expires on 11 December, the
+    order's lots (23 points, 11 November) on 21 December: the balance is 32, expiring in that order."""
     program = PROGRAMS[("UTC", "points expire after 40 days", "window lifetime, continuous")]
     events = [
         {"member": "a", "type": "bonus", "at": "2025-11-01T10:00:00Z", "points": 7},
@@ -138,9 +139,12 @@ def test_the_comparison_sees_multiplied_and_expiring_points():
         "orders": 3,
         "big_spend": 7,
         "bonus": 9,
+        "monthly_categories": 0,
+        "nested": 0,
+        "per_order": 3,
     }
-    assert got[0]["balance"] == 29
-    assert got[0]["expiring"] == [{"points": 9, "on": "2025-12-11"}, {"points": 20, "on": "2025-12-21"}]
+    assert got[0]["balance"] == 32
+    assert got[0]["expiring"] == [{"points": 9, "on": "2025-12-11"}, {"points": 23, "on": "2025-12-21"}]
 
 
 @pytest.mark.parametrize("zone", ["Europe/London", "Asia/Shanghai"])
@@ -168,3 +172,24 @@ def test_lots_stop_counting_on_the_same_day_both_ways(zone, expiry):
             shown.append({e["on"] for e in got[0]["expiring"]})
         assert end.isoformat() in shown[0]
         assert end.isoformat() not in shown[1]
+
+
+def test_a_months_cap_is_shared_out_day_after_day():
+    """Worked by hand (UTC, lifetime window, points expire after 40 days). Visits at 10:00 and 11:00
+    on Saturday 1 March 2025 and Sunday 2 March, and at 10:00 on Monday 10 March:
+    - daily (1 a day, cap 4 a month, x2 in March): 2 on each day, 6;
+    - nested (2 a visit, cap 3 a day, then 5 a month): 3 on the 1st, 2 on the 2nd (the month's
+      5 reached), 0 on the 10th: 5;
+    - happy_hour (3 a visit, no multiplier at these hours): 6, 6 and 3: 15.
+    Points 26. As of 9 April, the lots of 1 March (they stop counting on 10 April) are gone: the
+    balance is 10 (2 March: 2 + 2 + 6, until 11 April) + 5 (10 March: 2 + 0 + 3, until 19 April)."""
+    program = PROGRAMS[("UTC", "points expire after 40 days", "window lifetime, continuous")]
+    ats = ["2025-03-01T10:00:00Z", "2025-03-01T11:00:00Z", "2025-03-02T10:00:00Z", "2025-03-02T11:00:00Z"]
+    ats.append("2025-03-10T10:00:00Z")
+    events = [{"member": "a", "type": "visit", "at": at, "id": f"v{i}"} for i, at in enumerate(ats)]
+    got, want = both_ways(program, events, dt.date(2025, 4, 9))
+    assert got == want
+    by_rule = got[0]["points_by_rule"]
+    assert (by_rule["daily"], by_rule["nested"], by_rule["happy_hour"], got[0]["points"]) == (6, 5, 15, 26)
+    assert got[0]["balance"] == 15
+    assert got[0]["expiring"] == [{"points": 10, "on": "2025-04-11"}, {"points": 5, "on": "2025-04-19"}]

@@ -390,7 +390,9 @@ def _rule_ctes(
     else:
         ctes.append(f"steps_{r} AS (SELECT member, t, {d} AS d FROM {below})")
     fixed |= {"ld"} if _in_key("day", periods) else set()
-    lots = [ctes[0], *_lots_ctes(p, rule, r, keys, cap_exprs, "fm" if on_group else None, fixed)] if p.expiry else []
+    fixed |= {"v"} if constant and not at_unit else set()
+    on = "fm" if on_group else None
+    lots = [ctes[0], *_lots_ctes(p, rule, r, keys, cap_exprs, on, fixed, bool(tests))] if p.expiry else []
     return _RuleSql(ctes, lots)
 
 
@@ -407,35 +409,49 @@ def _lots_ctes(
     caps: list[tuple[str, str]],
     fm: str | None,
     fixed: set[str],
+    tested: bool,
 ) -> list[str]:
-    """The rule's lots as its units stand at the end (balance.member_balance): each unit's first
-    candidate passing then earns and dates it, `beyond the first` leaves a group's earliest unit
-    unpaid, and caps share out their periods' points in time order. Lots are kept whatever the
-    window: a balance counts every point until it expires."""
-    picked = ["ld", *(alias for alias, _ in caps), *([fm] if fm else [])]
-    if rule.per:
+    """The rule's lots as its units stand at the end (balance.member_balance), summed by member and
+    local day: a balance reads nothing else of them. Each unit's first candidate passing at the end
+    earns and dates it, `beyond the first` leaves a group's earliest unit unpaid, and caps share out
+    their periods' points in time order. Lots are kept whatever the window.
+
+    Every group a cap or a ranking forms is a day or longer, and a day's units come before the next
+    day's: so a day's total is the same whichever of its units a cap cuts, and only days need
+    ordering (by date), never units."""
+    where = " WHERE fin" if tested else ""  # without facts, every candidate passes at the end
+    by_day = [alias for alias, _ in caps] + ([fm] if fm else [])  # functions of the unit's local day
+    if rule.per:  # a unit's day and periods are its first event's: the earliest, as time goes
         unit = ", ".join(["member", *keys])
-        units = (
-            f"SELECT {unit}, min(o) AS o, arg_min(v, o) AS v"
-            + "".join(f", min({c}) AS {c}" if c in fixed else f", arg_min({c}, o) AS {c}" for c in picked)
-            + f" FROM cand_{r} WHERE fin GROUP BY {unit}"
-        )
+        value = "min(v)" if "v" in fixed else "arg_min(v, o)"
+        picked = "".join(f", min({c}) AS {c}" for c in ["ld", *by_day])
+        units = f"SELECT {unit}{picked}, {value} AS v FROM cand_{r}{where} GROUP BY {unit}"
     else:
-        units = f"SELECT member, o, v{''.join(', ' + c for c in picked)} FROM cand_{r} WHERE fin"
-    cols = ", ".join(["member", "o", *picked])
-    x = "v"
-    if rule.beyond_first:  # the earliest unit of its group (the key but its first part) earns nothing
-        group = ", ".join(["member", *keys[1:]])
-        first = f"row_number() OVER (PARTITION BY {group} ORDER BY o) = 1"
-        units = f"SELECT {cols}, CASE WHEN {first} THEN 0 ELSE v END AS v FROM ({units})"
-    for (cap, _), (alias, _) in zip(rule.caps, caps, strict=True):  # each cap's room, in time order
-        running = f"sum(v) OVER (PARTITION BY member, {alias} ORDER BY o ROWS UNBOUNDED PRECEDING)"
-        units = (
-            f"SELECT {cols}, least({cap}, s) - least({cap}, s - v) AS v FROM (SELECT *, {running} AS s FROM ({units}))"
+        units = f"SELECT member{''.join(', ' + c for c in ['ld', *by_day])}, v FROM cand_{r}{where}"
+    ctes = [f"units_{r} AS ({units})"]
+    carried = "".join(f", min({c}) AS {c}" for c in by_day)
+    if not rule.caps and not rule.beyond_first:  # each unit keeps its points; only gains make lots
+        ctes.append(f"lots_{r} AS (SELECT member, ld, sum(v) AS p FROM units_{r} WHERE v > 0 GROUP BY member, ld)")
+        return ctes
+    days = f"SELECT member, ld{carried}, sum(v) AS s FROM units_{r} GROUP BY member, ld"
+    if rule.beyond_first:  # the amount, less one for each group whose first unit falls on the day
+        outer = ", ".join(["member", *keys[1:]])
+        starts = f"SELECT member, ld, count(*) AS n FROM (SELECT member, min(ld) AS ld FROM units_{r} GROUP BY {outer})"
+        days = (
+            f"SELECT d.member, d.ld{''.join(', d.' + c for c in by_day)}, d.s - {rule.amount} * coalesce(f.n, 0) AS s"
+            f" FROM ({days}) d LEFT JOIN ({starts} GROUP BY member, ld) f USING (member, ld)"
         )
-    if fm:
-        x = f"v * {fm}"
-    return [f"lots_{r} AS (SELECT member, ld, sum({x}) AS p FROM ({units}) WHERE {x} > 0 GROUP BY member, ld)"]
+    cols = ", ".join(["member", "ld", *by_day])
+    for (cap, period), (alias, _) in zip(rule.caps, caps, strict=True):
+        if period == "day":
+            days = f"SELECT {cols}, least({cap}, s) AS s FROM ({days})"
+        else:  # the cap's room, day after day
+            running = f"sum(s) OVER (PARTITION BY member, {alias} ORDER BY ld ROWS UNBOUNDED PRECEDING)"
+            kept = f"least({cap}, t) - least({cap}, t - s)"
+            days = f"SELECT {cols}, {kept} AS s FROM (SELECT *, {running} AS t FROM ({days}))"
+    points = f"s * {fm}" if fm else "s"
+    ctes.append(f"lots_{r} AS (SELECT member, ld, {points} AS p FROM ({days}) WHERE {points} > 0)")
+    return ctes
 
 
 @attrs.frozen

@@ -84,29 +84,37 @@ class Calendar:
         # Caches are per calendar, so a calendar never shares state with another.
         self.month_of_day = lru_cache(maxsize=65_536)(self._month_of_day)
         self.month_start = lru_cache(maxsize=65_536)(self._month_start)  # statuses ask for few months, often
-        # In a zone, the day of a day's first instant, remembered when day_start finds it: statuses
-        # are looked up at day starts (grants), and converting an instant back is the slow part.
-        self._day_of_start: dict[int, int] = {}
+        self._steady_offset = lru_cache(maxsize=65_536)(self._steady_offset_of)
 
     def day(self, instant: int) -> int:
         """The calendar day (ordinal) an instant falls on."""
         if self._utc:
             return instant // US_PER_DAY + _EPOCH_ORDINAL
-        known = self._day_of_start.get(instant)
-        if known is not None:
-            return known
         if instant >= _LAST_INSTANT:  # past year 9999 (an end of day): 400 years earlier, shifted back
             return self.day(instant - _CYCLE_DAYS * US_PER_DAY) + _CYCLE_DAYS
         if instant < FIRST_INSTANT + US_PER_DAY:  # the first day, seen from west of UTC: year 0
             return self.day(instant + _CYCLE_DAYS * US_PER_DAY) - _CYCLE_DAYS
-        return datetime_of(instant).astimezone(self._tz).date().toordinal()
+        return (instant + self._offset(instant)) // US_PER_DAY + _EPOCH_ORDINAL
 
     def minute_of_day(self, instant: int) -> int:
         """The local wall-clock minute of an instant (16:30 -> 990), for times of day."""
         if self._utc:
             return (instant % US_PER_DAY) // 60_000_000
-        local = datetime_of(instant).astimezone(self._tz)
-        return local.hour * 60 + local.minute
+        if not FIRST_INSTANT + US_PER_DAY <= instant < _LAST_INSTANT:
+            local = datetime_of(instant).astimezone(self._tz)
+            return local.hour * 60 + local.minute
+        return ((instant + self._offset(instant)) % US_PER_DAY) // 60_000_000
+
+    def _offset(self, instant: int) -> int:
+        """utc_offset, from the offset of the instant's UTC day where it holds all day (as
+        local_time.py reads them; no UTC day holds two transitions that cancel out)."""
+        steady = self._steady_offset(instant // US_PER_DAY)
+        return steady if steady is not None else self.utc_offset(instant)
+
+    def _steady_offset_of(self, utc_day: int) -> int | None:
+        start = utc_day * US_PER_DAY
+        first, last = self.utc_offset(start), self.utc_offset(start + US_PER_DAY - 1)
+        return first if first == last else None
 
     def utc_offset(self, instant: int) -> int:
         """The zone's offset from UTC at an instant, in microseconds: local wall-clock time minus UTC."""
@@ -150,11 +158,7 @@ class Calendar:
         if day > _MAX_DAY:  # past year 9999: the same local time 400 years earlier, shifted back
             return self.day_start(day - _CYCLE_DAYS) + _CYCLE_DAYS * US_PER_DAY
         local = dt.datetime.combine(dt.date.fromordinal(day), dt.time(0), tzinfo=self._tz)
-        start = instant_of(local)
-        if len(self._day_of_start) >= 1_000_000:  # about 2,700 years of days: bounded all the same
-            self._day_of_start.clear()
-        self._day_of_start[start] = day
-        return start
+        return instant_of(local)
 
     def iso(self, instant: int) -> str:
         """An instant in ISO-8601 as people of the program read it: local time with its offset.
