@@ -21,8 +21,13 @@ PROGRAM_FILES = {
     "legacy": REPO / "programs" / "legacy_a0_a4.loy",
 }
 # Programs measured beside the shipped ones, and the shipped program each varies (issue 15).
-VARIANTS = {"four_tier_zoned": "four_tier"}
-BENCH_PROGRAMS = {**PROGRAM_FILES, "four_tier_zoned": HERE / "programs" / "four_tier_zoned.loy"}
+VARIANTS = {"four_tier_zoned": "four_tier", "four_tier_zoned_full": "four_tier"}
+BENCH_PROGRAMS = {**PROGRAM_FILES, **{name: HERE / "programs" / f"{name}.loy" for name in VARIANTS}}
+# What a variant adds at its end, beyond its zone.
+ADDITIONS = {
+    "four_tier_zoned_full": "\n# Bench variant: points expire, and shopping earns double on 11 November.\n"
+    "points expire after 12 months\nmultiply shopping by 2 during 11 November\n"
+}
 AS_OF = "2026-11-30"
 
 Standing = tuple[int, str | None]  # points, tier (or level)
@@ -59,12 +64,16 @@ def loyalty_version(source: Path | None) -> str:
 
 
 def check_variants() -> None:
-    """Each variant is its shipped program with only the time zone changed: a changed shipped
-    program must be copied again (the benchmark would compare two different programs)."""
+    """Each variant is its shipped program with only the time zone changed (and its ADDITIONS at
+    the end): a changed shipped program must be copied again (the benchmark would compare two
+    different programs)."""
     for variant, shipped in VARIANTS.items():
         zone = re.compile(r'^timezone "[^"]*"\n', re.MULTILINE)
         mine = "".join(BENCH_PROGRAMS[variant].read_text().splitlines(keepends=True)[3:])  # after its note
-        if zone.sub("", mine) != zone.sub("", PROGRAM_FILES[shipped].read_text()):
+        added = ADDITIONS.get(variant, "")
+        if not mine.endswith(added) or zone.sub("", mine.removesuffix(added)) != zone.sub(
+            "", PROGRAM_FILES[shipped].read_text()
+        ):
             raise SystemExit(f"{BENCH_PROGRAMS[variant]} is no longer {PROGRAM_FILES[shipped]} but its zone")
 
 

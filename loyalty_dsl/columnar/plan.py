@@ -45,6 +45,7 @@ PERIODS_IN = {  # the periods each period lies within
     "year": {"year"},
 }
 UTC_NAMES = ("UTC", "Etc/UTC")  # what Calendar takes for UTC itself
+LOTS, LOTS_NEVER = -1, -1  # the rule number of lots among a piece's rows; the day of a lot that never expires
 
 
 class NotColumnar(Exception):
@@ -54,15 +55,21 @@ class NotColumnar(Exception):
 @attrs.frozen
 class Plan:
     """The SQL of a program's points: each of `pieces` gives (member, rule, t, d) over a table
-    `ev`, for some of the rules (one statement for all would be too deep for DuckDB)."""
+    `ev`, for some of the rules (one statement for all would be too deep for DuckDB).
+
+    With expiry, a piece gives the lots of its rules too, from the same candidates: rows
+    (member, LOTS, x, p), p points that stop counting on local day x (an ordinal; LOTS_NEVER:
+    never), as the units stand at the instant the macro status_end() gives. (Lots of one member
+    and day are summed: a balance reads nothing else of them.)"""
 
     program: CompiledProgram
     pieces: tuple[str, ...]
     rules: tuple[str, ...]
-    # With expiry: each gives (member, x, p): p points of lots that stop counting on local day x
-    # (an ordinal; NULL: never), as the units stand at the end, over `ev` and the macro status_end().
-    # (Lots of one member and day are summed: a balance reads nothing else of them.)
-    lots: tuple[str, ...] = ()
+
+    @property
+    def lots(self) -> bool:
+        """Whether the pieces give lots (the program's points expire)."""
+        return self.program.expiry is not None
 
     @property
     def zoned(self) -> bool:
@@ -104,20 +111,19 @@ def plan(program: CompiledProgram) -> Plan:
         _rule_ctes(p, rule, decl, r, types, fact_index, fact_types)
         for r, (rule, decl) in enumerate(zip(p.rules, p.source.rules, strict=True))
     ]
-    pieces, lots = [], []
+    pieces = []
     for first in range(0, len(by_rule), RULES_PER_STATEMENT):
         rules = range(first, min(first + RULES_PER_STATEMENT, len(by_rule)))
-        ctes = fact_ctes + [cte for r in rules for cte in by_rule[r].steps]
+        ctes = fact_ctes + [cte for r in rules for cte in by_rule[r].steps + by_rule[r].lots]
         body = "\nUNION ALL\n".join(f"SELECT member, {r} AS rule, t, d FROM steps_{r}" for r in rules)
-        pieces.append(f"WITH {', '.join(ctes)}\nSELECT * FROM ({body})")
         if p.expiry is not None:
-            ctes = fact_ctes + [cte for r in rules for cte in by_rule[r].lots]
-            body = "\nUNION ALL\n".join(f"SELECT member, ld, p FROM lots_{r}" for r in rules)
+            earned = "\nUNION ALL\n".join(f"SELECT member, ld, p FROM lots_{r}" for r in rules)
             # The day a lot expires, worked out once for each day lots were earned on (few).
-            ctes.append(f"earned AS ({body})")
-            days = f"SELECT ld, {_expiry_sql(p)} AS x FROM (SELECT DISTINCT ld FROM earned)"
-            lots.append(f"WITH {', '.join(ctes)}\nSELECT member, x, p FROM earned JOIN ({days}) USING (ld)")
-    return Plan(program, tuple(pieces), tuple(r.name for r in p.rules), tuple(lots))
+            ctes.append(f"earned AS ({earned})")
+            days = f"SELECT ld, coalesce({_expiry_sql(p)}, {LOTS_NEVER}) AS x FROM (SELECT DISTINCT ld FROM earned)"
+            body += f"\nUNION ALL\nSELECT member, {LOTS} AS rule, x AS t, p AS d FROM earned JOIN ({days}) USING (ld)"
+        pieces.append(f"WITH {', '.join(ctes)}\nSELECT * FROM ({body})")
+    return Plan(program, tuple(pieces), tuple(r.name for r in p.rules))
 
 
 # --- what the plan knows ----------------------------------------------------------------------
@@ -210,7 +216,7 @@ def _fact_types(p: CompiledProgram) -> dict[str, set[str]]:
 @attrs.frozen
 class _RuleSql:
     steps: list[str]  # CTEs ending in steps_R: (member, t, d)
-    lots: list[str]  # CTEs ending in lots_R: (member, ld, p), with expiry (cand_R and what follows it)
+    lots: list[str]  # with expiry, CTEs from cand_R to lots_R: (member, ld, p)
 
 
 def _rule_ctes(
@@ -392,7 +398,7 @@ def _rule_ctes(
     fixed |= {"ld"} if _in_key("day", periods) else set()
     fixed |= {"v"} if constant and not at_unit else set()
     on = "fm" if on_group else None
-    lots = [ctes[0], *_lots_ctes(p, rule, r, keys, cap_exprs, on, fixed, bool(tests))] if p.expiry else []
+    lots = _lots_ctes(p, rule, r, keys, cap_exprs, on, fixed, bool(tests)) if p.expiry else []
     return _RuleSql(ctes, lots)
 
 
@@ -434,7 +440,11 @@ def _lots_ctes(
         ctes.append(f"lots_{r} AS (SELECT member, ld, sum(v) AS p FROM units_{r} WHERE v > 0 GROUP BY member, ld)")
         return ctes
     days = f"SELECT member, ld{carried}, sum(v) AS s FROM units_{r} GROUP BY member, ld"
-    if rule.beyond_first:  # the amount, less one for each group whose first unit falls on the day
+    if list(rule.per) == ["day"] and not rule.beyond_first:  # a unit is a day already
+        days = f"SELECT member, ld{''.join(', ' + c for c in by_day)}, v AS s FROM units_{r}"
+    elif rule.beyond_first and list(rule.per[1:]) == ["day"]:  # a ranked group is a day: one unpaid unit
+        days = f"SELECT member, ld{carried}, {rule.amount} * (count(*) - 1) AS s FROM units_{r} GROUP BY member, ld"
+    elif rule.beyond_first:  # the amount, less one for each group whose first unit falls on the day
         outer = ", ".join(["member", *keys[1:]])
         starts = f"SELECT member, ld, count(*) AS n FROM (SELECT member, min(ld) AS ld FROM units_{r} GROUP BY {outer})"
         days = (

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from loyalty_dsl.columnar.bulk_read import COLUMN_TYPES, read_bulk
 from loyalty_dsl.columnar.local_time import local_instants
-from loyalty_dsl.columnar.plan import AT, LOCAL, NotColumnar, Plan
+from loyalty_dsl.columnar.plan import AT, LOCAL, LOTS, LOTS_NEVER, NotColumnar, Plan
 from loyalty_dsl.engines import parallel
 from loyalty_dsl.evaluation.balance import Balance
 from loyalty_dsl.evaluation.compile import CompiledProgram
@@ -152,6 +152,9 @@ def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_
     con.execute(f"CREATE TEMP MACRO status_end() AS {end}")  # the plan's candidates read it, with expiry
     for piece in plan.pieces:
         con.execute(f"INSERT INTO steps SELECT member, rule, t, sum(d) FROM ({piece}) GROUP BY ALL")
+    if plan.lots:  # the pieces gave the lots too, as rule LOTS
+        con.execute(f"CREATE TEMP TABLE lots AS SELECT member, t AS x, d AS p FROM steps WHERE rule = {LOTS}")
+        con.execute(f"DELETE FROM steps WHERE rule = {LOTS}")
     # Every sum of a member's steps is at most the sum of their sizes: within the bound, all are exact.
     ((largest,),) = con.sql(
         "SELECT coalesce(max(s), 0) FROM (SELECT sum(abs(d)) AS s FROM steps GROUP BY member)"
@@ -164,23 +167,21 @@ def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_
         " FROM (SELECT member, t, sum(d) AS d FROM steps GROUP BY member, t) ORDER BY member, t"
     ).to_arrow_table()
     special, fields = _special_events(con, program, end)
-    balances = _balances(con, plan, end, as_of) if program.expiry is not None else None
+    balances = _balances(con, as_of) if plan.lots else None
     n = len(members)
     return Prepared(plan, members, as_of, last, by_rule, _Rows.of(running, n), _Rows.of(special, n), fields, balances)
 
 
-def _balances(con: Any, plan: Plan, end: int, as_of: dt.date) -> dict[int, Balance]:
-    """Each member's balance at `end`: the points of lots that have not expired, and the three
-    next days lots expire (balance.member_balance, without claims)."""
-    con.execute("CREATE TEMP TABLE lots (member INTEGER, x BIGINT, p HUGEINT)")
-    for piece in plan.lots:
-        con.execute(f"INSERT INTO lots SELECT member, x, sum(p) FROM ({piece}) GROUP BY ALL")
-    soon = "x IS NOT NULL AND n <= 3"
+def _balances(con: Any, as_of: dt.date) -> dict[int, Balance]:
+    """Each member's balance at the end of the as-of day, from the table `lots`: the points of lots
+    that have not expired, and the three next days lots expire (balance.member_balance, without
+    claims)."""
+    soon = f"x <> {LOTS_NEVER} AND n <= 3"
     table = con.sql(
         f"SELECT member, sum(p)::BIGINT, list(x ORDER BY x) FILTER (WHERE {soon}),"
         f" list(p::BIGINT ORDER BY x) FILTER (WHERE {soon}) FROM"
-        f" (SELECT member, x, sum(p) AS p, row_number() OVER (PARTITION BY member ORDER BY x NULLS LAST) AS n"
-        f"  FROM lots WHERE x IS NULL OR x > {as_of.toordinal() + 1} GROUP BY member, x)"
+        f" (SELECT member, x, sum(p) AS p, row_number() OVER (PARTITION BY member ORDER BY x = {LOTS_NEVER}, x) AS n"
+        f"  FROM lots WHERE x = {LOTS_NEVER} OR x > {as_of.toordinal() + 1} GROUP BY member, x)"
         " GROUP BY member"
     ).to_arrow_table()
     out = {}
