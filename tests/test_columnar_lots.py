@@ -193,3 +193,33 @@ def test_a_months_cap_is_shared_out_day_after_day():
     assert (by_rule["daily"], by_rule["nested"], by_rule["happy_hour"], got[0]["points"]) == (6, 5, 15, 26)
     assert got[0]["balance"] == 15
     assert got[0]["expiring"] == [{"points": 10, "on": "2025-04-11"}, {"points": 5, "on": "2025-04-19"}]
+
+
+def test_fields_named_like_the_plans_own_columns():
+    """The plan's own columns (the local timestamp, a lot's day, a factor) cannot clash with fields
+    of those names: the program runs columnar and agrees with the reference."""
+    source = """program "names"
+timezone "Asia/Shanghai"
+event purchase with ts: integer, ld: text, fm: integer at least 0
+window lifetime, continuous
+rule spend:
+    on purchase where ld = "x"
+    earn fm
+    cap 9 per day
+multiply spend by 2 during November
+points expire after 2 months
+tier Member from 1 point:
+"""
+    program = compile_text(source)
+    plan(program)
+    events = [
+        {"member": "a", "type": "purchase", "at": f"2025-11-0{d}T10:00:00Z", "ts": d, "ld": "x", "fm": 4 * d}
+        for d in range(1, 5)
+    ]
+    got, want = both_ways(program, events, dt.date(2025, 12, 30))
+    assert got == want
+    assert got[0]["points"] == 2 * (4 + 8 + 9 + 9)  # each day's cap of 9, then x2 in November
+    assert got[0]["balance"] == got[0]["points"]
+    got, want = both_ways(program, events, dt.date(2025, 12, 31))  # the lot of 1 November (8) is gone
+    assert got == want
+    assert got[0]["balance"] == 60 - 8

@@ -16,7 +16,7 @@ and names what stands in the way otherwise; such programs run per member.
 
 Calendar units are those of the program's time zone: in a zoned program, the
 table has a column LOCAL of each event's local wall-clock time (local_time.py)
-and `ts` is made from it; order and status instants keep the true instant.
+and TS is made from it; order and status instants keep the true instant.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from loyalty_dsl.language.vocabulary import MONTHS, NEVER, WEEKDAYS
 
 AT = '"at"'  # a column named as a SQL keyword: always quoted
 LOCAL = '"@local"'  # local wall-clock time (µs) in a zoned program: no field can be named so
+TS = '"@ts"'  # the calendar's wall-clock time as a timestamp (LOCAL's, or the instant's in UTC)
 RULES_PER_STATEMENT = 32  # a UNION ALL of many more nests beyond DuckDB's expression depth (1000)
 PERIODS_IN = {  # the periods each period lies within
     "day": {"day", "week", "month", "quarter", "year"},
@@ -323,7 +324,11 @@ def _rule_ctes(
                 f"({since} IS NULL OR {since} >= status_end())" if test.negated else f"{since} < status_end()"
             )
         carried = ", ".join(
-            [*([carried] if carried else []), "CAST(e.ts AS DATE) AS ld", f"({' AND '.join(at_end) or 'true'}) AS fin"]
+            [
+                *([carried] if carried else []),
+                f"CAST(e.{TS} AS DATE) AS ld",
+                f"({' AND '.join(at_end) or 'true'}) AS fin",
+            ]
         )
     ctes = [
         f"cand_{r} AS (SELECT e.member, e.{AT}, row(e.{AT}, {', '.join(tie_key_sql(p.schema[rule.on], 'e'))}) AS o,"
@@ -582,10 +587,10 @@ def _level(below: str, group: list[str], value: str, one_time: bool = False) -> 
 
 
 def _period_sql(name: str, p: CompiledProgram) -> str:
-    """The period index calendar.Calendar.period gives, from `e.ts`: the event's wall-clock time
+    """The period index calendar.Calendar.period gives, from TS: the event's wall-clock time
     in the program's zone (UTC time in a UTC program)."""
-    day = "(date_diff('day', DATE '0001-01-01', CAST(e.ts AS DATE)) + 1)"
-    month = "(year(e.ts) * 12 + month(e.ts) - 1)"
+    day = f"(date_diff('day', DATE '0001-01-01', CAST(e.{TS} AS DATE)) + 1)"
+    month = f"(year(e.{TS}) * 12 + month(e.{TS}) - 1)"
     if name == "day":
         return day
     if name == "week":
@@ -599,7 +604,7 @@ def _period_sql(name: str, p: CompiledProgram) -> str:
 def _during_sql(during: ast.During) -> str:
     """A campaign's days (compile._during) as a test of the event's local day: outside them the
     rule does not apply to the event, as if it had not happened."""
-    day = "CAST(e.ts AS DATE)"
+    day = f"CAST(e.{TS} AS DATE)"
     if during.kind == ast.DuringKind.DATES:
         assert during.first is not None and during.last is not None
         first, last = (dt.date.fromisoformat(str(d.value)).isoformat() for d in (during.first, during.last))
@@ -610,7 +615,7 @@ def _during_sql(during: ast.During) -> str:
     if during.kind == ast.DuringKind.HOURS:  # local minutes from `first` up to `last`, overnight if last <= first
         assert during.first is not None and during.last is not None
         start, end = (clock_minute(str(t.value)) for t in (during.first, during.last))
-        minute = "(hour(e.ts) * 60 + minute(e.ts))"
+        minute = f"(hour(e.{TS}) * 60 + minute(e.{TS}))"
         hours = (
             f"{minute} >= {start} AND {minute} < {end}" if start < end else f"({minute} >= {start} OR {minute} < {end})"
         )

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from loyalty_dsl.columnar.bulk_read import COLUMN_TYPES, read_bulk
 from loyalty_dsl.columnar.local_time import local_instants
-from loyalty_dsl.columnar.plan import AT, LOCAL, LOTS, LOTS_NEVER, NotColumnar, Plan
+from loyalty_dsl.columnar.plan import AT, LOCAL, LOTS, LOTS_NEVER, TS, NotColumnar, Plan
 from loyalty_dsl.engines import parallel
 from loyalty_dsl.evaluation.balance import Balance
 from loyalty_dsl.evaluation.compile import CompiledProgram
@@ -147,7 +147,7 @@ def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_
         table = table.append_column(LOCAL.strip('"'), local_instants(events.column("at"), program.calendar))
         clock = LOCAL
     con.register("ev", table)
-    con.execute(f"CREATE TEMP VIEW evp AS SELECT *, make_timestamp({clock}) AS ts FROM ev WHERE {AT} < {end}")
+    con.execute(f"CREATE TEMP VIEW evp AS SELECT *, make_timestamp({clock}) AS {TS} FROM ev WHERE {AT} < {end}")
     con.execute("CREATE TEMP TABLE steps (member INTEGER, rule INTEGER, t BIGINT, d HUGEINT)")
     con.execute(f"CREATE TEMP MACRO status_end() AS {end}")  # the plan's candidates read it, with expiry
     for piece in plan.pieces:

@@ -173,7 +173,7 @@ def client_for(scheduler: str | None, workers: int) -> Iterator[Any]:
             raise
 
 
-def _block_interrupts() -> set[signal.Signals] | None:
+def _block_interrupts() -> set[int | signal.Signals] | None:
     """Blocks SIGINT in this thread; returns the mask to restore (None where masks do not exist)."""
     if not hasattr(signal, "pthread_sigmask"):  # Windows
         return None
@@ -183,7 +183,7 @@ def _block_interrupts() -> set[signal.Signals] | None:
     return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
-def _unblock_interrupts(previous: set[signal.Signals] | None) -> None:
+def _unblock_interrupts(previous: set[int | signal.Signals] | None) -> None:
     if previous is not None:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
