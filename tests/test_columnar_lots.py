@@ -74,6 +74,8 @@ def test_the_plan_takes_every_program_here():
 @pytest.mark.parametrize(
     ("line", "why"),
     [
+        ("rule spend:\n    on order_confirmed\n    earn 1 per month with at least 50 in amount", "sum of amounts"),
+        ("rule kept:\n    on order_confirmed where order is not voided\n    earn 1 per month with at least 2", "fact"),
         ("multiply shopping by 1.5 during 11 November", "not whole"),
         ("multiply shopping by 2 during Tuesday 16:00 to 18:00", "change within a group"),
         ("multiply shopping by 2 for Plus", "by tier"),
@@ -142,6 +144,9 @@ def test_the_comparison_sees_multiplied_and_expiring_points():
         "monthly_categories": 0,
         "nested": 0,
         "per_order": 3,
+        "four_visits": 0,
+        "varied": 0,
+        "visit_days": 0,
     }
     assert got[0]["balance"] == 32
     assert got[0]["expiring"] == [{"points": 9, "on": "2025-12-11"}, {"points": 23, "on": "2025-12-21"}]
@@ -180,9 +185,13 @@ def test_a_months_cap_is_shared_out_day_after_day():
     - daily (1 a day, cap 4 a month, x2 in March): 2 on each day, 6;
     - nested (2 a visit, cap 3 a day, then 5 a month): 3 on the 1st, 2 on the 2nd (the month's
       5 reached), 0 on the 10th: 5;
-    - happy_hour (3 a visit, no multiplier at these hours): 6, 6 and 3: 15.
-    Points 26. As of 9 April, the lots of 1 March (they stop counting on 10 April) are gone: the
-    balance is 10 (2 March: 2 + 2 + 6, until 11 April) + 5 (10 March: 2 + 0 + 3, until 19 April)."""
+    - happy_hour (3 a visit, no multiplier at these hours): 6, 6 and 3: 15;
+    - four_visits (4 a month, with at least 3 visits): earned by the third, on 2 March: 4;
+    - visit_days (5 a week, with at least 2 distinct days): the week of Monday 24 February has
+      1 and 2 March, earned on the 2nd; the week of the 10th has one day: 5.
+    Points 35. As of 9 April, the lots of 1 March (they stop counting on 10 April) are gone: the
+    balance is 19 (2 March: 2 + 2 + 6 + 4 + 5, until 11 April) + 5 (10 March: 2 + 0 + 3, until
+    19 April)."""
     program = PROGRAMS[("UTC", "points expire after 40 days", "window lifetime, continuous")]
     ats = ["2025-03-01T10:00:00Z", "2025-03-01T11:00:00Z", "2025-03-02T10:00:00Z", "2025-03-02T11:00:00Z"]
     ats.append("2025-03-10T10:00:00Z")
@@ -190,9 +199,10 @@ def test_a_months_cap_is_shared_out_day_after_day():
     got, want = both_ways(program, events, dt.date(2025, 4, 9))
     assert got == want
     by_rule = got[0]["points_by_rule"]
-    assert (by_rule["daily"], by_rule["nested"], by_rule["happy_hour"], got[0]["points"]) == (6, 5, 15, 26)
-    assert got[0]["balance"] == 15
-    assert got[0]["expiring"] == [{"points": 10, "on": "2025-04-11"}, {"points": 5, "on": "2025-04-19"}]
+    assert (by_rule["daily"], by_rule["nested"], by_rule["happy_hour"]) == (6, 5, 15)
+    assert (by_rule["four_visits"], by_rule["visit_days"], got[0]["points"]) == (4, 5, 35)
+    assert got[0]["balance"] == 24
+    assert got[0]["expiring"] == [{"points": 19, "on": "2025-04-11"}, {"points": 5, "on": "2025-04-19"}]
 
 
 def test_fields_named_like_the_plans_own_columns():

@@ -153,10 +153,9 @@ _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
 }
 _RULE_READ = frozenset(
     {"name", "line", "on", "predicate", "explain", "fact_refs", "amount", "per", "beyond_first", "caps", "during"}
-    | {"caps_after_multipliers"}
+    | {"caps_after_multipliers", "threshold"}
 )
 _RULE_UNUSED: dict[str, tuple[str, object]] = {
-    "threshold": ("a threshold", None),
     "vesting": ("vesting", 0),
     "window_cap": ("a cap per window", None),
     "every": ("`for every` (points per amount)", None),
@@ -316,6 +315,11 @@ def _rule_ctes(
     carried = ", ".join(f"{expr} AS {alias}" for alias, expr in key_exprs + cap_exprs + month)
     campaign = [_during_sql(decl.during)] if decl.during is not None else []
     condition = " AND ".join([f"e.type = {_lit(rule.on)}", *campaign, f"({_static_sql(static, types)})", *needs])
+    threshold = rule.threshold
+    if threshold is not None and threshold.kind == ast.ThresholdKind.DISTINCT and threshold.key is not None:
+        key = threshold.key  # the value a distinct threshold counts, of each candidate
+        distinct = _period_sql(key, p) if key in PERIODS_IN else f"e.{_q(key)}"
+        carried = ", ".join([*([carried] if carried else []), f"{distinct} AS dk"])
     at_end = []  # the candidate passes at the end: what the lots of expiry read
     if p.expiry is not None:
         for i, test in enumerate(tests):
@@ -336,6 +340,10 @@ def _rule_ctes(
         f"{', ' + carried if carried else ''} FROM evp e {' '.join(joins)} WHERE {condition})"
     ]
     keys = [alias for alias, _ in key_exprs]
+    source = f"cand_{r}"  # the candidates that may earn a unit
+    if rule.threshold is not None:
+        ctes.append(_threshold_cte(p, rule, r, keys, bool(tests)))
+        source = f"thr_{r}"
     extra = [alias for alias, _ in cap_exprs + month]
     # A unit's columns its key fixes (the month of a day): any event's will do, and min is cheaper.
     fixed = {alias for (alias, _), period in zip(cap_exprs, cap_periods, strict=True) if _in_key(period, periods)}
@@ -345,8 +353,9 @@ def _rule_ctes(
     unit = ", ".join(["member", *keys])
     unit_value = "1" if rule.beyond_first else "v"
     if shared:
-        first = f"cand_{r}"
+        first = source
         plain = not tests and constant and key_period is not None and set(cap_periods) <= PERIODS_IN[key_period]
+        plain = plain and rule.threshold is None  # with one, the event reaching it earns
         if rule.per and plain:  # a unit's events differ in nothing it reads but their instants
             v = "arg_min(v, o)" if at_unit else amount  # a multiplier may tell its events apart
             first = f"(SELECT {unit}{''.join(', ' + c for c in extra)}, min(a) AS a, {NEVER} AS b, {v} AS v"
@@ -355,7 +364,7 @@ def _rule_ctes(
             picked = ", ".join(
                 f"min({c}) AS {c}" if c in fixed else f"arg_min({c}, o) AS {c}" for c in ["a", "b", "v", *extra]
             )
-            first = f"(SELECT {unit}, {picked} FROM cand_{r} WHERE a < b GROUP BY {unit})"  # o: order.py's order
+            first = f"(SELECT {unit}, {picked} FROM {source} WHERE a < b GROUP BY {unit})"  # o: order.py's order
         cols = ", ".join(["member", *keys, *extra])
         ctes.append(
             f"unit_{r} AS (SELECT {cols}, a AS t, {unit_value} AS d FROM {first} u WHERE a < b"
@@ -403,8 +412,31 @@ def _rule_ctes(
     fixed |= {"ld"} if _in_key("day", periods) else set()
     fixed |= {"v"} if constant and not at_unit else set()
     on = "fm" if on_group else None
-    lots = _lots_ctes(p, rule, r, keys, cap_exprs, on, fixed, bool(tests)) if p.expiry else []
+    lots = _lots_ctes(p, rule, r, source, keys, cap_exprs, on, fixed, bool(tests)) if p.expiry else []
     return _RuleSql(ctes, lots)
+
+
+def _threshold_cte(p: CompiledProgram, rule: CompiledRule, r: int, keys: list[str], tested: bool) -> str:
+    """thr_R: the candidates of a unit from the one that reaches its threshold on (RuleState._earning):
+    the count of its events, or of distinct values of a key, in time order. The earliest of them
+    earns the unit."""
+    assert rule.threshold is not None
+    kind, need = rule.threshold.kind, rule.threshold.need
+    if tested:  # a fact taking an event out would change which one reaches it
+        raise NotColumnar(f"rule {rule.name}: a threshold over events a fact can take out")
+    if kind == ast.ThresholdKind.SUM:  # the reference sums the decimals themselves
+        raise NotColumnar(f"rule {rule.name}: a threshold on a sum of amounts")
+    if not keys:
+        raise NotColumnar(f"rule {rule.name}: a threshold without `per`")
+    unit = ", ".join(["member", *keys])
+    order = f"ORDER BY {AT}, o"
+    if kind == ast.ThresholdKind.COUNT:
+        counted = f"SELECT *, row_number() OVER (PARTITION BY {unit} {order}) AS reached FROM cand_{r}"
+    else:  # a value (cand's dk) counts at its first event in the unit
+        firsts = f"SELECT *, (row_number() OVER (PARTITION BY {unit}, dk {order}) = 1)::INTEGER AS new FROM cand_{r}"
+        running = f"sum(new) OVER (PARTITION BY {unit} {order} ROWS UNBOUNDED PRECEDING)"
+        counted = f"SELECT *, {running} AS reached FROM ({firsts})"
+    return f"thr_{r} AS (SELECT * FROM ({counted}) WHERE reached >= {need!r})"
 
 
 def _in_key(period: str, keys: list[str]) -> bool:
@@ -416,6 +448,7 @@ def _lots_ctes(
     p: CompiledProgram,
     rule: CompiledRule,
     r: int,
+    source: str,
     keys: list[str],
     caps: list[tuple[str, str]],
     fm: str | None,
@@ -436,9 +469,9 @@ def _lots_ctes(
         unit = ", ".join(["member", *keys])
         value = "min(v)" if "v" in fixed else "arg_min(v, o)"
         picked = "".join(f", min({c}) AS {c}" for c in ["ld", *by_day])
-        units = f"SELECT {unit}{picked}, {value} AS v FROM cand_{r}{where} GROUP BY {unit}"
+        units = f"SELECT {unit}{picked}, {value} AS v FROM {source}{where} GROUP BY {unit}"
     else:
-        units = f"SELECT member{''.join(', ' + c for c in ['ld', *by_day])}, v FROM cand_{r}{where}"
+        units = f"SELECT member{''.join(', ' + c for c in ['ld', *by_day])}, v FROM {source}{where}"
     ctes = [f"units_{r} AS ({units})"]
     carried = "".join(f", min({c}) AS {c}" for c in by_day)
     if not rule.caps and not rule.beyond_first:  # each unit keeps its points; only gains make lots
