@@ -28,6 +28,7 @@ from fractions import Fraction
 
 import attrs
 
+from loyalty_dsl.evaluation.calendar import LAST_DAY, LAST_MONTH
 from loyalty_dsl.evaluation.compile import CompiledProgram, CompiledRule, clock_minute
 from loyalty_dsl.evaluation.conditions import fact_refs
 from loyalty_dsl.evaluation.order import tie_key_sql
@@ -582,20 +583,17 @@ def _expiry_sql(p: CompiledProgram) -> str:
 
     if kind == ast.ExpiryKind.AFTER and unit == "day":
         day = f"({ordinal('ld')} + {amount})"
-        return f"(CASE WHEN {day} <= {_LAST_DAY} THEN {day} END)"
+        return f"(CASE WHEN {day} <= {LAST_DAY} THEN {day} END)"
     if kind == ast.ExpiryKind.AFTER:  # the same day of the month, or that month's last
         later = ordinal(f"CAST(ld + to_months({amount}) AS DATE)")
-        return f"(CASE WHEN {month} + {amount} <= {_LAST_MONTH} THEN {later} END)"
+        return f"(CASE WHEN {month} + {amount} <= {LAST_MONTH} THEN {later} END)"
     if kind == ast.ExpiryKind.AFTER_MONTH_END:  # the whole month N months later still counts
-        return f"(CASE WHEN {month} + {amount} < {_LAST_MONTH} THEN {first_of(f'{month} + {amount + 1}')} END)"
+        return f"(CASE WHEN {month} + {amount} < {LAST_MONTH} THEN {first_of(f'{month} + {amount + 1}')} END)"
     if unit == "month":  # at the end of the period it was earned in
         return first_of(f"{month} + 1")
     size = 3 if unit == "quarter" else 12
     start = p.calendar.year_start - 1
     return first_of(f"(({month} - {start}) // {size} + 1) * {size} + {start}")
-
-
-_LAST_DAY, _LAST_MONTH = dt.date.max.toordinal(), 9999 * 12 + 11  # as balance.py: beyond them, never
 
 
 def _level(below: str, group: list[str], value: str, one_time: bool = False) -> str:

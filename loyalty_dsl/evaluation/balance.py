@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from loyalty_dsl.evaluation.calendar import Calendar, iso_instant, month_ordinal
+from loyalty_dsl.evaluation.calendar import LAST_DAY, LAST_MONTH, Calendar, iso_instant, month_ordinal
 from loyalty_dsl.evaluation.compile import CompiledProgram
 from loyalty_dsl.evaluation.conditions import Facts
 from loyalty_dsl.evaluation.events import Event
@@ -24,7 +24,6 @@ from loyalty_dsl.language.vocabulary import NEVER
 
 # The decision on a benefit made on an event, (granted, reason), or None when there is none.
 Decided = Callable[[str, Event], tuple[bool, str] | None]
-_LAST_DAY, _LAST_MONTH = dt.date.max.toordinal(), 9999 * 12 + 11  # the calendar's last day and month
 
 
 @attrs.define
@@ -63,10 +62,10 @@ def expires_at(program: CompiledProgram, earned: int) -> int:
     if kind == "inactive":  # set by the walk over the member's activity (see _redeem)
         return NEVER
     if kind == "after" and unit == "day":
-        return cal.day_start(day + amount) if day + amount <= _LAST_DAY else NEVER  # beyond year 9999: never
+        return cal.day_start(day + amount) if day + amount <= LAST_DAY else NEVER  # beyond year 9999: never
     month = cal.month(earned)
-    if (kind == "after" and month + amount > _LAST_MONTH) or (
-        kind == "after_month_end" and month + amount >= _LAST_MONTH
+    if (kind == "after" and month + amount > LAST_MONTH) or (
+        kind == "after_month_end" and month + amount >= LAST_MONTH
     ):
         return NEVER  # beyond year 9999: never
     if kind == "after_month_end":  # the whole month N months later still counts

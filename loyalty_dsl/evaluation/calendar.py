@@ -43,6 +43,7 @@ def iso_instant(instant: int) -> str:
 # names days just past 9999-12-31, such as the end of an as-of day 9999-12-31.
 _CYCLE_DAYS, _CYCLE_MONTHS = 146_097, 4_800
 _MAX_DAY = dt.date.max.toordinal()
+LAST_DAY, LAST_MONTH = _MAX_DAY, 9999 * 12 + 11  # the calendar's last day (ordinal) and month (index)
 
 
 def month_index(d: dt.date) -> int:

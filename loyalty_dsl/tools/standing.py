@@ -12,11 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from loyalty_dsl.evaluation.calendar import month_date, month_ordinal
+from loyalty_dsl.evaluation.calendar import LAST_MONTH, month_date, month_ordinal
 from loyalty_dsl.evaluation.compile import Retention, Tier
 from loyalty_dsl.evaluation.evaluate import MemberRun, Status
-
-_LAST_MONTH = 9999 * 12 + 11  # December 9999: no as-of day lies beyond it
 
 
 def retained_standing(run: MemberRun, status: Status) -> dict[str, Any]:
@@ -59,7 +57,8 @@ def _changes(run: MemberRun, after: int, tier: Tier | None, retention: Retention
     cal = program.calendar
     assert program.window_months is not None
     horizon = cal.month(run.end) + program.window_months + 27 + retention.grace_months + len(program.tiers)
-    last_day = dt.date.fromordinal(month_ordinal(horizon) - 1) if horizon <= _LAST_MONTH else dt.date.max
+    # No as-of day lies beyond December 9999.
+    last_day = dt.date.fromordinal(month_ordinal(horizon) - 1) if horizon <= LAST_MONTH else dt.date.max
     future = MemberRun(program, run.member, run.events, last_day)  # the same events: all before run.end
     future.run()
     out: list[tuple[Status, Tier | None]] = []
