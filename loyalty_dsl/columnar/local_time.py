@@ -4,13 +4,10 @@ Every day, week, month, quarter and year of the plan is a function of an
 instant's local day, and the local day is that of the local wall-clock time
 (the instant plus the zone's offset at that instant). Offsets come from the
 program's Calendar (Python's zoneinfo, as the per-member evaluator reads them),
-asked once per UTC day of the events rather than once per event: the offset
-at the day's first and last microsecond; on the few days where they differ (a
-transition), each event of the day is asked on its own. Gaps and folds need no
-care in this direction: an instant has exactly one local time.
-
-Assumed: no UTC day holds two transitions that cancel out (none in the tz
-database), so a day whose two ends agree keeps one offset throughout.
+asked once per UTC day of the events rather than once per event
+(Calendar.steady_offset); on the few days with a transition, each event of the
+day is asked on its own. Gaps and folds need no care in this direction: an
+instant has exactly one local time.
 """
 
 from __future__ import annotations
@@ -28,15 +25,12 @@ def local_instants(at: pa.Array | pa.ChunkedArray, calendar: Calendar) -> pa.Arr
     lowest = pc.min(at).as_py()
     if lowest is None:
         return at
-    base = lowest // US_PER_DAY * US_PER_DAY  # from a day start at or before every instant: floor division
-    days = pc.divide(pc.subtract(at, base), US_PER_DAY)  # non-negative, so truncation floors
+    first = lowest // US_PER_DAY  # the UTC day of the earliest instant: floor division
+    days = pc.divide(pc.subtract(at, first * US_PER_DAY), US_PER_DAY)  # non-negative, so truncation floors
     distinct = pc.unique(days)
-    starts = [base + d * US_PER_DAY for d in distinct.to_pylist()]
-    first = pa.array([calendar.utc_offset(s) for s in starts], pa.int64())
-    last = pa.array([calendar.utc_offset(s + US_PER_DAY - 1) for s in starts], pa.int64())
-    which = pc.index_in(days, value_set=distinct)
-    offsets = pc.take(first, which)
-    moving = pc.not_equal(offsets, pc.take(last, which))  # events on a day with a transition
+    steady = pa.array([calendar.steady_offset(first + d) for d in distinct.to_pylist()], pa.int64())
+    offsets = pc.take(steady, pc.index_in(days, value_set=distinct))
+    moving = pc.is_null(offsets)  # events on a day with a transition
     if pc.any(moving).as_py():
         exact = [calendar.utc_offset(i) for i in pc.filter(at, moving).to_pylist()]
         offsets = pc.replace_with_mask(offsets, moving, pa.array(exact, pa.int64()))

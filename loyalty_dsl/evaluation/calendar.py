@@ -85,7 +85,7 @@ class Calendar:
         # Caches are per calendar, so a calendar never shares state with another.
         self.month_of_day = lru_cache(maxsize=65_536)(self._month_of_day)
         self.month_start = lru_cache(maxsize=65_536)(self._month_start)  # statuses ask for few months, often
-        self._steady_offset = lru_cache(maxsize=65_536)(self._steady_offset_of)
+        self.steady_offset = lru_cache(maxsize=65_536)(self._steady_offset)
 
     def day(self, instant: int) -> int:
         """The calendar day (ordinal) an instant falls on."""
@@ -107,12 +107,14 @@ class Calendar:
         return ((instant + self._offset(instant)) % US_PER_DAY) // 60_000_000
 
     def _offset(self, instant: int) -> int:
-        """utc_offset, from the offset of the instant's UTC day where it holds all day (as
-        local_time.py reads them; no UTC day holds two transitions that cancel out)."""
-        steady = self._steady_offset(instant // US_PER_DAY)
+        """utc_offset, from the offset of the instant's UTC day where it holds all day."""
+        steady = self.steady_offset(instant // US_PER_DAY)
         return steady if steady is not None else self.utc_offset(instant)
 
-    def _steady_offset_of(self, utc_day: int) -> int | None:
+    def _steady_offset(self, utc_day: int) -> int | None:
+        """The zone's offset all through a UTC day (days since the epoch), or None on a day with a
+        transition. Read at the day's first and last microsecond. Assumed: no UTC day holds two
+        transitions that cancel out (none in the tz database)."""
         start = utc_day * US_PER_DAY
         first, last = self.utc_offset(start), self.utc_offset(start + US_PER_DAY - 1)
         return first if first == last else None
