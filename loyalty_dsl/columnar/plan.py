@@ -307,42 +307,34 @@ def _rule_ctes(
             needs.append(f"{f}.since IS NOT NULL")
     a = enters[0] if len(enters) == 1 else f"greatest({', '.join(enters)})"
     b = str(NEVER) if not leaves else (leaves[0] if len(leaves) == 1 else f"least({', '.join(leaves)})")
-    key_exprs = [(f"k{j}", _period_sql(k, p) if k in PERIODS_IN else f"e.{_q(k)}") for j, k in enumerate(rule.per)]
+    key_exprs = [(f"k{j}", _key_sql(k, p)) for j, k in enumerate(rule.per)]
     cap_exprs = [(f"c{j}", _period_sql(period, p)) for j, period in enumerate(cap_periods)]
     month = [("mon", _period_sql("month", p))] if windowed else []
     if on_group:  # constant within the top group: carried as one of its keys
         assert factor is not None
         month.append(("fm", factor.numerator))
-    carried = ", ".join(f"{expr} AS {alias}" for alias, expr in key_exprs + cap_exprs + month)
+    carried = [f"{expr} AS {alias}" for alias, expr in key_exprs + cap_exprs + month]
     campaign = [_during_sql(decl.during)] if decl.during is not None else []
     condition = " AND ".join([f"e.type = {_lit(rule.on)}", *campaign, f"({_static_sql(static, types)})", *needs])
     threshold = rule.threshold
     if threshold is not None and threshold.kind == ast.ThresholdKind.DISTINCT and threshold.key is not None:
-        key = threshold.key  # the value a distinct threshold counts, of each candidate
-        distinct = _period_sql(key, p) if key in PERIODS_IN else f"e.{_q(key)}"
-        carried = ", ".join([*([carried] if carried else []), f"{distinct} AS dk"])
-    at_end = []  # the candidate passes at the end: what the lots of expiry read
-    if p.expiry is not None:
-        for i, test in enumerate(tests):
-            since = f"f{i}.since_at"
-            at_end.append(
-                f"({since} IS NULL OR {since} >= status_end())" if test.negated else f"{since} < status_end()"
-            )
-        carried = ", ".join(
-            [
-                *([carried] if carried else []),
-                f"CAST(e.{TS} AS DATE) AS ld",
-                f"({' AND '.join(at_end) or 'true'}) AS fin",
-            ]
-        )
+        carried.append(f"{_key_sql(threshold.key, p)} AS dk")  # the value a distinct threshold counts
+    if p.expiry is not None:  # whether the candidate passes at the end, and its day: what lots read
+        at_end = [
+            f"(f{i}.since_at IS NULL OR f{i}.since_at >= status_end())"
+            if test.negated
+            else f"f{i}.since_at < status_end()"
+            for i, test in enumerate(tests)
+        ]
+        carried += [f"CAST(e.{TS} AS DATE) AS ld", f"({' AND '.join(at_end) or 'true'}) AS fin"]
     ctes = [
         f"cand_{r} AS (SELECT e.member, e.{AT}, row(e.{AT}, {', '.join(tie_key_sql(p.schema[rule.on], 'e'))}) AS o,"
         f" {value_of} AS v, {a} AS a, {b} AS b"
-        f"{', ' + carried if carried else ''} FROM evp e {' '.join(joins)} WHERE {condition})"
+        f"{''.join(', ' + c for c in carried)} FROM evp e {' '.join(joins)} WHERE {condition})"
     ]
     keys = [alias for alias, _ in key_exprs]
     source = f"cand_{r}"  # the candidates that may earn a unit
-    if rule.threshold is not None:
+    if threshold is not None:
         ctes.append(_threshold_cte(p, rule, r, keys, bool(tests)))
         source = f"thr_{r}"
     extra = [alias for alias, _ in cap_exprs + month]
@@ -615,6 +607,11 @@ def _level(below: str, group: list[str], value: str, one_time: bool = False) -> 
 
 
 # --- calendar in SQL -----------------------------------------------------------------------------
+
+
+def _key_sql(key: str, p: CompiledProgram) -> str:
+    """A `per` key (or a distinct threshold's) of an event: its period's index, or its field."""
+    return _period_sql(key, p) if key in PERIODS_IN else f"e.{_q(key)}"
 
 
 def _period_sql(name: str, p: CompiledProgram) -> str:
