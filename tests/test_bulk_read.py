@@ -123,6 +123,20 @@ def test_a_generated_history_takes_the_fast_path_and_agrees(generated, fmt, prog
     assert acc.read == EVENTS and acc.duplicate > 0 and acc.ignored > 0 and acc.applied > 0
 
 
+def test_without_scatter_the_repeats_are_dropped_alike(generated, monkeypatch):
+    """Older pyarrow has no `scatter`: the mask of kept rows then comes from a hash of the
+    repeats' rows, with the same accounting and events."""
+    import pyarrow.compute as pc
+
+    program = compiled(PROGRAMS["four_tier"])
+    with_scatter = read_bulk([str(generated["jsonl"])], program)
+    monkeypatch.delattr(pc, "scatter", raising=False)
+    without = compare([generated["jsonl"]], program)
+    assert with_scatter is not None and without is not None and without.accounting.duplicate > 0
+    assert without.events.equals(with_scatter.events)
+    assert attrs.asdict(without.accounting) == attrs.asdict(with_scatter.accounting)
+
+
 @pytest.mark.parametrize("program", sorted(PROGRAMS))
 def test_the_same_file_twice_repeats_every_id(generated, program):
     for files in ([generated["jsonl"]] * 2, [generated["parquet"], generated["jsonl"]]):
