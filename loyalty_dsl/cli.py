@@ -23,6 +23,7 @@ from loyalty_dsl.columnar.choice import choose_plan
 from loyalty_dsl.columnar.plan import NotColumnar, Plan
 from loyalty_dsl.columnar.run import run_columnar
 from loyalty_dsl.engines import parallel
+from loyalty_dsl.engines.bulk_members import run_bulk
 from loyalty_dsl.evaluation.compile import CompiledProgram, diagnose, load
 from loyalty_dsl.evaluation.evaluate import PointsOutOfRange
 from loyalty_dsl.evaluation.exact import rate_of
@@ -257,6 +258,7 @@ def run(
             context.enter_context(spooling(summary))
         shown = context.enter_context(progress(quiet or engine == "dask"))
         ran = None
+        unsure = False  # the bulk reader was not sure of the files: they are read line by line
         if fast is not None and engine == "local":
             files = _files(history)
             one_process = (jobs or default_jobs()) == 1 or "-" in files or not parallel.available()
@@ -264,11 +266,17 @@ def run(
                 ran = run_columnar(
                     fast, files, day, evaluator == "columnar" or one_process, jobs or default_jobs(), shown
                 )
+                unsure = ran is None
             except HistoryError as err:
                 _fail(str(err))
             except NotColumnar as why:  # found only once running: the reference evaluator takes over
                 shown.phase(None)
                 click.echo(f"loyalty: the columnar evaluator gave way to the per-member one: {why}", err=True)
+        if ran is None and engine == "local" and not ledger and not unsure:  # per member, from a bulk read
+            try:
+                ran = run_bulk(compiled, _files(history), day, jobs or default_jobs(), shown)
+            except HistoryError as err:
+                _fail(str(err))
         if ran is not None:
             acc, evaluated = ran
         elif engine == "dask":

@@ -105,16 +105,21 @@ needs_proc = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="watc
 
 @needs_proc
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-@pytest.mark.parametrize("evaluator", ["per-member", "columnar"])
+@pytest.mark.parametrize("evaluator", ["per-member", "line-reader", "columnar"])
 def test_interrupt_leaves_the_previous_output_and_says_one_line(big_history, many_rules, tmp_path, sig, evaluator):
+    """Per member, the history is read in bulk in a moment: the signal finds the workers
+    evaluating. With --ledger it is read line by line: the signal finds it reading."""
     out = tmp_path / "out.jsonl"
     out.write_text("previous\n")
     scratch = tmp_path / "tmp"  # the run's TMPDIR: DuckDB's spill folder appears there
     scratch.mkdir()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)}
     program = many_rules if evaluator == "columnar" else PROGRAM
+    options = ["--evaluator", "columnar"] if evaluator == "columnar" else ["--evaluator", "per-member", "-j", "2"]
+    if evaluator == "line-reader":
+        options += ["--ledger", str(tmp_path / "ledger.jsonl")]  # must not be left behind either
     proc = subprocess.Popen(
-        [*loyalty(), "run", str(program), str(big_history), "-o", str(out), "--evaluator", evaluator],
+        [*loyalty(), "run", str(program), str(big_history), "-o", str(out), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -124,8 +129,10 @@ def test_interrupt_leaves_the_previous_output_and_says_one_line(big_history, man
         # milliseconds of it and lasts seconds (many rules), so the signal finds DuckDB at work.
         _wait_for(proc, "the DuckDB query", lambda: any(scratch.glob("loyalty-duckdb-*")))
         time.sleep(0.5)
-    else:
+    elif evaluator == "line-reader":
         _wait_for(proc, "reading", _reading(proc, big_history))
+    else:  # forked once the bulk read is done
+        _wait_for(proc, "the workers evaluating", lambda: len(_family(proc.pid)) >= 2)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=_PATIENCE)
     assert proc.returncode == (130 if sig == signal.SIGINT else 143), err.decode()

@@ -89,6 +89,11 @@ class BulkHistory:
     members: list[str]  # sorted: every member with a line neither rejected nor a repeat
     accounting: Accounting
     latest: int | None
+    sources: tuple[_Source, ...] = ()  # the files read, for the place of a row
+
+    def places(self, seqs: list[int]) -> list[tuple[str, int]]:
+        """(file, line) of the rows at these positions (`seq`: 1-based in the whole history)."""
+        return _places([s - 1 for s in seqs], list(self.sources), _line_lists(list(self.sources)))
 
 
 @attrs.frozen
@@ -571,7 +576,7 @@ def _account(
     events = table.append_column("seq", seq).filter(applied_mask)
     columns = ["member", "type", "at", "seq", "id", *sorted(layout.kinds)]
     # A repeat's member has the first line of its id too: the members are all the members.
-    return BulkHistory(events.select(columns), sorted(names.to_pylist()), accounting, latest)
+    return BulkHistory(events.select(columns), sorted(names.to_pylist()), accounting, latest, tuple(sources))
 
 
 def _all_but(n: int, rows: pa.Array) -> pa.Array:

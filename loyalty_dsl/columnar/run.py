@@ -24,6 +24,7 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from loyalty_dsl.columnar.bulk_history import event_fields
 from loyalty_dsl.columnar.bulk_read import COLUMN_TYPES, read_bulk
 from loyalty_dsl.columnar.local_time import local_instants
 from loyalty_dsl.columnar.plan import AT, LOCAL, LOTS, LOTS_NEVER, TS, NotColumnar, Plan
@@ -213,7 +214,9 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
         if not rows:
             yield Outcome(member, as_of, final, (), (), balance)
             continue
-        group = [Event(ats[r], seqs[r], types[r], _fields(values, r, declared[types[r]]), "", 0, None) for r in rows]
+        group = [
+            Event(ats[r], seqs[r], types[r], event_fields(values, r, declared[types[r]]), "", 0, None) for r in rows
+        ]
         steps = prepared.running.span(index)
         by_time = {time_at(last): final}
 
@@ -240,16 +243,6 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
         }
         verdicts = grant_verdicts(days, cal, status_at)
         yield Outcome(member, as_of, final, granted(verdicts), decisions(program, group, status_at, {}), balance)
-
-
-def _fields(values: list[list[Any]], row: int, declared: list[tuple[int, str]]) -> dict[str, Any]:
-    """An event's fields as the line reader gives them: its type's, where present."""
-    out = {}
-    for column, name in declared:
-        value = values[column][row]
-        if value is not None:
-            out[name] = value
-    return out
 
 
 def _points_by_rule(con: Any, last: int, rules: int) -> dict[int, list[int]]:

@@ -74,14 +74,18 @@ def run_partitioned(
     return accounting, _merged(workers, progress)
 
 
-def forked(produce: Callable[[int, int], Iterator[Result]], jobs: int, progress: Progress | None) -> Iterator[Result]:
+def forked(
+    produce: Callable[[int, int], Iterator[Result]], jobs: int, progress: Progress | None, in_parent: bool = True
+) -> Iterator[Result]:
     """Results of `produce(k, jobs)` for k < jobs, merged in member order: share 0 made here, as
-    the merge asks for it, the others by forked workers (so `jobs` processes in all).
+    the merge asks for it, the others by forked workers (so `jobs` processes in all); with
+    `in_parent` false, every share by a worker, the parent only merging and writing.
 
     Each share's results must be in member order; the parent's data is the workers' too.
     """
-    workers = _start(lambda k, conn: _send_all(produce(k, jobs), conn), range(1, jobs))
-    return _merged(workers, progress, produce(0, jobs))
+    first = 1 if in_parent else 0
+    workers = _start(lambda k, conn: _send_all(produce(k, jobs), conn), range(first, jobs))
+    return _merged(workers, progress, produce(0, jobs) if in_parent else None)
 
 
 def _start(serve: Callable[[int, Connection], None], shares: Iterable[int]) -> list[tuple[Any, Connection]]:
