@@ -54,6 +54,22 @@ def test_the_default_as_of_is_the_local_day_of_the_latest_event():
     assert (o["as_of"], o["points"]) == ("2026-11-30", 1)
 
 
+def test_the_first_instant_seen_from_west_of_utc_defaults_to_the_first_day(tmp_path):
+    """0001-01-01T00:00Z is 31 December of year 0 in New York, a day no date holds: the default
+    as-of is the first day there is (it used to raise "ordinal must be >= 1"), and the event,
+    before that day's end, counts."""
+    event = {"member": "m", "type": "visit", "at": "0001-01-01T00:00:00Z"}
+    (o,) = run_json(compile_text(NEW_YORK), [event])
+    assert (o["as_of"], o["points"]) == ("0001-01-01", 1)
+    program, history = tmp_path / "p.loy", tmp_path / "h.jsonl"
+    program.write_text(NEW_YORK)
+    history.write_bytes(orjson.dumps(event) + b"\n")
+    for evaluator in ("columnar", "per-member"):
+        result = CliRunner().invoke(main, ["run", str(program), str(history), "--evaluator", evaluator, "-j", "1"])
+        assert result.exit_code == 0, result.output
+        assert orjson.loads(result.stdout.splitlines()[0])["as_of"] == "0001-01-01"
+
+
 def test_an_early_utc_event_east_of_utc_is_outside_the_local_day():
     # 23:30Z on 31 May is 00:30 on 1 June in London (BST): after the end of 31 May there (23:00Z).
     program = compile_text(NEW_YORK.replace("America/New_York", "Europe/London"))
