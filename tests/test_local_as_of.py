@@ -12,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
 import loyalty_dsl
@@ -54,20 +55,30 @@ def test_the_default_as_of_is_the_local_day_of_the_latest_event():
     assert (o["as_of"], o["points"]) == ("2026-11-30", 1)
 
 
-def test_the_first_instant_seen_from_west_of_utc_defaults_to_the_first_day(tmp_path):
-    """0001-01-01T00:00Z is 31 December of year 0 in New York, a day no date holds: the default
-    as-of is the first day there is (it used to raise "ordinal must be >= 1"), and the event,
-    before that day's end, counts."""
-    event = {"member": "m", "type": "visit", "at": "0001-01-01T00:00:00Z"}
-    (o,) = run_json(compile_text(NEW_YORK), [event])
-    assert (o["as_of"], o["points"]) == ("0001-01-01", 1)
+@pytest.mark.parametrize(
+    ("zone", "at"),
+    [("America/New_York", "0001-01-01T00:00:00Z"), ("Asia/Tokyo", "9999-12-31T20:00:00Z")],
+)
+def test_an_instant_outside_the_years_of_the_local_calendar_is_rejected(tmp_path, zone, at):
+    """0001-01-01T00:00Z is 31 December of year 0 in New York, 9999-12-31T20:00Z 1 January of
+    year 10000 in Tokyo: days no date holds (grants, campaigns and expiry raised on them). Both
+    readers reject the line (H112) on both evaluators; in UTC it is an event like any other."""
+    event = {"member": "m", "type": "visit", "at": at}
     program, history = tmp_path / "p.loy", tmp_path / "h.jsonl"
-    program.write_text(NEW_YORK)
-    history.write_bytes(orjson.dumps(event) + b"\n")
-    for evaluator in ("columnar", "per-member"):
-        result = CliRunner().invoke(main, ["run", str(program), str(history), "--evaluator", evaluator, "-j", "1"])
-        assert result.exit_code == 0, result.output
-        assert orjson.loads(result.stdout.splitlines()[0])["as_of"] == "0001-01-01"
+    history.write_bytes(orjson.dumps(event) + b"\n" + orjson.dumps({**event, "at": "2026-01-01"}) + b"\n")
+    for source, rejected in (
+        (NEW_YORK.replace("America/New_York", zone), 1),
+        (NEW_YORK.replace("America/New_York", "UTC"), 0),
+    ):
+        program.write_text(source)
+        for evaluator in ("columnar", "per-member"):
+            result = CliRunner().invoke(main, ["run", str(program), str(history), "--evaluator", evaluator, "-j", "1"])
+            assert result.exit_code == 0, result.output
+            assert f"{rejected} rejected" in result.stderr
+            assert ("rejected[H112]" in result.stderr) == bool(rejected)
+            assert orjson.loads(result.stdout.splitlines()[0])["points"] == 2 - rejected
+    records = read_records([event], compile_text(NEW_YORK.replace("America/New_York", zone)))
+    assert records.accounting.rejected == 1 and records.accounting.rejections[0]["code"] == "H112"
 
 
 def test_an_early_utc_event_east_of_utc_is_outside_the_local_day():

@@ -157,6 +157,10 @@ def _read(
         sources.append(_Source(name, frame.num_rows, lines))
     schema = _frame_schema(layout)
     table = pa.concat_tables([f.cast(schema) for f in frames]) if frames else schema.empty_table()
+    bounds = pc.min_max(table.column("at"))
+    for edge in (bounds["min"].as_py(), bounds["max"].as_py()):
+        if edge is not None and not program.calendar.holds(edge):
+            raise _Doubt("an instant outside years 1 to 9999 in the program's time zone")
     return _account(table, sources, layout, partition, Spool.if_spooling(spool))
 
 

@@ -53,8 +53,6 @@ def month_index(d: dt.date) -> int:
 def month_of_ordinal(day: int) -> int:
     if day > _MAX_DAY:
         return month_index(dt.date.fromordinal(day - _CYCLE_DAYS)) + _CYCLE_MONTHS
-    if day < 1:  # year 0, west of UTC (see Calendar.day): 400 years on, shifted back
-        return month_index(dt.date.fromordinal(day + _CYCLE_DAYS)) - _CYCLE_MONTHS
     return month_index(dt.date.fromordinal(day))
 
 
@@ -178,10 +176,16 @@ class Calendar:
         """The instant a local day ends (the next local day's first instant): what `--as-of D` means."""
         return self.day_start(day.toordinal() + 1)
 
+    def holds(self, instant: int) -> bool:
+        """Whether the instant's local day lies in years 1 to 9999 (an instant of those years in
+        UTC may not: 0001-01-01T00:00Z is still year 0 west of UTC)."""
+        if FIRST_INSTANT + US_PER_DAY <= instant < _LAST_INSTANT:
+            return True
+        return 1 <= self.day(instant) <= _MAX_DAY
+
     def date_of(self, instant: int) -> dt.date:
-        """The local day of an instant, as a date: the last date there is for an instant past it,
-        the first for one before it (0001-01-01T00:00Z is still year 0 west of UTC)."""
-        return dt.date.fromordinal(max(1, min(self.day(instant), _MAX_DAY)))
+        """The local day of an instant, as a date (the last date there is, for an instant past it)."""
+        return dt.date.fromordinal(min(self.day(instant), _MAX_DAY))
 
     def _month_start(self, month: int) -> int:
         return self.day_start(month_ordinal(month))

@@ -441,6 +441,11 @@ class _Reader:
         member = _required_text(record, "member")
         type_ = _required_text(record, "type")
         at = _instant(record.get("at"))
+        if not self.program.calendar.holds(at):
+            zone = self.program.calendar.name
+            raise Rejected(
+                "H112", f"field 'at': {_shown(record.get('at'))} is out of range (years 1 to 9999, in {zone})"
+            )
         event_id = _event_id(record.get("id"))
         converters = self.converters.get(type_)
         fields = _fields(record, converters, text_cells) if converters is not None else None

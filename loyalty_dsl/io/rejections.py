@@ -21,7 +21,7 @@ REJECTIONS: dict[str, str] = {
     "H104": "id is neither text nor a whole number",
     "H110": "at is not an ISO-8601 instant",
     "H111": "at names an impossible date or time",
-    "H112": "at lies outside years 1 to 9999",
+    "H112": "at lies outside years 1 to 9999 (in UTC, or in the program's time zone)",
     "H113": "at is a value the columnar file cannot give (Parquet)",
     "H201": "a field the program declares is missing",
     "H202": "a declared field has a value of another type",
