@@ -37,7 +37,7 @@ def history_of(bulk: BulkHistory, program: CompiledProgram, members: Sequence[st
     column = {name: i for i, name in enumerate(names)}
     declared = {t: [(column[s.name], s.name) for s in specs] for t, specs in program.schema.items()}
     places = bulk.places(seqs)
-    by_member: dict[str, list[Event]] = {m: [] for m in (bulk.members if members is None else sorted(members))}
+    by_member: dict[str, list[Event]] = {m: [] for m in (bulk.members if members is None else members)}
     for row, (member, type_, at, seq, id_) in enumerate(zip(member_of, types, ats, seqs, ids, strict=True)):
         file, line = places[row]
         by_member[member].append(Event(at, seq, type_, event_fields(values, row, declared[type_]), file, line, id_))

@@ -217,7 +217,7 @@ def _fact_types(p: CompiledProgram) -> dict[str, set[str]]:
 @attrs.frozen
 class _RuleSql:
     steps: list[str]  # CTEs ending in steps_R: (member, t, d)
-    lots: list[str]  # with expiry, CTEs from cand_R to lots_R: (member, ld, p)
+    lots: list[str]  # with expiry, CTEs from units_R to lots_R (over cand_R or thr_R): (member, ld, p)
 
 
 def _rule_ctes(

@@ -2,9 +2,9 @@
 
 A program off the columnar plan is evaluated member by member, but where the
 bulk reader is sure of its files it reads them many times faster than the line
-reader. The table is read once, in the parent; then each process (the parent
-and forked workers, which share the table's memory) turns its own share of the
-members into events and evaluates them.
+reader. The table is read once, in the parent; then each forked worker (the
+workers share the table's memory) turns its own share of the members into
+events and evaluates them, while the parent merges and writes.
 """
 
 from __future__ import annotations
