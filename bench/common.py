@@ -21,12 +21,15 @@ PROGRAM_FILES = {
     "legacy": REPO / "programs" / "legacy_a0_a4.loy",
 }
 # Programs measured beside the shipped ones, and the shipped program each varies (issue 15).
-VARIANTS = {"four_tier_zoned": "four_tier", "four_tier_zoned_full": "four_tier"}
+VARIANTS = {"four_tier_zoned": "four_tier", "four_tier_zoned_full": "four_tier", "four_tier_zoned_claims": "four_tier"}
 BENCH_PROGRAMS = {**PROGRAM_FILES, **{name: HERE / "programs" / f"{name}.loy" for name in VARIANTS}}
 # What a variant adds at its end, beyond its zone.
 ADDITIONS = {
     "four_tier_zoned_full": "\n# Bench variant: points expire, and shopping earns double on 11 November.\n"
-    "points expire after 12 months\nmultiply shopping by 2 during 11 November\n"
+    "points expire after 12 months\nmultiply shopping by 2 during 11 November\n",
+    "four_tier_zoned_claims": "\n# Bench variant: points expire, shopping earns double on 11 November, and a fast\n"
+    "# refund costs 20 points.\npoints expire after 12 months\nmultiply shopping by 2 during 11 November\n"
+    "redeem 20 points by refund_requested, only when fast_refund is granted\n",
 }
 AS_OF = "2026-11-30"
 

@@ -34,7 +34,7 @@ def main() -> None:
     bulk = read_bulk([path], program)
     assert bulk is not None, "the bulk reader doubts the file"
     read = time.perf_counter()
-    prepared = columnar.prepare(plan, bulk.events, bulk.members, DAY, 2)
+    prepared = columnar.prepare(plan, bulk.events, bulk.members, DAY, 2, places=bulk.places)
     sql = time.perf_counter()
     n = sum(1 for o in columnar.assemble(prepared, range(len(bulk.members))) if o.to_json())
     done = time.perf_counter()

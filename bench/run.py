@@ -1,7 +1,7 @@
 """Time `loyalty run` (full outcomes) beside the DuckDB baseline and the floor, in the same run.
 
     python bench/run.py [--sizes 1000000,2000000,5000000] [--shapes 20,200] [--repeat 3]
-                        [--program four_tier|legacy|four_tier_zoned|four_tier_zoned_full|both|all]
+                        [--program four_tier|legacy|four_tier_zoned|four_tier_zoned_full|four_tier_zoned_claims|both|all]
                         [--formats jsonl,parquet]
                         [--seed 1] [--commit REV] [--cache DIR] [--json results.json]
                         [--check-evaluators] [--check-sizes 1000000] [--engine local|dask]
@@ -16,7 +16,8 @@ is taken around the subprocess; peak memory is that of the process tree (bench/m
 table gives the medians, the ratios of loyalty's time to the baseline's and the floor's and of its
 memory to the baseline's, and whether loyalty and the baseline agree on every member's points and
 tier (not timed). `four_tier_zoned` (bench/programs/) is the four-tier program in Asia/Shanghai,
-and `four_tier_zoned_full` that plus `points expire after 12 months` and a campaign multiplier:
+`four_tier_zoned_full` that plus `points expire after 12 months` and a campaign multiplier, and
+`four_tier_zoned_claims` that plus a redemption (20 points a fast refund, only when granted):
 no baseline of their own, so they stand beside the four-tier one's, and their times are also
 given as ratios to the four-tier program's (issue 15's target for the full one: at most 1.25).
 

@@ -69,7 +69,10 @@ def main() -> None:
     if bulk is None:
         raise SystemExit("the bulk reader left this history to the line reader")
     prepared = timed(
-        "sql", lambda: prepare(fast, bulk.events, bulk.members, args.as_of, args.threads), args.profile, times
+        "sql",
+        lambda: prepare(fast, bulk.events, bulk.members, args.as_of, args.threads, places=bulk.places),
+        args.profile,
+        times,
     )
     outcomes: list[dict[str, Any]] = timed(
         "members", lambda: [o.to_json() for o in assemble(prepared, range(len(bulk.members)))], args.profile, times

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from loyalty_dsl.columnar.choice import Evaluator, choose_plan
-from loyalty_dsl.columnar.run import events_table
+from loyalty_dsl.columnar.run import events_table, history_places
 from loyalty_dsl.columnar.run import outcomes as columnar_outcomes
 from loyalty_dsl.evaluation.compile import CompiledProgram, diagnose
 from loyalty_dsl.evaluation.evaluate import Outcome
@@ -61,5 +61,5 @@ def evaluate(
     day = as_of or default_as_of(history, program.calendar)
     if fast is None or day is None:
         return Evaluation(day, list(outcomes(program, history, day)), history.accounting)
-    ran = columnar_outcomes(fast, events_table(history, program), history.member_ids(), day)
+    ran = columnar_outcomes(fast, events_table(history, program), history.member_ids(), day, history_places(history))
     return Evaluation(day, list(ran), history.accounting, "columnar")

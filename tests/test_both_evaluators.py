@@ -19,7 +19,7 @@ import pytest
 
 from loyalty_dsl import CompiledProgram, History, load, read_history
 from loyalty_dsl.columnar.plan import NotColumnar, plan
-from loyalty_dsl.columnar.run import events_table
+from loyalty_dsl.columnar.run import events_table, history_places
 from loyalty_dsl.columnar.run import outcomes as columnar_outcomes
 from loyalty_dsl.evaluation.run import default_as_of
 from loyalty_dsl.evaluation.run import outcomes as reference_outcomes
@@ -66,7 +66,12 @@ def _both(program: CompiledProgram, history: History, day: dt.date | None) -> tu
     day = day or default_as_of(history, program.calendar)
     assert day is not None
     want = [o.to_json() for o in reference_outcomes(program, history, day)]
-    got = [o.to_json() for o in columnar_outcomes(fast, events_table(history, program), history.member_ids(), day)]
+    got = [
+        o.to_json()
+        for o in columnar_outcomes(
+            fast, events_table(history, program), history.member_ids(), day, history_places(history)
+        )
+    ]
     return got, want
 
 

@@ -48,6 +48,7 @@ PERIODS_IN = {  # the periods each period lies within
 }
 UTC_NAMES = ("UTC", "Etc/UTC")  # what Calendar takes for UTC itself
 LOTS, LOTS_NEVER = -1, -1  # the rule number of lots among a piece's rows; the day of a lot that never expires
+UNIT_LOTS = -2  # rule R's lots one by one are rows of rule UNIT_LOTS - R (a program that spends points)
 
 
 class NotColumnar(Exception):
@@ -59,10 +60,13 @@ class Plan:
     """The SQL of a program's points: each of `pieces` gives (member, rule, t, d) over a table
     `ev`, for some of the rules (one statement for all would be too deep for DuckDB).
 
-    With expiry, a piece gives the lots of its rules too, from the same candidates: rows
-    (member, LOTS, x, p), p points that stop counting on local day x (an ordinal; LOTS_NEVER:
-    never), as the units stand at the instant the macro status_end() gives. (Lots of one member
-    and day are summed: a balance reads nothing else of them.)"""
+    With expiry, redemptions or vouchers, a piece gives the lots of its rules too, from the same
+    candidates: rows (member, LOTS, x, p), p points that stop counting on local day x (an ordinal;
+    LOTS_NEVER: never), as the units stand at the instant the macro status_end() gives. (Lots of
+    one member and day are summed: a balance without claims reads nothing else of them.) A program
+    that spends points gets each lot too, for the claims to spend in time order: rows
+    (member, UNIT_LOTS - R, t, p, x), p points of rule R earned at instant t, stopping on day x
+    (its pieces have that fifth column x, NULL on the other rows)."""
 
     program: CompiledProgram
     pieces: tuple[str, ...]
@@ -70,8 +74,19 @@ class Plan:
 
     @property
     def lots(self) -> bool:
-        """Whether the pieces give lots (the program's points expire)."""
-        return self.program.expiry is not None
+        """Whether the pieces give lots (the program keeps a balance)."""
+        return _keeps_lots(self.program)
+
+    @property
+    def spends(self) -> bool:
+        """Whether claims spend lots (redemptions or vouchers): the pieces give each lot too."""
+        return _spends(self.program)
+
+    @property
+    def claim_types(self) -> frozenset[str]:
+        """The event types that spend points or vouchers."""
+        p = self.program
+        return frozenset({r.event for r in p.redemptions} | ({p.voucher_use} if p.voucher_use else set()))
 
     @property
     def zoned(self) -> bool:
@@ -105,6 +120,7 @@ def plan(program: CompiledProgram) -> Plan:
             raise NotColumnar(f"decision {decision.benefit.text} looks up facts")
     if p.expiry is not None and p.expiry[0] == ast.ExpiryKind.INACTIVE:
         raise NotColumnar("points expire after inactivity (a walk over each member's activity)")
+    _check_claims(p)
     fact_types = _fact_types(p)
     facts = _facts(p, fact_types)
     fact_ctes = [f"fact_{i} AS MATERIALIZED ({sql})" for i, sql in enumerate(facts.values())]
@@ -118,12 +134,19 @@ def plan(program: CompiledProgram) -> Plan:
         rules = range(first, min(first + RULES_PER_STATEMENT, len(by_rule)))
         ctes = fact_ctes + [cte for r in rules for cte in by_rule[r].steps + by_rule[r].lots]
         body = "\nUNION ALL\n".join(f"SELECT member, {r} AS rule, t, d FROM steps_{r}" for r in rules)
-        if p.expiry is not None:
+        if _keeps_lots(p):
             earned = "\nUNION ALL\n".join(f"SELECT member, ld, p FROM lots_{r}" for r in rules)
             # The day a lot expires, worked out once for each day lots were earned on (few).
             ctes.append(f"earned AS ({earned})")
             days = f"SELECT ld, coalesce({_expiry_sql(p)}, {LOTS_NEVER}) AS x FROM (SELECT DISTINCT ld FROM earned)"
-            body += f"\nUNION ALL\nSELECT member, {LOTS} AS rule, x AS t, p AS d FROM earned JOIN ({days}) USING (ld)"
+            ctes.append(f"lot_days AS ({days})")
+            body += f"\nUNION ALL\nSELECT member, {LOTS} AS rule, x AS t, p AS d FROM earned JOIN lot_days USING (ld)"
+            if _spends(p):  # a fifth column: the day each lot stops counting
+                body = f"SELECT *, NULL::BIGINT AS x FROM ({body})" + "".join(
+                    f"\nUNION ALL\nSELECT member, {UNIT_LOTS - r} AS rule, {AT} AS t, p AS d, x"
+                    f" FROM ulots_{r} JOIN lot_days USING (ld)"
+                    for r in rules
+                )
         pieces.append(f"WITH {', '.join(ctes)}\nSELECT * FROM ({body})")
     return Plan(program, tuple(pieces), tuple(r.name for r in p.rules))
 
@@ -136,13 +159,9 @@ def plan(program: CompiledProgram) -> Plan:
 _PROGRAM_READ = frozenset(
     {"file", "title", "calendar", "schema", "facts_by_type", "rules", "window_months", "tiers", "grants"}
     | {"decisions", "source", "rates", "_thresholds", "expiry", "multipliers", "largest_only"}
+    | {"redemption", "redemptions", "conversion", "voucher_months", "voucher_use"}
 )
 _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
-    "redemption": ("redeem", None),
-    "redemptions": ("redeem", ()),
-    "conversion": ("vouchers", None),
-    "voucher_months": ("vouchers", None),
-    "voucher_use": ("vouchers", None),
     "currency": ("currencies", None),
     "retention": ("retention", None),
     "measures": ("measures", ()),
@@ -319,7 +338,7 @@ def _rule_ctes(
     threshold = rule.threshold
     if threshold is not None and threshold.kind == ast.ThresholdKind.DISTINCT and threshold.key is not None:
         carried.append(f"{_key_sql(threshold.key, p)} AS dk")  # the value a distinct threshold counts
-    if p.expiry is not None:  # whether the candidate passes at the end, and its day: what lots read
+    if _keeps_lots(p):  # whether the candidate passes at the end, and its day: what lots read
         at_end = [
             f"(f{i}.since_at IS NULL OR f{i}.since_at >= status_end())"
             if test.negated
@@ -405,7 +424,11 @@ def _rule_ctes(
     fixed |= {"ld"} if _in_key("day", periods) else set()
     fixed |= {"v"} if constant and not at_unit else set()
     on = "fm" if on_group else None
-    lots = _lots_ctes(p, rule, r, source, keys, cap_exprs, on, fixed, bool(tests)) if p.expiry else []
+    lots = []
+    if _spends(p):
+        lots = _unit_lots_ctes(rule, r, source, keys, cap_exprs, on, fixed, bool(tests))
+    elif _keeps_lots(p):
+        lots = _lots_ctes(p, rule, r, source, keys, cap_exprs, on, fixed, bool(tests))
     return _RuleSql(ctes, lots)
 
 
@@ -495,6 +518,72 @@ def _lots_ctes(
     return ctes
 
 
+def _unit_lots_ctes(
+    rule: CompiledRule,
+    r: int,
+    source: str,
+    keys: list[str],
+    caps: list[tuple[str, str]],
+    fm: str | None,
+    fixed: set[str],
+    tested: bool,
+) -> list[str]:
+    """ulots_R: the rule's lots one by one, as its units stand at the end (balance.member_balance),
+    each dated by its first candidate passing at the end; then lots_R by member and local day from
+    them. A claim may fall within a day, so it must see which of the day's units came before it:
+    `beyond the first` leaves a group's earliest unit unpaid, and caps share out their periods in
+    time order (RuleState._allocate), each cap over what the finer one kept (caps are nested, so
+    once a coarser cap cuts, every later unit of its period keeps nothing either way)."""
+    where = " WHERE fin" if tested else ""  # without facts, every candidate passes at the end
+    carried = [alias for alias, _ in caps] + ([fm] if fm else [])  # the same for the unit's events
+    if rule.per:  # a unit's day, instant and periods are its first event's: the earliest, as time goes
+        unit = ", ".join(["member", *keys])
+        value = "min(v)" if "v" in fixed else "arg_min(v, o)"
+        picked = "".join(f", min({c}) AS {c}" for c in ["ld", *carried])
+        dated = f"min({AT}) AS {AT}, min(o) AS o"
+        units = f"SELECT {unit}{picked}, {value} AS v, {dated} FROM {source}{where} GROUP BY {unit}"
+    else:
+        units = f"SELECT member{''.join(', ' + c for c in [*keys, 'ld', *carried])}, v, {AT}, o FROM {source}{where}"
+    ctes = [f"units_{r} AS ({units})"]
+    cols = ", ".join(["member", *keys, AT, "o", "ld", *carried])
+    order = f"ORDER BY {AT}, o"
+    rows = f"SELECT {cols}, v AS s FROM units_{r}"
+    if rule.beyond_first:  # the earliest unit of each group earns nothing
+        outer = ", ".join(["member", *keys[1:]])
+        first = f"row_number() OVER (PARTITION BY {outer} {order}) = 1"
+        rows = f"SELECT {cols}, CASE WHEN {first} THEN 0 ELSE {rule.amount} END AS s FROM units_{r}"
+    for (cap, _), (alias, _) in zip(rule.caps, caps, strict=True):  # the cap's room, unit after unit
+        running = f"sum(s) OVER (PARTITION BY member, {alias} {order} ROWS UNBOUNDED PRECEDING)"
+        kept = f"least({cap}, t) - least({cap}, t - s)"
+        rows = f"SELECT {cols}, {kept} AS s FROM (SELECT *, {running} AS t FROM ({rows}))"
+    points = f"s * {fm}" if fm else "s"
+    ctes.append(f"ulots_{r} AS (SELECT member, {AT}, ld, {points} AS p FROM ({rows}) WHERE {points} > 0)")
+    ctes.append(f"lots_{r} AS (SELECT member, ld, sum(p) AS p FROM ulots_{r} GROUP BY member, ld)")
+    return ctes
+
+
+def _keeps_lots(p: CompiledProgram) -> bool:
+    """Whether the program keeps a balance of lots (as MemberRun computes one)."""
+    return p.expiry is not None or bool(p.redemptions) or p.conversion is not None
+
+
+def _spends(p: CompiledProgram) -> bool:
+    return bool(p.redemptions) or p.conversion is not None
+
+
+def _check_claims(p: CompiledProgram) -> None:
+    """What the per-member part of the columnar path cannot judge of a claim."""
+    for redemption in p.source.redemptions:
+        if redemption.where is not None and fact_refs(redemption.where):
+            raise NotColumnar(f"the redemption by {redemption.event.text} looks up facts")
+    # At one instant events are taken by type, and a lot is dated by its rule's event: a claim of
+    # the same type as an earning event would need the whole order of the two (order.py).
+    earning = {rule.on for rule in p.rules}
+    for kind in sorted({r.event for r in p.redemptions} | ({p.voucher_use} if p.voucher_use else set())):
+        if kind in earning:
+            raise NotColumnar(f"event {kind} both earns and spends")
+
+
 @attrs.frozen
 class _Factor:
     """The product of a rule's multipliers that apply to an event (or the largest, where they do not
@@ -563,7 +652,8 @@ def _times(amount: str, factor: _Factor) -> str:
 def _expiry_sql(p: CompiledProgram) -> str:
     """The local day (ordinal) a lot earned on local date `ld` stops counting, NULL for never
     (balance.expires_at): a lot still counts at the end of day D if that day is after D + 1."""
-    assert p.expiry is not None
+    if p.expiry is None:
+        return "NULL"
     kind, amount, unit = p.expiry
     month = "(year(ld) * 12 + month(ld) - 1)"
 

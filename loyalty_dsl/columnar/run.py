@@ -27,9 +27,9 @@ import pyarrow.compute as pc
 from loyalty_dsl.columnar.bulk_history import event_fields
 from loyalty_dsl.columnar.bulk_read import COLUMN_TYPES, read_bulk
 from loyalty_dsl.columnar.local_time import local_instants
-from loyalty_dsl.columnar.plan import AT, LOCAL, LOTS, LOTS_NEVER, TS, NotColumnar, Plan
+from loyalty_dsl.columnar.plan import AT, LOCAL, LOTS, LOTS_NEVER, TS, UNIT_LOTS, NotColumnar, Plan
 from loyalty_dsl.engines import parallel
-from loyalty_dsl.evaluation.balance import Balance
+from loyalty_dsl.evaluation.balance import Balance, Lot, balance_of_lots
 from loyalty_dsl.evaluation.compile import CompiledProgram
 from loyalty_dsl.evaluation.evaluate import Outcome, Status, decisions, grant_verdicts, granted
 from loyalty_dsl.evaluation.events import Event
@@ -38,7 +38,21 @@ from loyalty_dsl.evaluation.order import tie_key_sql
 from loyalty_dsl.evaluation.run import Result, day_of
 from loyalty_dsl.io.history import Accounting, History, read_history
 from loyalty_dsl.io.progress import Progress
-from loyalty_dsl.language.vocabulary import MAX_EXACT
+from loyalty_dsl.language.vocabulary import MAX_EXACT, NEVER
+
+# (file, line) of the events at these input positions (`seq`): where a claim was read.
+Places = Callable[[list[int]], list[tuple[str, int]]]
+
+
+def history_places(history: History) -> Places:
+    """The places of a history read per line (its events keep them)."""
+
+    def places(seqs: list[int]) -> list[tuple[str, int]]:
+        wanted = set(seqs)
+        found = {e.seq: (e.file, e.line) for es in history.members.values() for e in es if e.seq in wanted}
+        return [found[seq] for seq in seqs]
+
+    return places
 
 
 def field_types(program: CompiledProgram) -> dict[str, str]:
@@ -97,12 +111,17 @@ class Prepared:
     running: _Rows  # (time, total points of the steps up to it), each member's in time order
     special: _Rows  # (type, at, seq, fields...): the events grants and decisions read, in time order
     fields: list[str]  # the field columns of `special`
-    balances: dict[int, Balance] | None = None  # with expiry: the members' balances (absent: nothing left)
+    balances: dict[int, Balance] | None = None  # with lots: the members' balances (absent: nothing left)
+    lots: _Rows | None = None  # (instant, rule, points, day it stops counting): the lots claims spend from
+    places: dict[int, tuple[str, int]] = attrs.field(factory=dict)  # by seq: where each claim was read
 
 
-def outcomes(plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date) -> Iterator[Outcome]:
-    """One outcome for each of `members` (sorted), at the end of day `as_of`."""
-    return assemble(prepare(plan, events, members, as_of), range(len(members)))
+def outcomes(
+    plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date, places: Places | None = None
+) -> Iterator[Outcome]:
+    """One outcome for each of `members` (sorted), at the end of day `as_of` (`places`: where
+    the events were read, for a program whose claims name it)."""
+    return assemble(prepare(plan, events, members, as_of, places=places), range(len(members)))
 
 
 def prepare(
@@ -112,12 +131,16 @@ def prepare(
     as_of: dt.date,
     threads: int | None = None,
     connected: Callable[[Any], None] | None = None,
+    places: Places | None = None,
 ) -> Prepared:
     """Every member's points over time, and the events grants and decisions read (all in SQL).
 
     NotColumnar where DuckDB cannot run the plan or the points leave the exact range:
     the per-member evaluator then runs (and says where the points leave it). `connected`
-    hears of the DuckDB connection, to interrupt its queries from another thread."""
+    hears of the DuckDB connection, to interrupt its queries from another thread. `places`
+    gives where claims were read; a program that spends points needs it."""
+    if plan.spends and places is None:
+        raise ValueError("a program with redemptions or vouchers needs the places of its events")
     import duckdb  # a fast path's engine: imported only when it runs
 
     # DuckDB spills to disk past its memory limit: into a folder of our own, not the working one.
@@ -129,11 +152,16 @@ def prepare(
         ):
             if connected is not None:
                 connected(con)
-            return _prepare(con, plan, events, members, as_of)
+            prepared = _prepare(con, plan, events, members, as_of)
     except duckdb.InterruptException:
         raise  # a signal stopped the query: its own exception follows (see _interruptible)
     except duckdb.Error as err:
         raise NotColumnar(f"DuckDB cannot run the plan ({str(err).splitlines()[0]})") from None
+    if places is None or prepared.lots is None:
+        return prepared
+    types, _, seqs, *_ = prepared.special.columns
+    claimed = [seq for kind, seq in zip(types, seqs, strict=True) if kind in plan.claim_types]
+    return attrs.evolve(prepared, places=dict(zip(claimed, places(claimed), strict=True)))
 
 
 def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_of: dt.date) -> Prepared:
@@ -149,13 +177,19 @@ def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_
         clock = LOCAL
     con.register("ev", table)
     con.execute(f"CREATE TEMP VIEW evp AS SELECT *, make_timestamp({clock}) AS {TS} FROM ev WHERE {AT} < {end}")
-    con.execute("CREATE TEMP TABLE steps (member INTEGER, rule INTEGER, t BIGINT, d HUGEINT)")
+    day = ", x" if plan.spends else ""  # the day a lot stops counting, on each lot
+    con.execute(f"CREATE TEMP TABLE steps (member INTEGER, rule INTEGER, t BIGINT, d HUGEINT{day and ', x BIGINT'})")
     con.execute(f"CREATE TEMP MACRO status_end() AS {end}")  # the plan's candidates read it, with expiry
     for piece in plan.pieces:
-        con.execute(f"INSERT INTO steps SELECT member, rule, t, sum(d) FROM ({piece}) GROUP BY ALL")
-    if plan.lots:  # the pieces gave the lots too, as rule LOTS
+        con.execute(f"INSERT INTO steps SELECT member, rule, t, sum(d){day} FROM ({piece}) GROUP BY ALL")
+    if plan.lots:  # the pieces gave the lots too, as rule LOTS (and one by one, UNIT_LOTS - R)
         con.execute(f"CREATE TEMP TABLE lots AS SELECT member, t AS x, d AS p FROM steps WHERE rule = {LOTS}")
-        con.execute(f"DELETE FROM steps WHERE rule = {LOTS}")
+        if plan.spends:
+            con.execute(
+                f"CREATE TEMP TABLE ulots AS SELECT member, {UNIT_LOTS} - rule AS rule, t, d AS p, x"
+                f" FROM steps WHERE rule <= {UNIT_LOTS}"
+            )
+        con.execute("DELETE FROM steps WHERE rule < 0")
     # Every sum of a member's steps is at most the sum of their sizes: within the bound, all are exact.
     ((largest,),) = con.sql(
         "SELECT coalesce(max(s), 0) FROM (SELECT sum(abs(d)) AS s FROM steps GROUP BY member)"
@@ -170,7 +204,21 @@ def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_
     special, fields = _special_events(con, program, end)
     balances = _balances(con, as_of) if plan.lots else None
     n = len(members)
-    return Prepared(plan, members, as_of, last, by_rule, _Rows.of(running, n), _Rows.of(special, n), fields, balances)
+    lots = _Rows.of(_spent_lots(con, plan, end), n) if plan.spends else None
+    rows = _Rows.of(running, n), _Rows.of(special, n)
+    return Prepared(plan, members, as_of, last, by_rule, *rows, fields, balances, lots)
+
+
+def _spent_lots(con: Any, plan: Plan, end: int) -> pa.Table:
+    """Each lot of the members whose balance is a walk (balance._redeem): every member where points
+    convert into vouchers, else those with a claim before the end. In the order earned."""
+    program = plan.program
+    walking = ""
+    if program.conversion is None:
+        kinds = ", ".join("'" + t.replace("'", "''") + "'" for t in sorted(plan.claim_types))
+        walking = f" WHERE member IN (SELECT member FROM ev WHERE {AT} < {end} AND type IN ({kinds}))"
+    query = f"SELECT member, t, rule, p::BIGINT, x FROM ulots{walking} ORDER BY member, t, rule"
+    return con.sql(query).to_arrow_table()
 
 
 def _balances(con: Any, as_of: dt.date) -> dict[int, Balance]:
@@ -204,6 +252,7 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
     types, ats, seqs, *values = prepared.special.columns
     column = {name: i for i, name in enumerate(prepared.fields)}  # only the types of `special` are looked up
     declared = {t: [(column[f.name], f.name) for f in specs if f.name in column] for t, specs in program.schema.items()}
+    walks = _Walks(prepared) if prepared.lots is not None else None
     for index in indexes:
         member = prepared.members[index]
         balance = prepared.balances.get(index, _NO_BALANCE) if prepared.balances is not None else None
@@ -212,6 +261,8 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
         final = Status(last, total, dict(zip(plan.rules, points, strict=True)), program.tier_for(total))
         rows = prepared.special.span(index)
         if not rows:
+            if walks is not None and program.conversion is not None:  # points convert without any claim
+                balance = walks.balance(index, [], ())
             yield Outcome(member, as_of, final, (), (), balance)
             continue
         group = [
@@ -242,7 +293,52 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
             for g in program.grants
         }
         verdicts = grant_verdicts(days, cal, status_at)
-        yield Outcome(member, as_of, final, granted(verdicts), decisions(program, group, status_at, {}), balance)
+        decided = decisions(program, group, status_at, {})
+        if walks is not None and (program.conversion is not None or walks.claims(group)):
+            balance = walks.balance(index, group, decided)
+        yield Outcome(member, as_of, final, granted(verdicts), decided, balance)
+
+
+class _Walks:
+    """The balance of a member with claims or vouchers: its lots from SQL, its claims from the events
+    read, walked in time order by the per-member evaluator's own function (balance_of_lots).
+
+    The walk orders lots and claims by instant, then by rank. At one instant events are taken by
+    type first (order.py), and the plan keeps claims off the types that earn: so a lot's rank is
+    its rule's type, and a claim's is its type and then its place among the member's events."""
+
+    def __init__(self, prepared: Prepared) -> None:
+        assert prepared.lots is not None
+        self.prepared, self.program = prepared, prepared.plan.program
+        self.end = self.program.calendar.end_of_day(prepared.as_of)
+        self.kinds = prepared.plan.claim_types
+        self.type_rank = {t: i << 32 for i, t in enumerate(sorted(self.program.schema))}
+        self.rule_rank = [self.type_rank[rule.on] for rule in self.program.rules]
+        self.ends: dict[int, int] = {}  # local day (ordinal) -> its first instant
+
+    def claims(self, group: list[Event]) -> bool:
+        return any(e.type in self.kinds for e in group)
+
+    def balance(self, index: int, group: list[Event], decided: Sequence[Any]) -> Balance:
+        prepared, program = self.prepared, self.program
+        assert prepared.lots is not None
+        times, rules, points, days = prepared.lots.columns
+        names, ranks, ends = prepared.plan.rules, self.rule_rank, self.ends
+        for i in prepared.lots.span(index):
+            if days[i] not in ends:  # the instant a lot stops counting, once a day (balance.expires_at)
+                ends[days[i]] = NEVER if days[i] == LOTS_NEVER else program.calendar.day_start(days[i])
+        lots = [
+            Lot(names[rules[i]], times[i], ranks[rules[i]], points[i], ends[days[i]], points[i])
+            for i in prepared.lots.span(index)
+        ]
+        claims = []
+        for k, event in enumerate(group, start=1):
+            if event.type in self.kinds:
+                event.rank = self.type_rank[event.type] + k
+                event.file, event.line = prepared.places[event.seq]
+                claims.append(event)
+        by_event = {(d.benefit, d.event.seq): (d.granted, d.reason) for d in decided}
+        return balance_of_lots(program, lots, claims, self.end, {}, lambda b, e: by_event.get((b, e.seq)))
 
 
 def _points_by_rule(con: Any, last: int, rules: int) -> dict[int, list[int]]:
@@ -263,8 +359,9 @@ def _points_by_rule(con: Any, last: int, rules: int) -> dict[int, list[int]]:
 
 
 def _special_events(con: Any, program: CompiledProgram, end: int) -> tuple[pa.Table, list[str]]:
-    """The events grants and decisions read, by member and time, and the names of their fields."""
-    wanted = sorted({g.event for g in program.grants} | {d.on for d in program.decisions})
+    """The events grants, decisions and claims read, by member and time, and the names of their fields."""
+    claims = {r.event for r in program.redemptions} | ({program.voucher_use} if program.voucher_use else set())
+    wanted = sorted({g.event for g in program.grants} | {d.on for d in program.decisions} | claims)
     names = sorted({spec.name for t in wanted for spec in program.schema.get(t, ())})
     quoted = "".join(f', "{n}"' for n in names)
     types = ", ".join("'" + t.replace("'", "''") + "'" for t in wanted) or "NULL"
@@ -298,14 +395,17 @@ def run_columnar(
     if progress is not None:
         progress.phase("reading in bulk")
     bulk = read_bulk(paths, program) if "-" not in paths else None
+    places: Places
     if bulk is not None:
         accounting, events, members, latest = bulk.accounting, bulk.events, bulk.members, bulk.latest
+        places = bulk.places
     elif fallback:
         if progress is not None:
             progress.phase(None)  # the line reader counts its lines as it goes
         history = read_history(paths, program, progress=progress.read if progress is not None else None)
         accounting, latest = history.accounting, history.latest
         events, members = events_table(history, program), history.member_ids()
+        places = history_places(history)
     else:
         if progress is not None:
             progress.phase(None)  # the per-member engine takes over, with its own counts
@@ -317,7 +417,7 @@ def run_columnar(
     day = day_of(as_of, latest, program.calendar)
     if day is None:
         return accounting, iter(())
-    prepared = _interruptible(functools.partial(prepare, plan, events, members, day, jobs))
+    prepared = _interruptible(functools.partial(prepare, plan, events, members, day, jobs, places=places))
     if progress is not None:
         progress.phase(None)
     if jobs > 1 and parallel.available():  # the per-member part is Python: split it over the cores

@@ -120,7 +120,7 @@ def _evaluate_partition(
 ) -> list[Result]:
     """The partition's outcomes in member order (NotColumnar where DuckDB cannot run the plan)."""
     if isinstance(history, BulkHistory):
-        prepared = prepare(_plan(text, file), history.events, history.members, as_of)
+        prepared = prepare(_plan(text, file), history.events, history.members, as_of, places=history.places)
         return [(o.to_json(), None) for o in assemble(prepared, range(len(history.members)))]
     return list(results(_program(text, file), history, as_of, ledger=ledger))
 

@@ -116,6 +116,21 @@ def member_balance(
         ),
         key=lambda lot: (lot.earned, lot.seq),
     )
+    return balance_of_lots(program, lots, events, end, facts, decided, measures_at)
+
+
+def balance_of_lots(
+    program: CompiledProgram,
+    lots: list[Lot],
+    events: Sequence[Event],
+    end: int,
+    facts: Facts | None = None,
+    decided: Decided | None = None,
+    measures_at: Callable[[int], dict[str, Any]] | None = None,
+) -> Balance:
+    """The balance at `end` from a member's lots (in the order earned) and the claims among `events`:
+    member_balance's, and the columnar evaluator's for members with claims or vouchers. The lots'
+    `left` is spent as the claims are paid."""
     redemptions, vouchers = _redeem(program, lots, events, end, facts or {}, decided or _undecided, measures_at)
     valid = [lot for lot in lots if lot.left and lot.expires > end]
     by_day: dict[int, int] = {}
