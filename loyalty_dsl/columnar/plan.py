@@ -121,6 +121,8 @@ def plan(program: CompiledProgram) -> Plan:
     if p.expiry is not None and p.expiry[0] == ast.ExpiryKind.INACTIVE:
         raise NotColumnar("points expire after inactivity (a walk over each member's activity)")
     _check_claims(p)
+    if p.retention is not None and p.continuous:  # (a calendar year, refused above for now)
+        raise NotColumnar("tier retention in a continuous window (its tier follows each status read)")
     fact_types = _fact_types(p)
     facts = _facts(p, fact_types)
     fact_ctes = [f"fact_{i} AS MATERIALIZED ({sql})" for i, sql in enumerate(facts.values())]
@@ -159,11 +161,10 @@ def plan(program: CompiledProgram) -> Plan:
 _PROGRAM_READ = frozenset(
     {"file", "title", "calendar", "schema", "facts_by_type", "rules", "window_months", "tiers", "grants"}
     | {"decisions", "source", "rates", "_thresholds", "expiry", "multipliers", "largest_only"}
-    | {"redemption", "redemptions", "conversion", "voucher_months", "voucher_use"}
+    | {"redemption", "redemptions", "conversion", "voucher_months", "voucher_use", "retention"}
 )
 _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
     "currency": ("currencies", None),
-    "retention": ("retention", None),
     "measures": ("measures", ()),
     "calendar_year": ("a calendar-year window", None),
     "measured_tiers": ("tiers on measures", False),

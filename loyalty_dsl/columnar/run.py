@@ -30,11 +30,12 @@ from loyalty_dsl.columnar.local_time import local_instants
 from loyalty_dsl.columnar.plan import AT, LOCAL, LOTS, LOTS_NEVER, TS, UNIT_LOTS, NotColumnar, Plan
 from loyalty_dsl.engines import parallel
 from loyalty_dsl.evaluation.balance import Balance, Lot, balance_of_lots
-from loyalty_dsl.evaluation.compile import CompiledProgram
-from loyalty_dsl.evaluation.evaluate import Outcome, Status, decisions, grant_verdicts, granted
+from loyalty_dsl.evaluation.compile import CompiledProgram, Tier
+from loyalty_dsl.evaluation.evaluate import Outcome, Status, decisions, grant_verdicts, granted, quiet_instant
 from loyalty_dsl.evaluation.events import Event
 from loyalty_dsl.evaluation.grants import candidate_days
 from loyalty_dsl.evaluation.order import tie_key_sql
+from loyalty_dsl.evaluation.retention import TierKeeper
 from loyalty_dsl.evaluation.run import Result, day_of
 from loyalty_dsl.io.history import Accounting, History, read_history
 from loyalty_dsl.io.progress import Progress
@@ -114,6 +115,7 @@ class Prepared:
     balances: dict[int, Balance] | None = None  # with lots: the members' balances (absent: nothing left)
     lots: _Rows | None = None  # (instant, rule, points, day it stops counting): the lots claims spend from
     places: dict[int, tuple[str, int]] = attrs.field(factory=dict)  # by seq: where each claim was read
+    spans: dict[int, tuple[int, int]] | None = None  # with retention: each member's first and last event
 
 
 def outcomes(
@@ -206,7 +208,11 @@ def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_
     n = len(members)
     lots = _Rows.of(_spent_lots(con, plan, end), n) if plan.spends else None
     rows = _Rows.of(running, n), _Rows.of(special, n)
-    return Prepared(plan, members, as_of, last, by_rule, *rows, fields, balances, lots)
+    spans = None
+    if program.retention is not None:  # the keeper reads every recalculation from the first event on
+        found = con.sql(f"SELECT member, min({AT}), max({AT}) FROM evp GROUP BY member").fetchall()
+        spans = {member: (first, latest) for member, first, latest in found}
+    return Prepared(plan, members, as_of, last, by_rule, *rows, fields, balances, lots, spans=spans)
 
 
 def _spent_lots(con: Any, plan: Plan, end: int) -> pa.Table:
@@ -253,37 +259,55 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
     column = {name: i for i, name in enumerate(prepared.fields)}  # only the types of `special` are looked up
     declared = {t: [(column[f.name], f.name) for f in specs if f.name in column] for t, specs in program.schema.items()}
     walks = _Walks(prepared) if prepared.lots is not None else None
+    retained = program.retention is not None
     for index in indexes:
         member = prepared.members[index]
         balance = prepared.balances.get(index, _NO_BALANCE) if prepared.balances is not None else None
         points = prepared.by_rule.get(index, zero)
         total = sum(points)
-        final = Status(last, total, dict(zip(plan.rules, points, strict=True)), program.tier_for(total))
         rows = prepared.special.span(index)
-        if not rows:
-            if walks is not None and program.conversion is not None:  # points convert without any claim
-                balance = walks.balance(index, [], ())
-            yield Outcome(member, as_of, final, (), (), balance)
-            continue
         group = [
             Event(ats[r], seqs[r], types[r], event_fields(values, r, declared[types[r]]), "", 0, None) for r in rows
         ]
         steps = prepared.running.span(index)
+
+        def points_at(time: int, steps: range = steps) -> int:
+            """The points of the status at `time` (on the steps' axis): the steps before it, summed."""
+            before = bisect.bisect_left(times, time, steps.start, steps.stop)
+            return totals[before - 1] if before > steps.start else 0
+
+        kept: _Kept | None = None
+        tier, by_points = program.tier_for(total), None
+        if retained:
+            assert prepared.spans is not None
+            kept = _Kept(prepared, group, prepared.spans.get(index), points_at)
+            tier, by_points = kept.at(last)
+        final = Status(last, total, dict(zip(plan.rules, points, strict=True)), tier, by_points)
+        if not rows:
+            if walks is not None and program.conversion is not None:  # points convert without any claim
+                balance = walks.balance(index, [], ())
+            yield Outcome(member, as_of, final, (), (), balance, retained)
+            continue
         by_time = {time_at(last): final}
 
-        def status_at(instant: int, by_time: dict[int, Status] = by_time, steps: range = steps) -> Status:
+        def status_at(
+            instant: int, by_time: dict[int, Status] = by_time, points_at: Any = points_at, kept: Any = kept
+        ) -> Status:
             time = time_at(instant)
             status = by_time.get(time)
-            if status is None:  # the steps before it, summed
-                before = bisect.bisect_left(times, time, steps.start, steps.stop)
-                pts = totals[before - 1] if before > steps.start else 0
-                status = by_time[time] = Status(plan.instant_of(time), pts, {}, program.tier_for(pts))
+            if status is None:
+                pts, moment = points_at(time), plan.instant_of(time)
+                tier, by_points = (program.tier_for(pts), None) if kept is None else kept.at(moment)
+                status = by_time[time] = Status(moment, pts, {}, tier, by_points)
             return status
 
         # After the member's last step every status is the final one: a grant day after it is
         # looked at only if that status grants it (as MemberRun does: work grows with events).
+        # With retention, tiers still move after it: from the quiet instant, as MemberRun.
         last_day = as_of.toordinal()
-        if not steps:
+        if kept is not None:
+            last_day = kept.last_day
+        elif not steps:
             last_day = 0
         elif times[steps.stop - 1] + 1 < time_at(last):
             last_day = min(last_day, cal.day(plan.instant_of(times[steps.stop - 1] + 1)))
@@ -296,7 +320,43 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
         decided = decisions(program, group, status_at, {})
         if walks is not None and (program.conversion is not None or walks.claims(group)):
             balance = walks.balance(index, group, decided)
-        yield Outcome(member, as_of, final, granted(verdicts), decided, balance)
+        yield Outcome(member, as_of, final, granted(verdicts), decided, balance, retained)
+
+
+class _Kept:
+    """The tier in force at each status with retention: the per-member evaluator's TierKeeper, fed
+    the statuses MemberRun settles, in time order (each recalculation from the first event's on,
+    and those of the end, of decisions and of grant days, none after its quiet instant)."""
+
+    def __init__(
+        self, prepared: Prepared, group: list[Event], span: tuple[int, int] | None, points_at: Callable[[int], int]
+    ) -> None:
+        program, cal, as_of = prepared.plan.program, prepared.plan.program.calendar, prepared.as_of
+        assert program.retention is not None
+        end = cal.end_of_day(as_of)
+        self.quiet = quiet_instant(program, span[1] if span else None, end)
+        self.program = program
+        self.last_day = as_of.toordinal() if self.quiet is None else min(as_of.toordinal(), cal.day(self.quiet))
+        decided = {d.on for d in program.decisions}
+        key = self.key
+        wanted = {key(end)} | {key(e.at) for e in group if e.type in decided}
+        wanted |= {key(cal.day_start(d)) for g in program.grants for d in candidate_days(g, group, cal, self.last_day)}
+        if span is not None:
+            wanted.update(cal.recalculations(span[0], key(end)))
+        keeper = TierKeeper(program.retention, program.tiers, cal)
+        self.tiers: dict[int, tuple[Tier | None, Tier | None]] = {}
+        for instant in sorted(wanted):
+            by_points = program.tier_for(points_at(prepared.plan.time_at(instant)))
+            self.tiers[instant] = (keeper.tier_at(instant, by_points), by_points)
+
+    def key(self, instant: int) -> int:
+        """The instant of the status kept for `instant` (MemberRun._key)."""
+        key = self.program.status_instant(instant)
+        return key if self.quiet is None or key <= self.quiet else self.quiet
+
+    def at(self, instant: int) -> tuple[Tier | None, Tier | None]:
+        """(the tier in force, the tier the points give) at the status of `instant`."""
+        return self.tiers[self.key(instant)]
 
 
 class _Walks:

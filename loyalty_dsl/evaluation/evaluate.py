@@ -226,21 +226,7 @@ class MemberRun:
         )
 
     def _quiet_instant(self) -> int | None:
-        """A status instant before the end after which no status changes, if there is one: the
-        last event (and vesting) is applied, its points have left the window, retention is done."""
-        p, cal = self.program, self.cal
-        if not self.events or p.calendar_year is not None or p.status_balance:
-            return None  # a calendar year's points leave at its end; a balance changes as points expire
-        last = self.events[-1].at + max((r.vesting for r in p.rules), default=0)
-        end = p.status_instant(self.end)
-        if last >= end:
-            return None
-        if p.window_months is None:
-            return last + 1
-        month = cal.month(last) + p.window_months + 1  # the first recalculation that counts none of it
-        if p.retention is not None:  # a guarantee (to the end of next year), grace, one level a month
-            month += 25 + p.retention.grace_months + p.retention.guarantee_months + len(p.tiers)
-        return cal.month_start(month) if month < cal.month(end) else None
+        return quiet_instant(self.program, self.events[-1].at if self.events else None, self.end)
 
     def _key(self, instant: int) -> int:
         """The instant of the status kept for `instant`."""
@@ -518,6 +504,24 @@ def _decide(d: Any, event: Event, status: Status, facts: Facts, balance: int | N
     seen = {"points": status.points, "balance": balance, **status.measures, **params}
     ok, why = d.test(event.fields, seen, facts, event.at)
     return ok, f"{tier.name}: {why}"
+
+
+def quiet_instant(p: CompiledProgram, last_event: int | None, end: int) -> int | None:
+    """A status instant before the end after which no status changes, if there is one: the
+    last event (and vesting) is applied, its points have left the window, retention is done."""
+    cal = p.calendar
+    if last_event is None or p.calendar_year is not None or p.status_balance:
+        return None  # a calendar year's points leave at its end; a balance changes as points expire
+    last = last_event + max((r.vesting for r in p.rules), default=0)
+    end = p.status_instant(end)
+    if last >= end:
+        return None
+    if p.window_months is None:
+        return last + 1
+    month = cal.month(last) + p.window_months + 1  # the first recalculation that counts none of it
+    if p.retention is not None:  # a guarantee (to the end of next year), grace, one level a month
+        month += 25 + p.retention.grace_months + p.retention.guarantee_months + len(p.tiers)
+    return cal.month_start(month) if month < cal.month(end) else None
 
 
 def evaluate_member(program: CompiledProgram, member: str, events: Sequence[Event], as_of: dt.date) -> Outcome:
