@@ -1,7 +1,8 @@
 """Time `loyalty run` (full outcomes) beside the DuckDB baseline and the floor, in the same run.
 
     python bench/run.py [--sizes 1000000,2000000,5000000] [--shapes 20,200] [--repeat 3]
-                        [--program four_tier|legacy|four_tier_zoned|four_tier_zoned_full|four_tier_zoned_claims|both|all]
+                        [--program four_tier|legacy|four_tier_zoned|four_tier_zoned_full|
+                                   four_tier_zoned_claims|both|all]
                         [--formats jsonl,parquet]
                         [--seed 1] [--commit REV] [--cache DIR] [--json results.json]
                         [--check-evaluators] [--check-sizes 1000000] [--engine local|dask]
