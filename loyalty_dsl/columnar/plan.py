@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterator
+from decimal import Decimal
 from fractions import Fraction
 
 import attrs
@@ -174,12 +175,11 @@ _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
 }
 _RULE_READ = frozenset(
     {"name", "line", "on", "predicate", "explain", "fact_refs", "amount", "per", "beyond_first", "caps", "during"}
-    | {"caps_after_multipliers", "threshold"}
+    | {"caps_after_multipliers", "threshold", "every"}
 )
 _RULE_UNUSED: dict[str, tuple[str, object]] = {
     "vesting": ("vesting", 0),
     "window_cap": ("a cap per window", None),
-    "every": ("`for every` (points per amount)", None),
     "into": ("a rule into a measure", None),
     "exact": ("a money measure", False),
 }
@@ -255,14 +255,17 @@ def _rule_ctes(
     windowed = p.window_months is not None
     periods = [k for k in rule.per if k in PERIODS_IN]
     fields = [k for k in rule.per if k not in PERIODS_IN]
-    constant = isinstance(rule.amount, int)
+    every = every_columns(p).get(rule.every) if rule.every is not None else None
+    constant = isinstance(rule.amount, int) and every is None  # `for every`: a number of whole steps
     subjects = {t.field.text for t in tests}
     # shared: every candidate of a unit has the same facts, so its first event is fixed.
     shared = not rule.per or subjects <= set(fields)
     key_period = next((k for k in periods if k in ("day", "month")), None)
     if not shared and not (constant and key_period is not None):
         raise NotColumnar(f"rule {name}: which event of a unit earns would change with the facts")
-    if not constant and rule.caps:
+    if every is not None and rule.caps and int(rule.amount) < 0:
+        raise NotColumnar(f"rule {name}: capped points that are negative")
+    elif every is None and not constant and rule.caps:
         spec = next(f for f in p.schema[rule.on] if f.name == rule.amount)
         if spec.at_least is None or spec.at_least < 0:
             raise NotColumnar(f"rule {name}: capped points from a field that may be negative")
@@ -290,6 +293,8 @@ def _rule_ctes(
             raise NotColumnar(f"rule {name}: its points of one group would fall in several months")
 
     amount = str(rule.amount) if constant else f"coalesce({_q(str(rule.amount))}, 0)"
+    if every is not None:  # the steps are worked out exactly before the SQL (run.every_steps)
+        amount = f"({rule.amount} * {_q(every)})"
     factor = _factor(p, name, types)
     # Multipliers act on each unit's kept points. Where the rule keeps a unit's points whole (no
     # caps, no `beyond the first`) or its caps count multiplied points, the unit's value is simply
@@ -561,6 +566,13 @@ def _unit_lots_ctes(
     ctes.append(f"ulots_{r} AS (SELECT member, {AT}, ld, {points} AS p FROM ({rows}) WHERE {points} > 0)")
     ctes.append(f"lots_{r} AS (SELECT member, ld, sum(p) AS p FROM ulots_{r} GROUP BY member, ld)")
     return ctes
+
+
+def every_columns(p: CompiledProgram) -> dict[tuple[Decimal, str], str]:
+    """The column of whole steps of each `for every STEP of FIELD` in the program, by (STEP, FIELD):
+    no field can be named so."""
+    pairs = sorted({r.every for r in p.rules if r.every is not None})
+    return {pair: f"@every{i}" for i, pair in enumerate(pairs)}
 
 
 def _keeps_lots(p: CompiledProgram) -> bool:

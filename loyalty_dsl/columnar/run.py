@@ -18,6 +18,7 @@ import itertools
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
@@ -27,10 +28,10 @@ import pyarrow.compute as pc
 from loyalty_dsl.columnar.bulk_history import event_fields
 from loyalty_dsl.columnar.bulk_read import COLUMN_TYPES, read_bulk
 from loyalty_dsl.columnar.local_time import local_instants
-from loyalty_dsl.columnar.plan import AT, LOCAL, LOTS, LOTS_NEVER, TS, UNIT_LOTS, NotColumnar, Plan
+from loyalty_dsl.columnar.plan import AT, LOCAL, LOTS, LOTS_NEVER, TS, UNIT_LOTS, NotColumnar, Plan, every_columns
 from loyalty_dsl.engines import parallel
 from loyalty_dsl.evaluation.balance import Balance, Lot, balance_of_lots
-from loyalty_dsl.evaluation.compile import CompiledProgram, Tier
+from loyalty_dsl.evaluation.compile import CompiledProgram, Tier, steps_of
 from loyalty_dsl.evaluation.evaluate import Outcome, Status, decisions, grant_verdicts, granted, quiet_instant
 from loyalty_dsl.evaluation.events import Event
 from loyalty_dsl.evaluation.grants import candidate_days
@@ -173,6 +174,8 @@ def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_
     # Members by their place in `members`: integers group and sort much faster than text.
     ids = pc.index_in(events.column("member"), value_set=pa.array(members, pa.string())).cast(pa.int32())
     table = events.set_column(events.schema.get_field_index("member"), "member", ids)
+    for (step, field), name in every_columns(program).items():
+        table = table.append_column(name, every_steps(events.column(field), step))
     clock = AT
     if plan.zoned:  # calendar units on local wall-clock time; order and cuts on the instant
         table = table.append_column(LOCAL.strip('"'), local_instants(events.column("at"), program.calendar))
@@ -213,6 +216,28 @@ def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_
         found = con.sql(f"SELECT member, min({AT}), max({AT}) FROM evp GROUP BY member").fetchall()
         spans = {member: (first, latest) for member, first, latest in found}
     return Prepared(plan, members, as_of, last, by_rule, *rows, fields, balances, lots, spans=spans)
+
+
+def every_steps(values: pa.ChunkedArray | pa.Array, step: Decimal) -> pa.ChunkedArray | pa.Array:
+    """compile.steps_of for a column: the whole steps in each value, as the decimal it was written as
+    (pyarrow writes a double's shortest round-trip digits, as repr does), never below 0.
+
+    In decimals where they are exact; a value they cannot hold exactly (more than 12 decimals, beyond
+    10^18) sends the column through steps_of itself."""
+    places = max(0, -int(step.as_tuple().exponent))
+    try:
+        text = pc.cast(values, pa.string())
+        scaled = pc.multiply(
+            pc.cast(text, pa.decimal128(30, 12)), pa.scalar(Decimal(10**places), pa.decimal128(places + 1, 0))
+        )
+        whole = pc.cast(pc.floor(scaled), pa.int64())
+        steps = pc.max_element_wise(pc.divide(whole, int(step * 10**places)), 0)
+        return pc.fill_null(steps, 0)
+    except (pa.ArrowInvalid, ValueError):
+        found = [steps_of(v, step) for v in values.to_pylist()]
+        if max(found, default=0) >= 2**63:  # beyond any exact sum of points anyway
+            raise NotColumnar(f"points beyond {MAX_EXACT}") from None
+        return pa.array(found, pa.int64())
 
 
 def _spent_lots(con: Any, plan: Plan, end: int) -> pa.Table:
