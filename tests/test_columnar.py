@@ -134,20 +134,14 @@ def test_redemption_and_voucher_statements_run_columnar_on_events_that_earn_noth
     assert plan(compile_text(claims + "\n" + line + "\n")).spends
 
 
-def test_points_expiring_without_activity_run_per_member():
-    from loyalty_dsl import compile_text
-
-    source = PROGRAMS["four_tier"].read_text(encoding="utf-8")
-    with pytest.raises(NotColumnar, match="inactivity"):
-        plan(compile_text(source + "\npoints expire after 18 months without activity\n"))
-
-
-def test_expiry_runs_columnar_but_after_inactivity():
+def test_every_form_of_expiry_runs_columnar():
     from loyalty_dsl import compile_text
 
     source = PROGRAMS["four_tier"].read_text(encoding="utf-8")
     for line in ("points expire after 6 months, at the end of that month", "points expire at the end of the year"):
         assert plan(compile_text(source + "\n" + line + "\n")).lots  # the balance's lots are in SQL too
+    # After inactivity, every member's lots are walked in time order (the reference's walk).
+    assert plan(compile_text(source + "\npoints expire after 18 months without activity\n")).walks_all
 
 
 def test_a_fact_under_or_is_refused():

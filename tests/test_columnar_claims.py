@@ -43,6 +43,7 @@ CLAIMS = [
     "vouchers are used by voucher_used\nredeem points by redeemed with points",
 ]
 EXPIRIES = ["", "points expire after 40 days", "points expire at the end of the month"]
+EXPIRIES += ["points expire after 2 months without activity"]
 
 
 def zoned(zone: str, claim: str, expiry: str) -> str:
@@ -166,7 +167,9 @@ def four_tier_run(claim: str, expiry: str, seed: int) -> tuple[list, list]:
 
 
 @pytest.mark.parametrize("claim", FOUR_TIER_CLAIMS)
-@pytest.mark.parametrize("expiry", ["", "points expire after 12 months"])
+@pytest.mark.parametrize(
+    "expiry", ["", "points expire after 12 months", "points expire after 3 months without activity"]
+)
 @pytest.mark.parametrize("seed", range(4))
 def test_the_four_tier_program_with_claims_agrees(claim, expiry, seed):
     got, want = four_tier_run(claim, expiry, seed)
@@ -203,3 +206,20 @@ def test_the_plan_says_which_claims_it_leaves_per_member(line, why):
     source = zoned("UTC", "", "").replace("event redeemed with points", "event redeemed with order: text, points")
     with pytest.raises(NotColumnar, match=why):
         plan(compile_text(source + line + "\n"))
+
+
+def test_a_claim_is_activity_that_keeps_lots_from_lapsing():
+    """Worked by hand (UTC; points expire after 2 months without activity). A bonus of 12 (x 1.4:
+    16) on 1 January 2025 at 10:00. Without more activity its lot lapses as 1 March begins (the
+    same day two months on): as of 27 February the balance is 16, expiring on 1 March; as of 2 March
+    it is 0. A claim of 5 on 15 February at 09:00 spends points, which is activity: the lot's 11
+    left now lapse as 15 April begins, so as of 2 March the balance is 11."""
+    program = PROGRAMS[("UTC", CLAIMS[0], "points expire after 2 months without activity")]
+    bonus = {"member": "a", "type": "bonus", "at": "2025-01-01T10:00:00Z", "points": 12, "id": "b1"}
+    claim = {"member": "a", "type": "redeemed", "at": "2025-02-15T09:00:00Z", "points": 5, "id": "r1"}
+    seen = []
+    for events, day in (([bonus], (2025, 2, 27)), ([bonus], (2025, 3, 2)), ([bonus, claim], (2025, 3, 2))):
+        got, want = both_ways(program, events, dt.date(*day))
+        assert got == want
+        seen.append((got[0]["balance"], [e["on"] for e in got[0]["expiring"]]))
+    assert seen == [(16, ["2025-03-01"]), (0, []), (11, ["2025-04-15"])]

@@ -34,6 +34,7 @@ EXPIRIES = [
     "points expire at the end of the month",
     "points expire at the end of the quarter",
     "points expire at the end of the year",
+    "points expire after 3 months without activity",
 ]
 WINDOWS = ["window last 12 months, recalculated monthly", "window lifetime, continuous"]
 ZONES = ["Europe/London", "Asia/Shanghai", "UTC"]
@@ -79,7 +80,6 @@ def test_the_plan_takes_every_program_here():
         ("multiply shopping by 1.5 during 11 November", "not whole"),
         ("multiply shopping by 2 during Tuesday 16:00 to 18:00", "change within a group"),
         ("multiply shopping by 2 for Plus", "by tier"),
-        ("points expire after 18 months without activity", "inactivity"),
     ],
 )
 def test_the_plan_says_which_multiplier_or_expiry_it_leaves_per_member(line, why):
@@ -153,7 +153,7 @@ def test_the_comparison_sees_multiplied_and_expiring_points():
 
 
 @pytest.mark.parametrize("zone", ["Europe/London", "Asia/Shanghai"])
-@pytest.mark.parametrize("expiry", EXPIRIES[1:])
+@pytest.mark.parametrize("expiry", [e for e in EXPIRIES[1:] if "activity" not in e])  # fixed days
 def test_lots_stop_counting_on_the_same_day_both_ways(zone, expiry):
     """A bonus on each of DAYS; as of the days around each day a lot stops counting (read from the
     reference's `expiring`), both evaluators agree; a lot shown expiring on day D still counts as

@@ -80,8 +80,16 @@ class Plan:
 
     @property
     def spends(self) -> bool:
-        """Whether claims spend lots (redemptions or vouchers): the pieces give each lot too."""
+        """Whether members' lots are walked in time order (redemptions, vouchers, expiry after
+        inactivity): the pieces give each lot too."""
         return _spends(self.program)
+
+    @property
+    def walks_all(self) -> bool:
+        """Whether every member's lots are walked, claims or not: points convert into vouchers at
+        each period's end, or lots lapse after a spell without activity."""
+        p = self.program
+        return p.conversion is not None or (p.expiry is not None and p.expiry[0] == ast.ExpiryKind.INACTIVE)
 
     @property
     def claim_types(self) -> frozenset[str]:
@@ -119,8 +127,6 @@ def plan(program: CompiledProgram) -> Plan:
     for decision in p.source.decisions:
         if fact_refs(decision.when):
             raise NotColumnar(f"decision {decision.benefit.text} looks up facts")
-    if p.expiry is not None and p.expiry[0] == ast.ExpiryKind.INACTIVE:
-        raise NotColumnar("points expire after inactivity (a walk over each member's activity)")
     _check_claims(p)
     if p.retention is not None and p.continuous:  # (a calendar year, refused above for now)
         raise NotColumnar("tier retention in a continuous window (its tier follows each status read)")
@@ -581,7 +587,8 @@ def _keeps_lots(p: CompiledProgram) -> bool:
 
 
 def _spends(p: CompiledProgram) -> bool:
-    return bool(p.redemptions) or p.conversion is not None
+    inactive = p.expiry is not None and p.expiry[0] == ast.ExpiryKind.INACTIVE
+    return bool(p.redemptions) or p.conversion is not None or inactive
 
 
 def _check_claims(p: CompiledProgram) -> None:
@@ -665,8 +672,8 @@ def _times(amount: str, factor: _Factor) -> str:
 def _expiry_sql(p: CompiledProgram) -> str:
     """The local day (ordinal) a lot earned on local date `ld` stops counting, NULL for never
     (balance.expires_at): a lot still counts at the end of day D if that day is after D + 1."""
-    if p.expiry is None:
-        return "NULL"
+    if p.expiry is None or p.expiry[0] == ast.ExpiryKind.INACTIVE:
+        return "NULL"  # never (after inactivity, the walk over the member's activity dates it)
     kind, amount, unit = p.expiry
     month = "(year(ld) * 12 + month(ld) - 1)"
 

@@ -242,10 +242,10 @@ def every_steps(values: pa.ChunkedArray | pa.Array, step: Decimal) -> pa.Chunked
 
 def _spent_lots(con: Any, plan: Plan, end: int) -> pa.Table:
     """Each lot of the members whose balance is a walk (balance._redeem): every member where points
-    convert into vouchers, else those with a claim before the end. In the order earned."""
-    program = plan.program
+    convert into vouchers or lapse without activity, else those with a claim before the end. In the
+    order earned."""
     walking = ""
-    if program.conversion is None:
+    if not plan.walks_all:
         kinds = ", ".join("'" + t.replace("'", "''") + "'" for t in sorted(plan.claim_types))
         walking = f" WHERE member IN (SELECT member FROM ev WHERE {AT} < {end} AND type IN ({kinds}))"
     query = f"SELECT member, t, rule, p::BIGINT, x FROM ulots{walking} ORDER BY member, t, rule"
@@ -309,7 +309,7 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
             tier, by_points = kept.at(last)
         final = Status(last, total, dict(zip(plan.rules, points, strict=True)), tier, by_points)
         if not rows:
-            if walks is not None and program.conversion is not None:  # points convert without any claim
+            if walks is not None and plan.walks_all:  # points convert or lapse without any claim
                 balance = walks.balance(index, [], ())
             yield Outcome(member, as_of, final, (), (), balance, retained)
             continue
@@ -343,7 +343,7 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
         }
         verdicts = grant_verdicts(days, cal, status_at)
         decided = decisions(program, group, status_at, {})
-        if walks is not None and (program.conversion is not None or walks.claims(group)):
+        if walks is not None and (plan.walks_all or walks.claims(group)):
             balance = walks.balance(index, group, decided)
         yield Outcome(member, as_of, final, granted(verdicts), decided, balance, retained)
 
