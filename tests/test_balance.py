@@ -106,3 +106,23 @@ def test_explain_shows_each_lot():
         ("2025-06-01", 10, 5, "2026-06-01"),
         ("2025-12-20", 10, 10, "2026-12-20"),
     ]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/London", "Antarctica/Troll", "Australia/Lord_Howe", "America/Havana"])
+def test_a_deadline_of_inactivity_is_more_than_26_days_a_month_away(zone):
+    """The walk skips the calendar while less than 26 days a month have passed since the latest
+    activity (balance._redeem): every deadline must lie beyond that, at month ends and clock changes."""
+    import random
+
+    from loyalty_dsl.evaluation.balance import months_after
+    from loyalty_dsl.evaluation.calendar import US_PER_DAY, Calendar
+
+    cal, rng = Calendar(zone), random.Random(zone)
+    starts = [
+        instant_of(dt.datetime(2025, m, d, 23, 59, tzinfo=dt.UTC)) for m in (1, 3, 5, 8, 10) for d in (28, 30, 31)
+    ]
+    low, high = (instant_of(dt.datetime(y, 1, 1, tzinfo=dt.UTC)) for y in (2000, 2100))
+    starts += [rng.randrange(low, high) for _ in range(300)]
+    for start in starts:
+        for months in (1, 2, 3, 6, 12):
+            assert months_after(cal, start, months) - start > months * 26 * US_PER_DAY

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from loyalty_dsl.evaluation.calendar import LAST_DAY, LAST_MONTH, Calendar, iso_instant, month_ordinal
+from loyalty_dsl.evaluation.calendar import LAST_DAY, LAST_MONTH, US_PER_DAY, Calendar, iso_instant, month_ordinal
 from loyalty_dsl.evaluation.compile import CompiledProgram
 from loyalty_dsl.evaluation.conditions import Facts
 from loyalty_dsl.evaluation.events import Event
@@ -210,10 +210,18 @@ def _redeem(
     latest: int | None = None
     out: list[dict[str, Any]] = []
 
+    deadlines: dict[int, int] = {}  # latest activity -> its deadline (the walk asks at every item)
+    # A deadline N months after an instant is more than 26 x N days after it (31 January 23:59 to the
+    # start of 28 February is 27 days less a minute, less an hour or two where the clocks change):
+    # short of that, nothing can have lapsed, and the calendar need not be asked.
+    shortest = (inactive or 0) * 26 * US_PER_DAY
+
     def lapse(now: int) -> None:
         nonlocal alive
-        if inactive is not None and latest is not None:
-            deadline = months_after(program.calendar, latest, inactive)
+        if inactive is not None and latest is not None and now - latest >= shortest:
+            deadline = deadlines.get(latest)
+            if deadline is None:
+                deadline = deadlines[latest] = months_after(program.calendar, latest, inactive)
             if deadline <= now:
                 for lot in alive:
                     lot.expires = deadline
