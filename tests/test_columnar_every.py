@@ -1,4 +1,5 @@
-"""`for every STEP of FIELD` (points per currency unit) on the columnar path.
+"""`for every STEP of FIELD` (points per currency unit), and thresholds on a sum of amounts, on the
+columnar path.
 
 The whole steps of each amount are worked out before the SQL, exactly, on the
 decimal the amount was written as (`run.every_steps`, against the reference's
@@ -42,6 +43,12 @@ rule tens:
 rule thirds:
     on order_confirmed
     earn 1 for every 0.3 of amount
+rule big_month:
+    on order_confirmed
+    earn 7 per month with at least 50.5 in amount
+rule busy_day:
+    on order_confirmed where amount >= 2
+    earn 2 per day with at least 0.6 in amount
 multiply per_unit by 1.5 during November
 multiply thirds by 2
 """
@@ -122,3 +129,37 @@ def test_points_per_amount_worked_by_hand():
     assert got == want
     rules = got[0]["points_by_rule"]
     assert (rules["per_unit"], rules["quarters"], rules["tens"], rules["thirds"]) == (24, 30, 3, 82)
+
+
+def test_a_sum_threshold_is_reached_by_the_decimals_written():
+    """Worked by hand (UTC, as of 1 April 2025). busy_day (2 a day once its orders of at least 2
+    sum to 0.6) needs amounts >= 2, so it earns on any such day: 2. big_month (7 once a month's
+    orders sum to 50.5): orders of 0.1, 0.2 and 50.2 on 3, 4 and 5 March sum to exactly 50.5 as
+    written (as doubles 0.1 + 0.2 + 50.2 is 50.50000000000001, which would not change this, but
+    0.1 + 0.2 + 50.199999999999996 would sum to below 50.5 as written, and does not earn)."""
+    program = PROGRAMS["UTC"]
+
+    def orders(last: float) -> list[dict]:
+        return [
+            {"member": "a", "type": "order_confirmed", "at": f"2025-03-0{d}T10:00:00Z", "id": f"o{d}"}
+            | {"order": f"o{d}", "amount": amount, "category": "x"}
+            for d, amount in ((3, 0.1), (4, 0.2), (5, last))
+        ]
+
+    for last, earned in ((50.2, 7), (50.199999999999996, 0)):
+        got, want = both_ways(program, orders(last), dt.date(2025, 4, 1))
+        assert got == want
+        assert got[0]["points_by_rule"]["big_month"] == earned
+        assert got[0]["points_by_rule"]["busy_day"] == 2
+
+
+def test_an_amount_a_sum_cannot_hold_exactly_hands_over_to_the_per_member_evaluator():
+    """An amount with more than 18 decimals as written (1.2345678901234567e-05) cannot be summed
+    exactly in SQL: the columnar evaluator says so (the command then runs per member)."""
+    program = PROGRAMS["UTC"]
+    events = [
+        {"member": "a", "type": "order_confirmed", "at": "2025-03-03T10:00:00Z", "id": "o1"}
+        | {"order": "o1", "amount": 1.2345678901234567e-05, "category": "x"}
+    ]
+    with pytest.raises(NotColumnar, match="more than 18 decimals"):
+        both_ways(program, events, dt.date(2025, 4, 1))

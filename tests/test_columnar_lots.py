@@ -75,7 +75,6 @@ def test_the_plan_takes_every_program_here():
 @pytest.mark.parametrize(
     ("line", "why"),
     [
-        ("rule spend:\n    on order_confirmed\n    earn 1 per month with at least 50 in amount", "sum of amounts"),
         ("rule kept:\n    on order_confirmed where order is not voided\n    earn 1 per month with at least 2", "fact"),
         ("multiply shopping by 1.5 during 11 November", "not whole"),
         ("multiply shopping by 2 during Tuesday 16:00 to 18:00", "change within a group"),

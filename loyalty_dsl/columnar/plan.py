@@ -32,6 +32,7 @@ import attrs
 from loyalty_dsl.evaluation.calendar import LAST_DAY, LAST_MONTH
 from loyalty_dsl.evaluation.compile import CompiledProgram, CompiledRule, clock_minute
 from loyalty_dsl.evaluation.conditions import fact_refs
+from loyalty_dsl.evaluation.exact import decimal_of
 from loyalty_dsl.evaluation.order import tie_key_sql
 from loyalty_dsl.language import ast
 from loyalty_dsl.language.vocabulary import MONTHS, NEVER, WEEKDAYS
@@ -350,6 +351,8 @@ def _rule_ctes(
     threshold = rule.threshold
     if threshold is not None and threshold.kind == ast.ThresholdKind.DISTINCT and threshold.key is not None:
         carried.append(f"{_key_sql(threshold.key, p)} AS dk")  # the value a distinct threshold counts
+    if threshold is not None and threshold.kind == ast.ThresholdKind.SUM:  # the amount a sum adds, exact
+        carried.append(f"coalesce(e.{_q(exact_columns(p)[str(threshold.key)])}, 0) AS sk")
     if _keeps_lots(p):  # whether the candidate passes at the end, and its day: what lots read
         at_end = [
             f"(f{i}.since_at IS NULL OR f{i}.since_at >= status_end())"
@@ -452,19 +455,25 @@ def _threshold_cte(p: CompiledProgram, rule: CompiledRule, r: int, keys: list[st
     kind, need = rule.threshold.kind, rule.threshold.need
     if tested:  # a fact taking an event out would change which one reaches it
         raise NotColumnar(f"rule {rule.name}: a threshold over events a fact can take out")
-    if kind == ast.ThresholdKind.SUM:  # the reference sums the decimals themselves
-        raise NotColumnar(f"rule {rule.name}: a threshold on a sum of amounts")
     if not keys:
         raise NotColumnar(f"rule {rule.name}: a threshold without `per`")
     unit = ", ".join(["member", *keys])
     order = f"ORDER BY {AT}, o"
+    goal = repr(need)
     if kind == ast.ThresholdKind.COUNT:
         counted = f"SELECT *, row_number() OVER (PARTITION BY {unit} {order}) AS reached FROM cand_{r}"
+    elif kind == ast.ThresholdKind.SUM:  # the amounts as the decimals they were written as (run.py)
+        running = f"sum(sk) OVER (PARTITION BY {unit} {order} ROWS UNBOUNDED PRECEDING)"
+        counted = f"SELECT *, {running} AS reached FROM cand_{r}"
+        exact = decimal_of(need)
+        if -int(exact.as_tuple().exponent) > EXACT_PLACES:
+            raise NotColumnar(f"rule {rule.name}: a threshold with more than {EXACT_PLACES} decimals")
+        goal = f"CAST('{exact}' AS DECIMAL(38, {EXACT_PLACES}))"
     else:  # a value (cand's dk) counts at its first event in the unit
         firsts = f"SELECT *, (row_number() OVER (PARTITION BY {unit}, dk {order}) = 1)::INTEGER AS new FROM cand_{r}"
         running = f"sum(new) OVER (PARTITION BY {unit} {order} ROWS UNBOUNDED PRECEDING)"
         counted = f"SELECT *, {running} AS reached FROM ({firsts})"
-    return f"thr_{r} AS (SELECT * FROM ({counted}) WHERE reached >= {need!r})"
+    return f"thr_{r} AS (SELECT * FROM ({counted}) WHERE reached >= {goal})"
 
 
 def _in_key(period: str, keys: list[str]) -> bool:
@@ -572,6 +581,17 @@ def _unit_lots_ctes(
     ctes.append(f"ulots_{r} AS (SELECT member, {AT}, ld, {points} AS p FROM ({rows}) WHERE {points} > 0)")
     ctes.append(f"lots_{r} AS (SELECT member, ld, sum(p) AS p FROM ulots_{r} GROUP BY member, ld)")
     return ctes
+
+
+EXACT_PLACES = 18  # the decimals an amount summed exactly in SQL may have (run.exact_decimals)
+
+
+def exact_columns(p: CompiledProgram) -> dict[str, str]:
+    """The column of each field a threshold sums, as exact decimals: no field can be named so."""
+    fields = sorted(
+        {str(r.threshold.key) for r in p.rules if r.threshold and r.threshold.kind == ast.ThresholdKind.SUM}
+    )
+    return {field: f"@exact{i}" for i, field in enumerate(fields)}
 
 
 def every_columns(p: CompiledProgram) -> dict[tuple[Decimal, str], str]:

@@ -28,7 +28,19 @@ import pyarrow.compute as pc
 from loyalty_dsl.columnar.bulk_history import event_fields
 from loyalty_dsl.columnar.bulk_read import COLUMN_TYPES, read_bulk
 from loyalty_dsl.columnar.local_time import local_instants
-from loyalty_dsl.columnar.plan import AT, LOCAL, LOTS, LOTS_NEVER, TS, UNIT_LOTS, NotColumnar, Plan, every_columns
+from loyalty_dsl.columnar.plan import (
+    AT,
+    EXACT_PLACES,
+    LOCAL,
+    LOTS,
+    LOTS_NEVER,
+    TS,
+    UNIT_LOTS,
+    NotColumnar,
+    Plan,
+    every_columns,
+    exact_columns,
+)
 from loyalty_dsl.engines import parallel
 from loyalty_dsl.evaluation.balance import Balance, Lot, balance_of_lots
 from loyalty_dsl.evaluation.compile import CompiledProgram, Tier, steps_of
@@ -176,6 +188,8 @@ def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_
     table = events.set_column(events.schema.get_field_index("member"), "member", ids)
     for (step, field), name in every_columns(program).items():
         table = table.append_column(name, every_steps(events.column(field), step))
+    for field, name in exact_columns(program).items():
+        table = table.append_column(name, exact_decimals(events.column(field)))
     clock = AT
     if plan.zoned:  # calendar units on local wall-clock time; order and cuts on the instant
         table = table.append_column(LOCAL.strip('"'), local_instants(events.column("at"), program.calendar))
@@ -238,6 +252,15 @@ def every_steps(values: pa.ChunkedArray | pa.Array, step: Decimal) -> pa.Chunked
         if max(found, default=0) >= 2**63:  # beyond any exact sum of points anyway
             raise NotColumnar(f"points beyond {MAX_EXACT}") from None
         return pa.array(found, pa.int64())
+
+
+def exact_decimals(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Each number as the decimal it was written as (exact.decimal_of: a double's shortest round-trip
+    digits), for a sum in SQL; NotColumnar where one has more decimals, or digits, than that holds."""
+    try:
+        return pc.cast(pc.cast(values, pa.string()), pa.decimal128(38, EXACT_PLACES))
+    except (pa.ArrowInvalid, ValueError):
+        raise NotColumnar(f"an amount summed by a threshold has more than {EXACT_PLACES} decimals") from None
 
 
 def _spent_lots(con: Any, plan: Plan, end: int) -> pa.Table:
