@@ -79,13 +79,13 @@ def test_the_api_takes_the_columnar_path_where_it_can():
 
 def test_the_api_says_why_it_cannot_run_columnar():
     program = loyalty_dsl.compile_text(
-        'timezone "Europe/Paris"\nwindow lifetime, continuous\nevent bonus with points: integer\n'
+        'timezone "Europe/Paris"\nwindow calendar year, continuous\nevent bonus with points: integer\n'
         "rule bonus:\n    on bonus\n    earn points\n    vesting after 1 day\ntier T from 0 points:\n"
     )
     events = [{"member": "a", "type": "bonus", "at": "2026-01-01", "points": 3}]
     auto = loyalty_dsl.evaluate(program, events, as_of=dt.date(2026, 1, 5))  # vested on 2 January
     assert (auto.evaluator, [o.points for o in auto.outcomes]) == ("per-member", [3])
-    with pytest.raises(loyalty_dsl.NotColumnar, match="vesting"):
+    with pytest.raises(loyalty_dsl.NotColumnar, match="calendar-year"):
         loyalty_dsl.evaluate(program, [], evaluator="columnar")
     with pytest.raises(ValueError, match="evaluator must be one of"):
         loyalty_dsl.evaluate(program, [], evaluator="fast")  # type: ignore[arg-type]

@@ -168,5 +168,5 @@ def test_the_plan_refuses_what_it_does_not_know(programs):
     rules = (NewRule(**values(shipped.rules[0], CompiledRule)), *shipped.rules[1:])
     with pytest.raises(NotColumnar, match=f"rule {shipped.rules[0].name} has `novelty`"):
         plan(attrs.evolve(shipped, rules=rules))
-    with pytest.raises(NotColumnar, match="has vesting"):  # a known construct, in use, is named by its words
-        plan(attrs.evolve(shipped, rules=(attrs.evolve(shipped.rules[0], vesting=1), *shipped.rules[1:])))
+    with pytest.raises(NotColumnar, match="has a cap per window"):  # a known construct, in use, is named by its words
+        plan(attrs.evolve(shipped, rules=(attrs.evolve(shipped.rules[0], window_cap=1), *shipped.rules[1:])))

@@ -91,8 +91,6 @@ def test_members_without_events_of_any_rule_still_have_an_outcome(compiled):
         ("coffee_stars", "a decision on the balance"),
         ("multipliers", "a multiplier by tier"),
         ("currencies", "currencies"),
-        ("pending_points", "vesting"),
-        ("monthly_challenge", "threshold"),
     ],
 )
 def test_programs_it_cannot_run_say_why(example, reason):
@@ -213,10 +211,10 @@ def test_standard_input_runs_columnar_too(tmp_path):
 
 def test_forcing_columnar_where_it_cannot_run_is_a_usage_error(tmp_path):
     history = _write_history(tmp_path / "h.jsonl", seed=7)
-    expiring = str(ROOT / "examples" / "programs" / "pending_points.loy")
+    expiring = str(ROOT / "examples" / "programs" / "multipliers.loy")
     result = _invoke("run", expiring, str(history), "--evaluator", "columnar")
     assert result.exit_code == 2
-    assert "--evaluator columnar: rule orders has vesting" in result.stderr
+    assert "--evaluator columnar: rule shopping: a multiplier by tier" in result.stderr
     ledger = _invoke("run", str(PROGRAMS["four_tier"]), str(history), "--evaluator", "columnar", "--ledger", "x.jsonl")
     assert ledger.exit_code == 2 and "--ledger" in ledger.stderr
     # auto takes the per-member path for both, silently

@@ -51,6 +51,7 @@ PERIODS_IN = {  # the periods each period lies within
 UTC_NAMES = ("UTC", "Etc/UTC")  # what Calendar takes for UTC itself
 LOTS, LOTS_NEVER = -1, -1  # the rule number of lots among a piece's rows; the day of a lot that never expires
 UNIT_LOTS = -2  # rule R's lots one by one are rows of rule UNIT_LOTS - R (a program that spends points)
+PENDING = -(2**30)  # rows (member, PENDING, 0, p): p points earned and not vested at the end
 
 
 class NotColumnar(Exception):
@@ -144,6 +145,11 @@ def plan(program: CompiledProgram) -> Plan:
         rules = range(first, min(first + RULES_PER_STATEMENT, len(by_rule)))
         ctes = fact_ctes + [cte for r in rules for cte in by_rule[r].steps + by_rule[r].lots]
         body = "\nUNION ALL\n".join(f"SELECT member, {r} AS rule, t, d FROM steps_{r}" for r in rules)
+        body += "".join(
+            f"\nUNION ALL\nSELECT member, {PENDING} AS rule, 0 AS t, p AS d FROM pend_{r}"
+            for r in rules
+            if p.rules[r].vesting
+        )
         if _keeps_lots(p):
             earned = "\nUNION ALL\n".join(f"SELECT member, ld, p FROM lots_{r}" for r in rules)
             # The day a lot expires, worked out once for each day lots were earned on (few).
@@ -182,10 +188,9 @@ _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
 }
 _RULE_READ = frozenset(
     {"name", "line", "on", "predicate", "explain", "fact_refs", "amount", "per", "beyond_first", "caps", "during"}
-    | {"caps_after_multipliers", "threshold", "every"}
+    | {"caps_after_multipliers", "threshold", "every", "vesting"}
 )
 _RULE_UNUSED: dict[str, tuple[str, object]] = {
-    "vesting": ("vesting", 0),
     "window_cap": ("a cap per window", None),
     "into": ("a rule into a measure", None),
     "exact": ("a money measure", False),
@@ -299,6 +304,13 @@ def _rule_ctes(
         if not month_bound:
             raise NotColumnar(f"rule {name}: its points of one group would fall in several months")
 
+    vesting = rule.vesting
+    if vesting and windowed:
+        raise NotColumnar(f"rule {name}: vesting in a rolling window (points count in the month they vest)")
+    if vesting and rule.threshold is not None:
+        raise NotColumnar(f"rule {name}: vesting with a threshold")
+    if vesting and _keeps_lots(p):
+        raise NotColumnar(f"rule {name}: vesting with a balance (a lot is dated when it vests)")
     amount = str(rule.amount) if constant else f"coalesce({_q(str(rule.amount))}, 0)"
     if every is not None:  # the steps are worked out exactly before the SQL (run.every_steps)
         amount = f"({rule.amount} * {_q(every)})"
@@ -321,7 +333,11 @@ def _rule_ctes(
         if factor.varies is not None and not any(factor.varies in PERIODS_IN[k] for k in top):
             raise NotColumnar(f"rule {name}: its multipliers change within a group its caps share out")
     value_of = _times(amount, factor) if at_unit and factor is not None else amount
-    joins, enters, leaves, needs = [], [_period_sql("month", p) if windowed else f"e.{AT}"], [], []
+    vested = f"e.{AT} + {vesting}" if vesting else f"e.{AT}"  # its points count from when they vest
+    # A status sees the steps before its instant, and points vested at it (RuleState.settle): so
+    # vested points step in just before they vest.
+    enter = f"e.{AT} + {vesting - 1}" if vesting else f"e.{AT}"
+    joins, enters, leaves, needs = [], [_period_sql("month", p) if windowed else enter], [], []
     for i, test in enumerate(tests):
         f = f"f{i}"
         fact = test.fact.text
@@ -332,11 +348,13 @@ def _rule_ctes(
         joins.append(
             f"LEFT JOIN fact_{fact_index[fact]} {f} ON {f}.member = e.member AND {f}.v = e.{_q(test.field.text)}"
         )
+        # With vesting, a fact counts only if established before the points vest (RuleState._until).
+        counted = f"{f}.since" if not vesting else f"(CASE WHEN {f}.since < {vested} THEN {f}.since END)"
         if test.negated:
-            leaves.append(f"coalesce({f}.since, {NEVER})")
+            leaves.append(f"coalesce({counted}, {NEVER})")
         else:
             enters.append(f"{f}.since")
-            needs.append(f"{f}.since IS NOT NULL")
+            needs.append(f"{counted} IS NOT NULL")
     a = enters[0] if len(enters) == 1 else f"greatest({', '.join(enters)})"
     b = str(NEVER) if not leaves else (leaves[0] if len(leaves) == 1 else f"least({', '.join(leaves)})")
     key_exprs = [(f"k{j}", _key_sql(k, p)) for j, k in enumerate(rule.per)]
@@ -353,11 +371,10 @@ def _rule_ctes(
         carried.append(f"{_key_sql(threshold.key, p)} AS dk")  # the value a distinct threshold counts
     if threshold is not None and threshold.kind == ast.ThresholdKind.SUM:  # the amount a sum adds, exact
         carried.append(f"coalesce(e.{_q(exact_columns(p)[str(threshold.key)])}, 0) AS sk")
-    if _keeps_lots(p):  # whether the candidate passes at the end, and its day: what lots read
+    if _keeps_lots(p) or vesting:  # whether the candidate passes at the end, and its day: what lots read
+        until = f"least(status_end(), {vested})" if vesting else "status_end()"
         at_end = [
-            f"(f{i}.since_at IS NULL OR f{i}.since_at >= status_end())"
-            if test.negated
-            else f"f{i}.since_at < status_end()"
+            f"(f{i}.since_at IS NULL OR f{i}.since_at >= {until})" if test.negated else f"f{i}.since_at < {until}"
             for i, test in enumerate(tests)
         ]
         carried += [f"CAST(e.{TS} AS DATE) AS ld", f"({' AND '.join(at_end) or 'true'}) AS fin"]
@@ -439,6 +456,8 @@ def _rule_ctes(
     fixed |= {"ld"} if _in_key("day", periods) else set()
     fixed |= {"v"} if constant and not at_unit else set()
     on = "fm" if on_group else None
+    if vesting:  # what is pending at the end: points of units none of whose events has vested
+        ctes.append(_pending_cte(rule, r, keys, on_group))
     lots = []
     if _spends(p):
         lots = _unit_lots_ctes(rule, r, source, keys, cap_exprs, on, fixed, bool(tests))
@@ -599,6 +618,25 @@ def every_columns(p: CompiledProgram) -> dict[tuple[Decimal, str], str]:
     no field can be named so."""
     pairs = sorted({r.every for r in p.rules if r.every is not None})
     return {pair: f"@every{i}" for i, pair in enumerate(pairs)}
+
+
+def _pending_cte(rule: CompiledRule, r: int, keys: list[str], on_group: bool) -> str:
+    """pend_R (member, p): MemberRun._pending. A unit whose events passing at the end have none vested
+    by then is pending with its first passing event's points, multiplied, before caps."""
+    vested = f"{AT} + {rule.vesting} <= status_end()"
+    value = "v * fm" if on_group else "v"  # cand's v is multiplied where the rule multiplies units
+    if not rule.per:  # each event is a unit
+        return (
+            f"pend_{r} AS (SELECT member, sum({value}) AS p FROM cand_{r} WHERE fin AND NOT ({vested}) GROUP BY member)"
+        )
+    unit = ", ".join(["member", *keys])
+    units = (
+        f"SELECT {unit}, bool_or(fin AND {vested}) AS earning,"
+        f" arg_min({value}, o) FILTER (WHERE fin AND NOT ({vested})) AS p FROM cand_{r} GROUP BY {unit}"
+    )
+    return (
+        f"pend_{r} AS (SELECT member, sum(p) AS p FROM ({units}) WHERE NOT earning AND p IS NOT NULL GROUP BY member)"
+    )
 
 
 def _keeps_lots(p: CompiledProgram) -> bool:

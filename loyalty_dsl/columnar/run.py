@@ -34,6 +34,7 @@ from loyalty_dsl.columnar.plan import (
     LOCAL,
     LOTS,
     LOTS_NEVER,
+    PENDING,
     TS,
     UNIT_LOTS,
     NotColumnar,
@@ -129,6 +130,7 @@ class Prepared:
     lots: _Rows | None = None  # (instant, rule, points, day it stops counting): the lots claims spend from
     places: dict[int, tuple[str, int]] = attrs.field(factory=dict)  # by seq: where each claim was read
     spans: dict[int, tuple[int, int]] | None = None  # with retention: each member's first and last event
+    pending: dict[int, int] | None = None  # with vesting: points not vested at the end (absent: none)
 
 
 def outcomes(
@@ -206,9 +208,15 @@ def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_
         if plan.spends:
             con.execute(
                 f"CREATE TEMP TABLE ulots AS SELECT member, {UNIT_LOTS} - rule AS rule, t, d AS p, x"
-                f" FROM steps WHERE rule <= {UNIT_LOTS}"
+                f" FROM steps WHERE rule <= {UNIT_LOTS} AND rule > {PENDING}"
             )
-        con.execute("DELETE FROM steps WHERE rule < 0")
+    pending = None
+    if any(rule.vesting for rule in program.rules):  # the pieces gave what is pending, as rule PENDING
+        found = con.sql(f"SELECT member, sum(d)::HUGEINT FROM steps WHERE rule = {PENDING} GROUP BY member").fetchall()
+        pending = {member: int(points) for member, points in found}
+        if max(map(abs, pending.values()), default=0) > MAX_EXACT:
+            raise NotColumnar(f"points beyond {MAX_EXACT}")
+    con.execute("DELETE FROM steps WHERE rule < 0")
     # Every sum of a member's steps is at most the sum of their sizes: within the bound, all are exact.
     ((largest,),) = con.sql(
         "SELECT coalesce(max(s), 0) FROM (SELECT sum(abs(d)) AS s FROM steps GROUP BY member)"
@@ -229,7 +237,7 @@ def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_
     if program.retention is not None:  # the keeper reads every recalculation from the first event on
         found = con.sql(f"SELECT member, min({AT}), max({AT}) FROM evp GROUP BY member").fetchall()
         spans = {member: (first, latest) for member, first, latest in found}
-    return Prepared(plan, members, as_of, last, by_rule, *rows, fields, balances, lots, spans=spans)
+    return Prepared(plan, members, as_of, last, by_rule, *rows, fields, balances, lots, spans=spans, pending=pending)
 
 
 def every_steps(values: pa.ChunkedArray | pa.Array, step: Decimal) -> pa.ChunkedArray | pa.Array:
@@ -331,10 +339,11 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
             kept = _Kept(prepared, group, prepared.spans.get(index), points_at)
             tier, by_points = kept.at(last)
         final = Status(last, total, dict(zip(plan.rules, points, strict=True)), tier, by_points)
+        pending = prepared.pending.get(index, 0) if prepared.pending is not None else None
         if not rows:
             if walks is not None and plan.walks_all:  # points convert or lapse without any claim
                 balance = walks.balance(index, [], ())
-            yield Outcome(member, as_of, final, (), (), balance, retained)
+            yield Outcome(member, as_of, final, (), (), balance, retained, pending)
             continue
         by_time = {time_at(last): final}
 
@@ -368,7 +377,7 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
         decided = decisions(program, group, status_at, {})
         if walks is not None and (plan.walks_all or walks.claims(group)):
             balance = walks.balance(index, group, decided)
-        yield Outcome(member, as_of, final, granted(verdicts), decided, balance, retained)
+        yield Outcome(member, as_of, final, granted(verdicts), decided, balance, retained, pending)
 
 
 class _Kept:
