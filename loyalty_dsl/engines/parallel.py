@@ -88,6 +88,9 @@ def forked(
     return _merged(workers, progress, produce(0, jobs) if in_parent else None)
 
 
+_STOPPING = {signal.SIGINT, signal.SIGTERM}
+
+
 def _start(serve: Callable[[int, Connection], None], shares: Iterable[int]) -> list[tuple[Any, Connection]]:
     """A forked worker running `serve(k, its end of a pipe)` for each share k."""
     context = multiprocessing.get_context("fork")  # workers share the parent's data, closures and all
@@ -95,7 +98,13 @@ def _start(serve: Callable[[int, Connection], None], shares: Iterable[int]) -> l
     for k in shares:
         parent_end, child_end = context.Pipe()
         process = context.Process(target=_worker, args=(serve, k, child_end, os.getpid()), daemon=True)
-        process.start()
+        # A signal arriving while fork runs its hooks (logging's, in the parent) is raised there and
+        # "ignored", so Ctrl-C would be lost: it waits until the fork is done (the worker unblocks).
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+        try:
+            process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         child_end.close()
         workers.append((process, parent_end))
     return workers
@@ -157,6 +166,7 @@ def _worker(serve: Callable[[int, Connection], None], k: int, conn: Connection, 
     # The parent answers Ctrl-C and SIGTERM (and stops the workers): a worker just stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # blocked by the parent around the fork
     threading.Thread(target=_exit_without, args=(parent,), name="loyalty-parent-watch", daemon=True).start()
     with contextlib.suppress(BrokenPipeError, EOFError, ConnectionError):
         try:
