@@ -90,14 +90,11 @@ class Plan:
     def walks_all(self) -> bool:
         """Whether every member's lots are walked, claims or not: points convert into vouchers at
         each period's end, or lots lapse after a spell without activity."""
-        p = self.program
-        return p.conversion is not None or (p.expiry is not None and p.expiry[0] == ast.ExpiryKind.INACTIVE)
+        return self.program.conversion is not None or _lapses(self.program)
 
     @property
     def claim_types(self) -> frozenset[str]:
-        """The event types that spend points or vouchers."""
-        p = self.program
-        return frozenset({r.event for r in p.redemptions} | ({p.voucher_use} if p.voucher_use else set()))
+        return claim_types(self.program)
 
     @property
     def zoned(self) -> bool:
@@ -224,7 +221,7 @@ def _facts(p: CompiledProgram, fact_types: dict[str, set[str]]) -> dict[str, str
                 raise NotColumnar(f"fact {fact} is said of values of several types")
             by_fact.setdefault(fact, []).append(
                 f"SELECT member, {_q(field)} AS v, {clocks} FROM ev"
-                f" WHERE type = {_lit(event_type)} AND {_q(field)} IS NOT NULL"
+                f" WHERE type = {sql_text(event_type)} AND {_q(field)} IS NOT NULL"
             )
     return {
         fact: f"SELECT member, v, {_time(p)} AS since, min({AT}) AS since_at"
@@ -365,7 +362,7 @@ def _rule_ctes(
         month.append(("fm", factor.numerator))
     carried = [f"{expr} AS {alias}" for alias, expr in key_exprs + cap_exprs + month]
     campaign = [_during_sql(decl.during)] if decl.during is not None else []
-    condition = " AND ".join([f"e.type = {_lit(rule.on)}", *campaign, f"({_static_sql(static, types)})", *needs])
+    condition = " AND ".join([f"e.type = {sql_text(rule.on)}", *campaign, f"({_static_sql(static, types)})", *needs])
     threshold = rule.threshold
     if threshold is not None and threshold.kind == ast.ThresholdKind.DISTINCT and threshold.key is not None:
         carried.append(f"{_key_sql(threshold.key, p)} AS dk")  # the value a distinct threshold counts
@@ -519,16 +516,8 @@ def _lots_ctes(
     Every group a cap or a ranking forms is a day or longer, and a day's units come before the next
     day's: so a day's total is the same whichever of its units a cap cuts, and only days need
     ordering (by date), never units."""
-    where = " WHERE fin" if tested else ""  # without facts, every candidate passes at the end
     by_day = [alias for alias, _ in caps] + ([fm] if fm else [])  # functions of the unit's local day
-    if rule.per:  # a unit's day and periods are its first event's: the earliest, as time goes
-        unit = ", ".join(["member", *keys])
-        value = "min(v)" if "v" in fixed else "arg_min(v, o)"
-        picked = "".join(f", min({c}) AS {c}" for c in ["ld", *by_day])
-        units = f"SELECT {unit}{picked}, {value} AS v FROM {source}{where} GROUP BY {unit}"
-    else:
-        units = f"SELECT member{''.join(', ' + c for c in ['ld', *by_day])}, v FROM {source}{where}"
-    ctes = [f"units_{r} AS ({units})"]
+    ctes = [f"units_{r} AS ({_units_sql(rule, source, keys, by_day, fixed, tested, dated=False)})"]
     carried = "".join(f", min({c}) AS {c}" for c in by_day)
     if not rule.caps and not rule.beyond_first:  # each unit keeps its points; only gains make lots
         ctes.append(f"lots_{r} AS (SELECT member, ld, sum(v) AS p FROM units_{r} WHERE v > 0 GROUP BY member, ld)")
@@ -574,17 +563,8 @@ def _unit_lots_ctes(
     `beyond the first` leaves a group's earliest unit unpaid, and caps share out their periods in
     time order (RuleState._allocate), each cap over what the finer one kept (caps are nested, so
     once a coarser cap cuts, every later unit of its period keeps nothing either way)."""
-    where = " WHERE fin" if tested else ""  # without facts, every candidate passes at the end
     carried = [alias for alias, _ in caps] + ([fm] if fm else [])  # the same for the unit's events
-    if rule.per:  # a unit's day, instant and periods are its first event's: the earliest, as time goes
-        unit = ", ".join(["member", *keys])
-        value = "min(v)" if "v" in fixed else "arg_min(v, o)"
-        picked = "".join(f", min({c}) AS {c}" for c in ["ld", *carried])
-        dated = f"min({AT}) AS {AT}, min(o) AS o"
-        units = f"SELECT {unit}{picked}, {value} AS v, {dated} FROM {source}{where} GROUP BY {unit}"
-    else:
-        units = f"SELECT member{''.join(', ' + c for c in [*keys, 'ld', *carried])}, v, {AT}, o FROM {source}{where}"
-    ctes = [f"units_{r} AS ({units})"]
+    ctes = [f"units_{r} AS ({_units_sql(rule, source, keys, carried, fixed, tested, dated=True)})"]
     cols = ", ".join(["member", *keys, AT, "o", "ld", *carried])
     order = f"ORDER BY {AT}, o"
     rows = f"SELECT {cols}, v AS s FROM units_{r}"
@@ -600,6 +580,23 @@ def _unit_lots_ctes(
     ctes.append(f"ulots_{r} AS (SELECT member, {AT}, ld, {points} AS p FROM ({rows}) WHERE {points} > 0)")
     ctes.append(f"lots_{r} AS (SELECT member, ld, sum(p) AS p FROM ulots_{r} GROUP BY member, ld)")
     return ctes
+
+
+def _units_sql(
+    rule: CompiledRule, source: str, keys: list[str], carried: list[str], fixed: set[str], tested: bool, dated: bool
+) -> str:
+    """A rule's units as they stand at the end, for its lots: each unit's first candidate passing at
+    the end earns it, and its day and periods (`carried`) are that event's, the earliest as time
+    goes; `dated` adds its instant and order."""
+    where = " WHERE fin" if tested else ""  # without facts, every candidate passes at the end
+    if not rule.per:  # each candidate is a unit
+        columns = ", ".join(["member", "ld", *carried, "v", *([AT, "o"] if dated else [])])
+        return f"SELECT {columns} FROM {source}{where}"
+    unit = ", ".join(["member", *keys])
+    value = "min(v)" if "v" in fixed else "arg_min(v, o)"
+    picked = "".join(f", min({c}) AS {c}" for c in ["ld", *carried])
+    instant = f", min({AT}) AS {AT}, min(o) AS o" if dated else ""
+    return f"SELECT {unit}{picked}, {value} AS v{instant} FROM {source}{where} GROUP BY {unit}"
 
 
 EXACT_PLACES = 18  # the decimals an amount summed exactly in SQL may have (run.exact_decimals)
@@ -645,8 +642,17 @@ def _keeps_lots(p: CompiledProgram) -> bool:
 
 
 def _spends(p: CompiledProgram) -> bool:
-    inactive = p.expiry is not None and p.expiry[0] == ast.ExpiryKind.INACTIVE
-    return bool(p.redemptions) or p.conversion is not None or inactive
+    return bool(p.redemptions) or p.conversion is not None or _lapses(p)
+
+
+def _lapses(p: CompiledProgram) -> bool:
+    """Whether lots lapse after a spell without activity."""
+    return p.expiry is not None and p.expiry[0] == ast.ExpiryKind.INACTIVE
+
+
+def claim_types(p: CompiledProgram) -> frozenset[str]:
+    """The event types that spend points or vouchers."""
+    return frozenset({r.event for r in p.redemptions} | ({p.voucher_use} if p.voucher_use else set()))
 
 
 def _check_claims(p: CompiledProgram) -> None:
@@ -657,7 +663,7 @@ def _check_claims(p: CompiledProgram) -> None:
     # At one instant events are taken by type, and a lot is dated by its rule's event: a claim of
     # the same type as an earning event would need the whole order of the two (order.py).
     earning = {rule.on for rule in p.rules}
-    for kind in sorted({r.event for r in p.redemptions} | ({p.voucher_use} if p.voucher_use else set())):
+    for kind in sorted(claim_types(p)):
         if kind in earning:
             raise NotColumnar(f"event {kind} both earns and spends")
 
@@ -730,7 +736,7 @@ def _times(amount: str, factor: _Factor) -> str:
 def _expiry_sql(p: CompiledProgram) -> str:
     """The local day (ordinal) a lot earned on local date `ld` stops counting, NULL for never
     (balance.expires_at): a lot still counts at the end of day D if that day is after D + 1."""
-    if p.expiry is None or p.expiry[0] == ast.ExpiryKind.INACTIVE:
+    if p.expiry is None or _lapses(p):
         return "NULL"  # never (after inactivity, the walk over the member's activity dates it)
     kind, amount, unit = p.expiry
     month = "(year(ld) * 12 + month(ld) - 1)"
@@ -804,7 +810,7 @@ def _during_sql(during: ast.During) -> str:
     if during.kind == ast.DuringKind.DATES:
         assert during.first is not None and during.last is not None
         first, last = (dt.date.fromisoformat(str(d.value)).isoformat() for d in (during.first, during.last))
-        return f"{day} BETWEEN DATE {_lit(first)} AND DATE {_lit(last)}"
+        return f"{day} BETWEEN DATE {sql_text(first)} AND DATE {sql_text(last)}"
     weekday = []  # isodow: Monday is 1
     if during.month is not None and during.month.text in WEEKDAYS:
         weekday = [f"isodow({day}) = {WEEKDAYS.index(during.month.text) + 1}"]
@@ -901,11 +907,11 @@ def _operand_sql(op: ast.Operand, other: ast.Operand, types: dict[str, str]) -> 
     other_type = types.get(other.text) if isinstance(other, ast.Name) else None
     value = op.value
     if other_type == "date" and op.kind == "string":
-        return f"DATE {_lit(dt.date.fromisoformat(str(value)).isoformat())}"
+        return f"DATE {sql_text(dt.date.fromisoformat(str(value)).isoformat())}"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return _lit(value)
+        return sql_text(value)
     return f"CAST({value!r} AS DOUBLE)" if isinstance(value, float) else repr(value)
 
 
@@ -913,5 +919,6 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _lit(text: str) -> str:
+def sql_text(text: str) -> str:
+    """A SQL string literal of `text`."""
     return "'" + text.replace("'", "''") + "'"

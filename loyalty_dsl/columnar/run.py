@@ -39,13 +39,23 @@ from loyalty_dsl.columnar.plan import (
     UNIT_LOTS,
     NotColumnar,
     Plan,
+    claim_types,
     every_columns,
     exact_columns,
+    sql_text,
 )
 from loyalty_dsl.engines import parallel
 from loyalty_dsl.evaluation.balance import Balance, Lot, balance_of_lots
 from loyalty_dsl.evaluation.compile import CompiledProgram, Tier, steps_of
-from loyalty_dsl.evaluation.evaluate import Outcome, Status, decisions, grant_verdicts, granted, quiet_instant
+from loyalty_dsl.evaluation.evaluate import (
+    Outcome,
+    Status,
+    decisions,
+    grant_verdicts,
+    granted,
+    quiet_instant,
+    status_key,
+)
 from loyalty_dsl.evaluation.events import Event
 from loyalty_dsl.evaluation.grants import candidate_days
 from loyalty_dsl.evaluation.order import tie_key_sql
@@ -248,10 +258,7 @@ def every_steps(values: pa.ChunkedArray | pa.Array, step: Decimal) -> pa.Chunked
     10^18) sends the column through steps_of itself."""
     places = max(0, -int(step.as_tuple().exponent))
     try:
-        text = pc.cast(values, pa.string())
-        scaled = pc.multiply(
-            pc.cast(text, pa.decimal128(30, 12)), pa.scalar(Decimal(10**places), pa.decimal128(places + 1, 0))
-        )
+        scaled = pc.multiply(_as_written(values, 30, 12), pa.scalar(Decimal(10**places), pa.decimal128(places + 1, 0)))
         whole = pc.cast(pc.floor(scaled), pa.int64())
         steps = pc.max_element_wise(pc.divide(whole, int(step * 10**places)), 0)
         return pc.fill_null(steps, 0)
@@ -266,9 +273,15 @@ def exact_decimals(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.A
     """Each number as the decimal it was written as (exact.decimal_of: a double's shortest round-trip
     digits), for a sum in SQL; NotColumnar where one has more decimals, or digits, than that holds."""
     try:
-        return pc.cast(pc.cast(values, pa.string()), pa.decimal128(38, EXACT_PLACES))
+        return _as_written(values, 38, EXACT_PLACES)
     except (pa.ArrowInvalid, ValueError):
         raise NotColumnar(f"an amount summed by a threshold has more than {EXACT_PLACES} decimals") from None
+
+
+def _as_written(values: pa.ChunkedArray | pa.Array, precision: int, scale: int) -> pa.ChunkedArray | pa.Array:
+    """Numbers as decimals of the digits they were written with: pyarrow writes a double's shortest
+    round-trip digits, as repr does (exact.decimal_of). ArrowInvalid where one does not fit."""
+    return pc.cast(pc.cast(values, pa.string()), pa.decimal128(precision, scale))
 
 
 def _spent_lots(con: Any, plan: Plan, end: int) -> pa.Table:
@@ -277,7 +290,7 @@ def _spent_lots(con: Any, plan: Plan, end: int) -> pa.Table:
     order earned."""
     walking = ""
     if not plan.walks_all:
-        kinds = ", ".join("'" + t.replace("'", "''") + "'" for t in sorted(plan.claim_types))
+        kinds = ", ".join(sql_text(t) for t in sorted(plan.claim_types))
         walking = f" WHERE member IN (SELECT member FROM ev WHERE {AT} < {end} AND type IN ({kinds}))"
     query = f"SELECT member, t, rule, p::BIGINT, x FROM ulots{walking} ORDER BY member, t, rule"
     return con.sql(query).to_arrow_table()
@@ -407,9 +420,7 @@ class _Kept:
             self.tiers[instant] = (keeper.tier_at(instant, by_points), by_points)
 
     def key(self, instant: int) -> int:
-        """The instant of the status kept for `instant` (MemberRun._key)."""
-        key = self.program.status_instant(instant)
-        return key if self.quiet is None or key <= self.quiet else self.quiet
+        return status_key(self.program, self.quiet, instant)
 
     def at(self, instant: int) -> tuple[Tier | None, Tier | None]:
         """(the tier in force, the tier the points give) at the status of `instant`."""
@@ -477,11 +488,10 @@ def _points_by_rule(con: Any, last: int, rules: int) -> dict[int, list[int]]:
 
 def _special_events(con: Any, program: CompiledProgram, end: int) -> tuple[pa.Table, list[str]]:
     """The events grants, decisions and claims read, by member and time, and the names of their fields."""
-    claims = {r.event for r in program.redemptions} | ({program.voucher_use} if program.voucher_use else set())
-    wanted = sorted({g.event for g in program.grants} | {d.on for d in program.decisions} | claims)
+    wanted = sorted({g.event for g in program.grants} | {d.on for d in program.decisions} | claim_types(program))
     names = sorted({spec.name for t in wanted for spec in program.schema.get(t, ())})
     quoted = "".join(f', "{n}"' for n in names)
-    types = ", ".join("'" + t.replace("'", "''") + "'" for t in wanted) or "NULL"
+    types = ", ".join(sql_text(t) for t in wanted) or "NULL"
     # The order of order.py: same-type rows have the same fields, the others' columns are null.
     fields = {spec.name: spec for t in wanted for spec in program.schema.get(t, ())}
     ties = ", ".join(tie_key_sql(list(fields.values())))

@@ -229,9 +229,7 @@ class MemberRun:
         return quiet_instant(self.program, self.events[-1].at if self.events else None, self.end)
 
     def _key(self, instant: int) -> int:
-        """The instant of the status kept for `instant`."""
-        key = self.program.status_instant(instant)
-        return key if self.quiet is None or key <= self.quiet else self.quiet
+        return status_key(self.program, self.quiet, instant)
 
     def _pending(self) -> int:
         """Points of events that pass their rule but have not vested by the end (multiplied, before caps)."""
@@ -504,6 +502,12 @@ def _decide(d: Any, event: Event, status: Status, facts: Facts, balance: int | N
     seen = {"points": status.points, "balance": balance, **status.measures, **params}
     ok, why = d.test(event.fields, seen, facts, event.at)
     return ok, f"{tier.name}: {why}"
+
+
+def status_key(p: CompiledProgram, quiet: int | None, instant: int) -> int:
+    """The instant of the status kept for `instant`: none is settled after the quiet instant."""
+    key = p.status_instant(instant)
+    return key if quiet is None or key <= quiet else quiet
 
 
 def quiet_instant(p: CompiledProgram, last_event: int | None, end: int) -> int | None:
