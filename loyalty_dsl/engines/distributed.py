@@ -20,6 +20,7 @@ import datetime as dt
 import heapq
 import logging
 import os
+import pickle
 import secrets
 import signal
 import sys
@@ -115,14 +116,17 @@ def _summary(history: History | BulkHistory) -> tuple[Accounting, int | None]:
     return history.accounting, history.latest
 
 
-def _evaluate_partition(
-    text: str, file: str, history: History | BulkHistory, as_of: dt.date, ledger: bool
-) -> list[Result]:
-    """The partition's outcomes in member order (NotColumnar where DuckDB cannot run the plan)."""
+def _evaluate_partition(text: str, file: str, history: History | BulkHistory, as_of: dt.date, ledger: bool) -> bytes:
+    """The partition's outcomes in member order, pickled (NotColumnar where DuckDB cannot run
+    the plan). Pickled here because Dask takes a list of dicts apart to send it: at 1M events
+    that took 5 s of a 10 s run, against a tenth of a second for one pickle."""
+    found: list[Result]
     if isinstance(history, BulkHistory):
         prepared = prepare(_plan(text, file), history.events, history.members, as_of, places=history.places)
-        return [(o.to_json(), None) for o in assemble(prepared, range(len(history.members)))]
-    return list(results(_program(text, file), history, as_of, ledger=ledger))
+        found = [(o.to_json(), None) for o in assemble(prepared, range(len(history.members)))]
+    else:
+        found = list(results(_program(text, file), history, as_of, ledger=ledger))
+    return pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class SchedulerError(Exception):
@@ -254,6 +258,6 @@ def run_on_cluster(
     if day is None:
         return accounting, iter(())
     evaluated = [client.submit(_evaluate_partition, program_text, program_file, h, day, ledger) for h in histories]
-    parts = client.gather(evaluated)
+    parts = [pickle.loads(part) for part in client.gather(evaluated)]  # pickled by our workers
     del histories, evaluated  # the workers may let go of the partitions
     return accounting, heapq.merge(*parts, key=lambda r: r[0]["member"])
