@@ -16,7 +16,6 @@ from __future__ import annotations
 import pytest
 
 from loyalty_dsl import compile_text
-from loyalty_dsl.columnar.plan import NotColumnar, plan
 from loyalty_dsl.language.check import check
 from loyalty_dsl.language.parse import parse
 from loyalty_dsl.tools.testing import check_examples, run_examples
@@ -140,15 +139,6 @@ def test_examples_pin_measures_and_the_balance():
     misspelt = parse(EXAMPLES.replace("expect nights 10", "expect night 10"), "d_test.loy")
     (d,) = check_examples(misspelt, program)
     assert d.code == "E192" and d.hint is not None and "nights" in d.hint
-
-
-def test_columnar_declines_a_decision_on_points():
-    text = (
-        "event v\nevent ask\nwindow lifetime, continuous\nbenefit b\ntier T from 0 points:\n    b\n"
-        "rule v:\n    on v\n    earn 1\ndecide b on ask:\n    grant when points >= 2\n"
-    )
-    with pytest.raises(NotColumnar, match="decision on measures"):
-        plan(compile_text(text, "p.loy"))
 
 
 def test_the_balance_at_the_events_instant_with_a_rolling_window():

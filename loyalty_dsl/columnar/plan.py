@@ -97,6 +97,13 @@ class Plan:
         return claim_types(self.program)
 
     @property
+    def walk_types(self) -> frozenset[str]:
+        """The event types whose members' lots are walked: claims, and the decisions' events where a
+        decision reads the balance (at its event's instant, as the walk stands there)."""
+        decided = {d.on for d in self.program.decisions} if self.program.decision_balance else set()
+        return self.claim_types | decided
+
+    @property
     def zoned(self) -> bool:
         """Whether the calendar units need the LOCAL column (the zone is not UTC)."""
         return self.program.calendar.name not in UTC_NAMES
@@ -127,6 +134,7 @@ def plan(program: CompiledProgram) -> Plan:
         if fact_refs(decision.when):
             raise NotColumnar(f"decision {decision.benefit.text} looks up facts")
     _check_claims(p)
+    _check_balance_read(p)
     if p.retention is not None and p.continuous:  # (a calendar year, refused above for now)
         raise NotColumnar("tier retention in a continuous window (its tier follows each status read)")
     fact_types = _fact_types(p)
@@ -173,6 +181,7 @@ _PROGRAM_READ = frozenset(
     {"file", "title", "calendar", "schema", "facts_by_type", "rules", "window_months", "tiers", "grants"}
     | {"decisions", "source", "rates", "_thresholds", "expiry", "multipliers", "largest_only"}
     | {"redemption", "redemptions", "conversion", "voucher_months", "voucher_use", "retention"}
+    | {"decision_balance", "decision_measures"}
 )
 _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
     "currency": ("currencies", None),
@@ -180,8 +189,6 @@ _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
     "calendar_year": ("a calendar-year window", None),
     "measured_tiers": ("tiers on measures", False),
     "status_balance": ("a tier on the balance", False),
-    "decision_balance": ("a decision on the balance", False),
-    "decision_measures": ("a decision on measures", False),
 }
 _RULE_READ = frozenset(
     {"name", "line", "on", "predicate", "explain", "fact_refs", "amount", "per", "beyond_first", "caps", "during"}
@@ -642,7 +649,7 @@ def _keeps_lots(p: CompiledProgram) -> bool:
 
 
 def _spends(p: CompiledProgram) -> bool:
-    return bool(p.redemptions) or p.conversion is not None or _lapses(p)
+    return bool(p.redemptions) or p.conversion is not None or _lapses(p) or p.decision_balance
 
 
 def _lapses(p: CompiledProgram) -> bool:
@@ -653,6 +660,22 @@ def _lapses(p: CompiledProgram) -> bool:
 def claim_types(p: CompiledProgram) -> frozenset[str]:
     """The event types that spend points or vouchers."""
     return frozenset({r.event for r in p.redemptions} | ({p.voucher_use} if p.voucher_use else set()))
+
+
+def _check_balance_read(p: CompiledProgram) -> None:
+    """What keeps a decision on the balance off the columnar path. The walk of a decision's instant
+    takes the lots earned before it as they stand at the end: that is what they were at that
+    instant only while a lot, once earned, never changes. (A program that reads the balance keeps
+    one: the checks refuse `balance` otherwise.)"""
+    if not p.decision_balance:
+        return
+    for rule in p.rules:
+        if rule.fact_refs:
+            raise NotColumnar(f"rule {rule.name}: a decision reads the balance, and a fact can take out its points")
+        if rule.threshold is not None:
+            raise NotColumnar(f"rule {rule.name}: a decision reads the balance, and a threshold dates its points")
+        if rule.vesting:
+            raise NotColumnar(f"rule {rule.name}: a decision reads the balance, and its points vest")
 
 
 def _check_claims(p: CompiledProgram) -> None:

@@ -45,11 +45,13 @@ from loyalty_dsl.columnar.plan import (
     sql_text,
 )
 from loyalty_dsl.engines import parallel
-from loyalty_dsl.evaluation.balance import Balance, Lot, balance_of_lots
+from loyalty_dsl.evaluation.balance import Balance, Decided, Lot, balance_of_lots
 from loyalty_dsl.evaluation.compile import CompiledProgram, Tier, steps_of
 from loyalty_dsl.evaluation.evaluate import (
+    Decision,
     Outcome,
     Status,
+    decision_on,
     decisions,
     grant_verdicts,
     granted,
@@ -286,11 +288,11 @@ def _as_written(values: pa.ChunkedArray | pa.Array, precision: int, scale: int) 
 
 def _spent_lots(con: Any, plan: Plan, end: int) -> pa.Table:
     """Each lot of the members whose balance is a walk (balance._redeem): every member where points
-    convert into vouchers or lapse without activity, else those with a claim before the end. In the
-    order earned."""
+    convert into vouchers or lapse without activity, else those with a claim (or an event a decision
+    on the balance is on) before the end. In the order earned."""
     walking = ""
     if not plan.walks_all:
-        kinds = ", ".join(sql_text(t) for t in sorted(plan.claim_types))
+        kinds = ", ".join(sql_text(t) for t in sorted(plan.walk_types))
         walking = f" WHERE member IN (SELECT member FROM ev WHERE {AT} < {end} AND type IN ({kinds}))"
     query = f"SELECT member, t, rule, p::BIGINT, x FROM ulots{walking} ORDER BY member, t, rule"
     return con.sql(query).to_arrow_table()
@@ -316,6 +318,12 @@ def _balances(con: Any, as_of: dt.date) -> dict[int, Balance]:
 
 
 _NO_BALANCE = Balance(0, (), (), ())
+
+
+def _decided_by(decided: Sequence[Decision]) -> Decided:
+    """The made decisions, as a claim's `only when B is granted` reads them."""
+    by_event = {(d.benefit, d.event.seq): (d.granted, d.reason) for d in decided}
+    return lambda benefit, event: by_event.get((benefit, event.seq))
 
 
 def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
@@ -355,7 +363,7 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
         pending = prepared.pending.get(index, 0) if prepared.pending is not None else None
         if not rows:
             if walks is not None and plan.walks_all:  # points convert or lapse without any claim
-                balance = walks.balance(index, [], ())
+                balance = walks.balance(index, [], None)
             yield Outcome(member, as_of, final, (), (), balance, retained, pending)
             continue
         by_time = {time_at(last): final}
@@ -387,9 +395,11 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
             for g in program.grants
         }
         verdicts = grant_verdicts(days, cal, status_at)
-        decided = decisions(program, group, status_at, {})
-        if walks is not None and (plan.walks_all or walks.claims(group)):
-            balance = walks.balance(index, group, decided)
+        walked = walks is not None and (plan.walks_all or walks.walked(group))
+        balance_at = walks.reader(index, group, status_at) if walked and walks and program.decision_balance else None
+        decided = decisions(program, group, status_at, {}, balance_at)
+        if walked and walks is not None:
+            balance = walks.balance(index, group, _decided_by(decided))
         yield Outcome(member, as_of, final, granted(verdicts), decided, balance, retained, pending)
 
 
@@ -440,33 +450,52 @@ class _Walks:
         self.prepared, self.program = prepared, prepared.plan.program
         self.end = self.program.calendar.end_of_day(prepared.as_of)
         self.kinds = prepared.plan.claim_types
+        self.walking = prepared.plan.walk_types
         self.type_rank = {t: i << 32 for i, t in enumerate(sorted(self.program.schema))}
         self.rule_rank = [self.type_rank[rule.on] for rule in self.program.rules]
         self.ends: dict[int, int] = {}  # local day (ordinal) -> its first instant
 
-    def claims(self, group: list[Event]) -> bool:
-        return any(e.type in self.kinds for e in group)
+    def walked(self, group: list[Event]) -> bool:
+        return any(e.type in self.walking for e in group)
 
-    def balance(self, index: int, group: list[Event], decided: Sequence[Any]) -> Balance:
+    def balance(self, index: int, group: list[Event], decided: Decided | None, until: int | None = None) -> Balance:
+        """The balance at the end (or at the instant `until`: of the lots earned and the claims made
+        before it), each claim's `only when` read from `decided`."""
         prepared, program = self.prepared, self.program
         assert prepared.lots is not None
         times, rules, points, days = prepared.lots.columns
         names, ranks, ends = prepared.plan.rules, self.rule_rank, self.ends
-        for i in prepared.lots.span(index):
+        span = prepared.lots.span(index)
+        if until is not None:  # the member's lots are in the order earned
+            span = range(span.start, bisect.bisect_left(times, until, span.start, span.stop))
+        for i in span:
             if days[i] not in ends:  # the instant a lot stops counting, once a day (balance.expires_at)
                 ends[days[i]] = NEVER if days[i] == LOTS_NEVER else program.calendar.day_start(days[i])
-        lots = [
-            Lot(names[rules[i]], times[i], ranks[rules[i]], points[i], ends[days[i]], points[i])
-            for i in prepared.lots.span(index)
-        ]
+        lots = [Lot(names[rules[i]], times[i], ranks[rules[i]], points[i], ends[days[i]], points[i]) for i in span]
         claims = []
-        for k, event in enumerate(group, start=1):
+        for k, event in enumerate(group, start=1):  # k: its place among all the member's events
+            if until is not None and event.at >= until:
+                break
             if event.type in self.kinds:
                 event.rank = self.type_rank[event.type] + k
                 event.file, event.line = prepared.places[event.seq]
                 claims.append(event)
-        by_event = {(d.benefit, d.event.seq): (d.granted, d.reason) for d in decided}
-        return balance_of_lots(program, lots, claims, self.end, {}, lambda b, e: by_event.get((b, e.seq)))
+        return balance_of_lots(program, lots, claims, self.end if until is None else until, {}, decided)
+
+    def reader(self, index: int, group: list[Event], status_at: Callable[[int], Status]) -> Callable[[int], int]:
+        """The balance a decision reads at its event's instant (MemberRun._balance_in_pass): the claims
+        before it judged by the decisions made at their own instants, read in time order."""
+        found: dict[int, int] = {}
+
+        def decide(benefit: str, event: Event) -> tuple[bool, str] | None:
+            return decision_on(self.program, benefit, event, status_at, {}, found.get(event.at))
+
+        def balance_at(instant: int) -> int:
+            if instant not in found:
+                found[instant] = self.balance(index, group, decide, until=instant).balance
+            return found[instant]
+
+        return balance_at
 
 
 def _points_by_rule(con: Any, last: int, rules: int) -> dict[int, list[int]]:

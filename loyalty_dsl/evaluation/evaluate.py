@@ -327,10 +327,7 @@ class MemberRun:
 
     def _decision_of(self, benefit: str, event: Event) -> tuple[bool, str] | None:
         """The decision on `benefit` made on an event of the pass, from the status settled at its instant."""
-        for d in self.program.decisions:
-            if d.benefit == benefit and d.on == event.type:
-                return _decide(d, event, self.status_at(event.at), self.facts, self.balances.get(event.at))
-        return None
+        return decision_on(self.program, benefit, event, self.status_at, self.facts, self.balances.get(event.at))
 
     def _measures_at(self, instant: int) -> dict[str, Any]:
         return self.status_at(instant).measures
@@ -486,6 +483,22 @@ def decisions(
             key_value = event.fields.get(d.key) if d.key else None
             out.append(Decision(d.benefit, d.key, key_value, ok, reason, event))
     return tuple(out)
+
+
+def decision_on(
+    program: CompiledProgram,
+    benefit: str,
+    event: Event,
+    status_at: Callable[[int], Status],
+    facts: Facts,
+    balance: int | None,
+) -> tuple[bool, str] | None:
+    """The decision on `benefit` an event gets (None: no `decide` of it is on the event's type), as a
+    claim's `only when B is granted` reads it while the balance is walked."""
+    for d in program.decisions:
+        if d.benefit == benefit and d.on == event.type:
+            return _decide(d, event, status_at(event.at), facts, balance)
+    return None
 
 
 def _decide(d: Any, event: Event, status: Status, facts: Facts, balance: int | None = None) -> tuple[bool, str]:
