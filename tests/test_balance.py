@@ -126,3 +126,26 @@ def test_a_deadline_of_inactivity_is_more_than_26_days_a_month_away(zone):
     for start in starts:
         for months in (1, 2, 3, 6, 12):
             assert months_after(cal, start, months) - start > months * 26 * US_PER_DAY
+
+
+def test_a_balance_walked_without_records_pays_the_same_claims():
+    """A balance read in the pass (a decision's) is walked without writing the claims down: the same
+    lots are spent, and so the same balance and expiring points, with no record of the claims."""
+    from loyalty_dsl.evaluation.balance import Lot, balance_of_lots
+    from loyalty_dsl.evaluation.events import Event
+
+    program = compile_text(PROGRAM.read_text(), "spendable.loy")
+
+    def at(day: str) -> int:
+        return instant_of(dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC))
+
+    def lots() -> list[Lot]:
+        return [Lot("orders", at(d), 0, 10, expires_at(program, at(d)), 10) for d in ("2025-01-10", "2025-06-01")]
+
+    (kind,) = (r.event for r in program.redemptions)
+    claims = [Event(at("2025-07-01"), 1, kind, {"points": 15}, "h.jsonl", 5, None)]
+    end = at("2025-12-01")
+    written = balance_of_lots(program, lots(), claims, end)
+    walked = balance_of_lots(program, lots(), claims, end, records=False)
+    assert (walked.balance, walked.expiring) == (written.balance, written.expiring) == (5, ((5, dt.date(2026, 6, 1)),))
+    assert [r["spent"] for r in written.redemptions] == [15] and walked.redemptions == ()

@@ -480,7 +480,9 @@ class _Walks:
                 event.rank = self.type_rank[event.type] + k
                 event.file, event.line = prepared.places[event.seq]
                 claims.append(event)
-        return balance_of_lots(program, lots, claims, self.end if until is None else until, {}, decided)
+        if until is None:
+            return balance_of_lots(program, lots, claims, self.end, {}, decided)
+        return balance_of_lots(program, lots, claims, until, {}, decided, records=False)
 
     def reader(self, index: int, group: list[Event], status_at: Callable[[int], Status]) -> Callable[[int], int]:
         """The balance a decision reads at its event's instant (MemberRun._balance_in_pass): the claims

@@ -101,6 +101,7 @@ def member_balance(
     facts: Facts | None = None,
     decided: Decided | None = None,
     measures_at: Callable[[int], dict[str, Any]] | None = None,
+    records: bool = True,
 ) -> Balance:
     """The balance at `end` from settled rule states holding every event before it (and the member's
     facts, with the instant each was established, for a redemption's `where`; and the decisions on
@@ -116,7 +117,7 @@ def member_balance(
         ),
         key=lambda lot: (lot.earned, lot.seq),
     )
-    return balance_of_lots(program, lots, events, end, facts, decided, measures_at)
+    return balance_of_lots(program, lots, events, end, facts, decided, measures_at, records)
 
 
 def balance_of_lots(
@@ -127,11 +128,14 @@ def balance_of_lots(
     facts: Facts | None = None,
     decided: Decided | None = None,
     measures_at: Callable[[int], dict[str, Any]] | None = None,
+    records: bool = True,
 ) -> Balance:
     """The balance at `end` from a member's lots (in the order earned) and the claims among `events`:
     member_balance's, and the columnar evaluator's for members with claims or vouchers. The lots'
-    `left` is spent as the claims are paid."""
-    redemptions, vouchers = _redeem(program, lots, events, end, facts or {}, decided or _undecided, measures_at)
+    `left` is spent as the claims are paid. Without `records`, the claims are walked and paid but
+    not written down (a balance read in the pass needs only its sum)."""
+    decide = decided or _undecided
+    redemptions, vouchers = _redeem(program, lots, events, end, facts or {}, decide, measures_at, records)
     valid = [lot for lot in lots if lot.left and lot.expires > end]
     by_day: dict[int, int] = {}
     for lot in valid:
@@ -188,6 +192,7 @@ def _redeem(
     facts: Facts,
     decided: Decided,
     measures_at: Callable[[int], dict[str, Any]] | None = None,
+    records: bool = True,
 ) -> tuple[list[dict[str, Any]], list[Voucher]]:
     """Every claim before `end`, in time order, judged by its rule and paid from the oldest valid lots;
     and the vouchers that conversions issued.
@@ -227,7 +232,7 @@ def _redeem(
                     lot.expires = deadline
                 alive = []
 
-    def spend(usable: list[Lot], points: int) -> list[dict[str, Any]]:
+    def spend(usable: list[Lot], points: int) -> tuple[int, list[dict[str, Any]]]:
         taken, parts = 0, []
         for lot in usable:  # oldest first
             if taken == points:
@@ -235,8 +240,9 @@ def _redeem(
             part = min(lot.left, points - taken)
             lot.left -= part
             taken += part
-            parts.append({"rule": lot.rule, "earned": iso_instant(lot.earned), "points": part})
-        return parts
+            if records:
+                parts.append({"rule": lot.rule, "earned": iso_instant(lot.earned), "points": part})
+        return taken, parts
 
     for at, _, item in walk:
         lapse(at)
@@ -259,10 +265,11 @@ def _redeem(
         decision = decided(rule.decided, event) if rule.decided is not None else None
         measures = measures_at(event.at) if rule.reads_measures and measures_at is not None else None
         points, reason = rule.judge(event.fields, sum(lot.left for lot in usable), facts, event.at, decision, measures)
-        spent_lots = spend(usable, points)
-        taken = sum(part["points"] for part in spent_lots)
+        taken, spent_lots = spend(usable, points)
         if taken:
             latest = event.at
+        if not records:
+            continue
         where = {"file": event.file, "line": event.line}
         if program.redemption is not None:
             out.append({"at": iso_instant(event.at), "points": asked, "spent": taken, **where})

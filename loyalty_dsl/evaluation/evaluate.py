@@ -323,7 +323,7 @@ class MemberRun:
         the final balance judges them: the facts so far, the decisions and measures at their instants."""
         before = [e for e in self.events if e.at < instant]
         facts, decide, measures = self.facts, self._decision_of, self._measures_at
-        return member_balance(self.program, self.states, before, instant, facts, decide, measures).balance
+        return member_balance(self.program, self.states, before, instant, facts, decide, measures, False).balance
 
     def _decision_of(self, benefit: str, event: Event) -> tuple[bool, str] | None:
         """The decision on `benefit` made on an event of the pass, from the status settled at its instant."""
