@@ -88,7 +88,6 @@ def test_members_without_events_of_any_rule_still_have_an_outcome(compiled):
 @pytest.mark.parametrize(
     ("example", "reason"),
     [
-        ("fiscal_calendar", "would fall in several months"),
         ("multipliers", "a multiplier by tier"),
         ("currencies", "currencies"),
     ],

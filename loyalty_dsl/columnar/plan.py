@@ -298,15 +298,23 @@ def _rule_ctes(
         raise NotColumnar(f"rule {name}: a `beyond the first` group spans two cap periods")
     if not shared and cap_periods and not set(cap_periods) <= PERIODS_IN[key_period or "day"]:
         raise NotColumnar(f"rule {name}: a unit spans two cap periods")
-    if windowed:  # the top group must keep to one month, so its points leave the window together
+    month_bound = True
+    if windowed:  # a top group within one month has its points leave the window together
         if cap_periods:
             month_bound = cap_periods[-1] in ("day", "month")
         elif rule.beyond_first:
             month_bound = any(k in ("day", "month") for k in outer_periods)
         else:
             month_bound = shared or key_period is not None
-        if not month_bound:
-            raise NotColumnar(f"rule {name}: its points of one group would fall in several months")
+    # A group longer than a month (a cap per quarter or year, a week across two months) has its units'
+    # points leave the window month by month: the plan then works each unit's kept points out in
+    # time order (as lots are), which holds where a unit, once earned, never changes.
+    by_unit = windowed and not month_bound
+    if by_unit and not shared:
+        raise NotColumnar(f"rule {name}: its points of one group would fall in several months")
+    if by_unit and (tests or rule.threshold is not None):
+        why = "a fact can take a unit's points out" if tests else "a threshold dates them"
+        raise NotColumnar(f"rule {name}: its points of one group would fall in several months, and {why}")
 
     vesting = rule.vesting
     if vesting and windowed:
@@ -375,7 +383,7 @@ def _rule_ctes(
         carried.append(f"{_key_sql(threshold.key, p)} AS dk")  # the value a distinct threshold counts
     if threshold is not None and threshold.kind == ast.ThresholdKind.SUM:  # the amount a sum adds, exact
         carried.append(f"coalesce(e.{_q(exact_columns(p)[str(threshold.key)])}, 0) AS sk")
-    if _keeps_lots(p) or vesting:  # whether the candidate passes at the end, and its day: what lots read
+    if _keeps_lots(p) or vesting or by_unit:  # whether the candidate passes at the end, and its day
         until = f"least(status_end(), {vested})" if vesting else "status_end()"
         at_end = [
             f"(f{i}.since_at IS NULL OR f{i}.since_at >= {until})" if test.negated else f"f{i}.since_at < {until}"
@@ -400,6 +408,13 @@ def _rule_ctes(
         fixed.add("fm")
     unit = ", ".join(["member", *keys])
     unit_value = "1" if rule.beyond_first else "v"
+    on = "fm" if on_group else None
+    fixed_day = fixed | ({"ld"} if _in_key("day", periods) else set())
+    fixed_day |= {"v"} if constant and not at_unit else set()
+    if by_unit:
+        assert p.window_months is not None
+        ctes += _unit_steps_ctes(rule, r, source, keys, cap_exprs, on, fixed_day, p.window_months)
+        return _RuleSql(ctes, _rule_lots(p, rule, r, source, keys, cap_exprs, on, fixed_day, False))
     if shared:
         first = source
         plain = not tests and constant and key_period is not None and set(cap_periods) <= PERIODS_IN[key_period]
@@ -457,17 +472,28 @@ def _rule_ctes(
         )
     else:
         ctes.append(f"steps_{r} AS (SELECT member, t, {d} AS d FROM {below})")
-    fixed |= {"ld"} if _in_key("day", periods) else set()
-    fixed |= {"v"} if constant and not at_unit else set()
-    on = "fm" if on_group else None
     if vesting:  # what is pending at the end: points of units none of whose events has vested
         ctes.append(_pending_cte(rule, r, keys, on_group))
-    lots = []
+    return _RuleSql(ctes, _rule_lots(p, rule, r, source, keys, cap_exprs, on, fixed_day, bool(tests)))
+
+
+def _rule_lots(
+    p: CompiledProgram,
+    rule: CompiledRule,
+    r: int,
+    source: str,
+    keys: list[str],
+    caps: list[tuple[str, str]],
+    fm: str | None,
+    fixed: set[str],
+    tested: bool,
+) -> list[str]:
+    """The rule's lots: one by one where points are spent, by day where they only expire."""
     if _spends(p):
-        lots = _unit_lots_ctes(rule, r, source, keys, cap_exprs, on, fixed, bool(tests))
-    elif _keeps_lots(p):
-        lots = _lots_ctes(p, rule, r, source, keys, cap_exprs, on, fixed, bool(tests))
-    return _RuleSql(ctes, lots)
+        return _unit_lots_ctes(rule, r, source, keys, caps, fm, fixed, tested)
+    if _keeps_lots(p):
+        return _lots_ctes(p, rule, r, source, keys, caps, fm, fixed, tested)
+    return []
 
 
 def _threshold_cte(p: CompiledProgram, rule: CompiledRule, r: int, keys: list[str], tested: bool) -> str:
@@ -554,6 +580,50 @@ def _lots_ctes(
     return ctes
 
 
+def _unit_steps_ctes(
+    rule: CompiledRule,
+    r: int,
+    source: str,
+    keys: list[str],
+    caps: list[tuple[str, str]],
+    fm: str | None,
+    fixed: set[str],
+    window: int,
+) -> list[str]:
+    """steps_R in a rolling window for a rule whose groups outlast a month and whose units never
+    change once earned (no fact, no threshold): each unit's kept points, worked out in time order
+    as RuleState._allocate does, step in at the unit's month and out `window` months on."""
+    carried = [alias for alias, _ in caps] + ["mon"] + ([fm] if fm else [])
+    ctes = [f"kunits_{r} AS ({_units_sql(rule, source, keys, carried, fixed, False, dated=True)})"]
+    rows = _kept_rows(rule, f"kunits_{r}", keys, caps, carried)
+    points = f"s * {fm}" if fm else "s"
+    ctes.append(f"kept_{r} AS (SELECT member, mon, {points} AS d FROM ({rows}) WHERE {points} <> 0)")
+    ctes.append(
+        f"steps_{r} AS (SELECT member, mon AS t, d FROM kept_{r}"
+        f" UNION ALL SELECT member, mon + {window} AS t, -d AS d FROM kept_{r})"
+    )
+    return ctes
+
+
+def _kept_rows(rule: CompiledRule, units: str, keys: list[str], caps: list[tuple[str, str]], carried: list[str]) -> str:
+    """Each unit of `units` with `s`, the points it keeps: `beyond the first` leaves a group's
+    earliest unit unpaid, and caps share out their periods in time order (RuleState._allocate),
+    each cap over what the finer one kept (caps are nested, so once a coarser cap cuts, every later
+    unit of its period keeps nothing either way)."""
+    cols = ", ".join(["member", *keys, AT, "o", "ld", *carried])
+    order = f"ORDER BY {AT}, o"
+    rows = f"SELECT {cols}, v AS s FROM {units}"
+    if rule.beyond_first:  # the earliest unit of each group earns nothing
+        outer = ", ".join(["member", *keys[1:]])
+        first = f"row_number() OVER (PARTITION BY {outer} {order}) = 1"
+        rows = f"SELECT {cols}, CASE WHEN {first} THEN 0 ELSE {rule.amount} END AS s FROM {units}"
+    for (cap, _), (alias, _) in zip(rule.caps, caps, strict=True):  # the cap's room, unit after unit
+        running = f"sum(s) OVER (PARTITION BY member, {alias} {order} ROWS UNBOUNDED PRECEDING)"
+        kept = f"least({cap}, t) - least({cap}, t - s)"
+        rows = f"SELECT {cols}, {kept} AS s FROM (SELECT *, {running} AS t FROM ({rows}))"
+    return rows
+
+
 def _unit_lots_ctes(
     rule: CompiledRule,
     r: int,
@@ -572,17 +642,7 @@ def _unit_lots_ctes(
     once a coarser cap cuts, every later unit of its period keeps nothing either way)."""
     carried = [alias for alias, _ in caps] + ([fm] if fm else [])  # the same for the unit's events
     ctes = [f"units_{r} AS ({_units_sql(rule, source, keys, carried, fixed, tested, dated=True)})"]
-    cols = ", ".join(["member", *keys, AT, "o", "ld", *carried])
-    order = f"ORDER BY {AT}, o"
-    rows = f"SELECT {cols}, v AS s FROM units_{r}"
-    if rule.beyond_first:  # the earliest unit of each group earns nothing
-        outer = ", ".join(["member", *keys[1:]])
-        first = f"row_number() OVER (PARTITION BY {outer} {order}) = 1"
-        rows = f"SELECT {cols}, CASE WHEN {first} THEN 0 ELSE {rule.amount} END AS s FROM units_{r}"
-    for (cap, _), (alias, _) in zip(rule.caps, caps, strict=True):  # the cap's room, unit after unit
-        running = f"sum(s) OVER (PARTITION BY member, {alias} {order} ROWS UNBOUNDED PRECEDING)"
-        kept = f"least({cap}, t) - least({cap}, t - s)"
-        rows = f"SELECT {cols}, {kept} AS s FROM (SELECT *, {running} AS t FROM ({rows}))"
+    rows = _kept_rows(rule, f"units_{r}", keys, caps, carried)
     points = f"s * {fm}" if fm else "s"
     ctes.append(f"ulots_{r} AS (SELECT member, {AT}, ld, {points} AS p FROM ({rows}) WHERE {points} > 0)")
     ctes.append(f"lots_{r} AS (SELECT member, ld, sum(p) AS p FROM ulots_{r} GROUP BY member, ld)")
