@@ -42,7 +42,20 @@ def _coffee(rng: random.Random, member: str, n: int) -> Iterator[dict]:
         yield event
 
 
-HISTORIES: dict[str, Callable[[random.Random, str, int], Iterator[dict]]] = {"coffee_stars": _coffee}
+def _fiscal(rng: random.Random, member: str, n: int) -> Iterator[dict]:
+    """Purchases and visits over two years (the program's caps are per quarter and per year)."""
+    for i in range(n):
+        at = (START + dt.timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))).strftime("%Y-%m-%dT%H:%M:%SZ")
+        event: dict = {"member": member, "type": rng.choice(["purchase", "visit"]), "at": at, "id": f"{member}-{i}"}
+        if event["type"] == "purchase":
+            event |= {"basket": f"b{i}", "total": rng.randrange(500, 9000) / 100}
+        yield event
+
+
+HISTORIES: dict[str, Callable[[random.Random, str, int], Iterator[dict]]] = {
+    "coffee_stars": _coffee,
+    "fiscal_calendar": _fiscal,
+}
 
 
 def history(name: str, events: int, per_member: int, seed: int, cache: Path) -> Path:

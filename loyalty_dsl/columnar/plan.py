@@ -89,8 +89,8 @@ class Plan:
     @property
     def walks_all(self) -> bool:
         """Whether every member's lots are walked, claims or not: points convert into vouchers at
-        each period's end, or lots lapse after a spell without activity."""
-        return self.program.conversion is not None or _lapses(self.program)
+        each period's end, lots lapse after a spell without activity, or a tier reads the balance."""
+        return self.program.conversion is not None or _lapses(self.program) or self.program.status_balance
 
     @property
     def claim_types(self) -> frozenset[str]:
@@ -181,14 +181,12 @@ _PROGRAM_READ = frozenset(
     {"file", "title", "calendar", "schema", "facts_by_type", "rules", "window_months", "tiers", "grants"}
     | {"decisions", "source", "rates", "_thresholds", "expiry", "multipliers", "largest_only"}
     | {"redemption", "redemptions", "conversion", "voucher_months", "voucher_use", "retention"}
-    | {"decision_balance", "decision_measures"}
+    | {"decision_balance", "decision_measures", "status_balance", "measured_tiers"}
 )
 _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
     "currency": ("currencies", None),
     "measures": ("measures", ()),
     "calendar_year": ("a calendar-year window", None),
-    "measured_tiers": ("tiers on measures", False),
-    "status_balance": ("a tier on the balance", False),
 }
 _RULE_READ = frozenset(
     {"name", "line", "on", "predicate", "explain", "fact_refs", "amount", "per", "beyond_first", "caps", "during"}
@@ -709,7 +707,7 @@ def _keeps_lots(p: CompiledProgram) -> bool:
 
 
 def _spends(p: CompiledProgram) -> bool:
-    return bool(p.redemptions) or p.conversion is not None or _lapses(p) or p.decision_balance
+    return bool(p.redemptions) or p.conversion is not None or _lapses(p) or p.decision_balance or p.status_balance
 
 
 def _lapses(p: CompiledProgram) -> bool:
@@ -723,19 +721,22 @@ def claim_types(p: CompiledProgram) -> frozenset[str]:
 
 
 def _check_balance_read(p: CompiledProgram) -> None:
-    """What keeps a decision on the balance off the columnar path. The walk of a decision's instant
+    """What keeps a tier or a decision on the balance off the columnar path. The walk of an instant
     takes the lots earned before it as they stand at the end: that is what they were at that
     instant only while a lot, once earned, never changes. (A program that reads the balance keeps
     one: the checks refuse `balance` otherwise.)"""
-    if not p.decision_balance:
+    if p.retention is not None and p.measured_tiers:  # the keeper is fed tiers by points alone
+        raise NotColumnar("tier retention with tiers that qualify on more than points")
+    if not (p.decision_balance or p.status_balance):
         return
+    who = "a tier" if p.status_balance else "a decision"
     for rule in p.rules:
         if rule.fact_refs:
-            raise NotColumnar(f"rule {rule.name}: a decision reads the balance, and a fact can take out its points")
+            raise NotColumnar(f"rule {rule.name}: {who} reads the balance, and a fact can take out its points")
         if rule.threshold is not None:
-            raise NotColumnar(f"rule {rule.name}: a decision reads the balance, and a threshold dates its points")
+            raise NotColumnar(f"rule {rule.name}: {who} reads the balance, and a threshold dates its points")
         if rule.vesting:
-            raise NotColumnar(f"rule {rule.name}: a decision reads the balance, and its points vest")
+            raise NotColumnar(f"rule {rule.name}: {who} reads the balance, and its points vest")
 
 
 def _check_claims(p: CompiledProgram) -> None:

@@ -337,6 +337,7 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
     declared = {t: [(column[f.name], f.name) for f in specs if f.name in column] for t, specs in program.schema.items()}
     walks = _Walks(prepared) if prepared.lots is not None else None
     retained = program.retention is not None
+    reads_balance = program.decision_balance or program.status_balance
     for index in indexes:
         member = prepared.members[index]
         balance = prepared.balances.get(index, _NO_BALANCE) if prepared.balances is not None else None
@@ -354,30 +355,41 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
             return totals[before - 1] if before > steps.start else 0
 
         kept: _Kept | None = None
-        tier, by_points = program.tier_for(total), None
         if retained:
             assert prepared.spans is not None
             kept = _Kept(prepared, group, prepared.spans.get(index), points_at)
-            tier, by_points = kept.at(last)
-        final = Status(last, total, dict(zip(plan.rules, points, strict=True)), tier, by_points)
+        walked = walks is not None and (plan.walks_all or walks.walked(group))
+        reader = _BalanceReader(walks, index, group) if walked and walks and reads_balance else None
+        tier_of = _tier_reader(program, reader)
+        by_time: dict[int, Status] = {}
+
+        def status_at(
+            instant: int,
+            by_time: dict[int, Status] = by_time,
+            points_at: Any = points_at,
+            kept: Any = kept,
+            tier_of: Any = tier_of,
+        ) -> Status:
+            time = time_at(instant)
+            status = by_time.get(time)
+            if status is None:
+                pts, moment = points_at(time), plan.instant_of(time)
+                tier, by_points = (tier_of(pts, moment), None) if kept is None else kept.at(moment)
+                status = by_time[time] = Status(moment, pts, {}, tier, by_points)
+            return status
+
+        if reader is not None:  # a claim before a status the balance reads is judged at its own
+            reader.status_at = status_at
+        tier, by_points = (tier_of(total, last), None) if kept is None else kept.at(last)
+        final = by_time[time_at(last)] = Status(
+            last, total, dict(zip(plan.rules, points, strict=True)), tier, by_points
+        )
         pending = prepared.pending.get(index, 0) if prepared.pending is not None else None
         if not rows:
             if walks is not None and plan.walks_all:  # points convert or lapse without any claim
                 balance = walks.balance(index, [], None)
             yield Outcome(member, as_of, final, (), (), balance, retained, pending)
             continue
-        by_time = {time_at(last): final}
-
-        def status_at(
-            instant: int, by_time: dict[int, Status] = by_time, points_at: Any = points_at, kept: Any = kept
-        ) -> Status:
-            time = time_at(instant)
-            status = by_time.get(time)
-            if status is None:
-                pts, moment = points_at(time), plan.instant_of(time)
-                tier, by_points = (program.tier_for(pts), None) if kept is None else kept.at(moment)
-                status = by_time[time] = Status(moment, pts, {}, tier, by_points)
-            return status
 
         # After the member's last step every status is the final one: a grant day after it is
         # looked at only if that status grants it (as MemberRun does: work grows with events).
@@ -385,6 +397,8 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
         last_day = as_of.toordinal()
         if kept is not None:
             last_day = kept.last_day
+        elif program.status_balance:  # the balance, and so the tier, changes as points expire
+            pass
         elif not steps:
             last_day = 0
         elif times[steps.stop - 1] + 1 < time_at(last):
@@ -394,10 +408,10 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
             g: candidate_days(g, group, cal, as_of.toordinal() if g.benefit in given else last_day)
             for g in program.grants
         }
+        if reader is not None and program.status_balance:  # every status reads the balance
+            _warm(status_at, group, [d for found in days.values() for d in found], cal, last)
         verdicts = grant_verdicts(days, cal, status_at)
-        walked = walks is not None and (plan.walks_all or walks.walked(group))
-        balance_at = walks.reader(index, group, status_at) if walked and walks and program.decision_balance else None
-        decided = decisions(program, group, status_at, {}, balance_at)
+        decided = decisions(program, group, status_at, {}, reader if program.decision_balance else None)
         if walked and walks is not None:
             balance = walks.balance(index, group, _decided_by(decided))
         yield Outcome(member, as_of, final, granted(verdicts), decided, balance, retained, pending)
@@ -484,20 +498,45 @@ class _Walks:
             return balance_of_lots(program, lots, claims, self.end, {}, decided)
         return balance_of_lots(program, lots, claims, until, {}, decided, records=False)
 
-    def reader(self, index: int, group: list[Event], status_at: Callable[[int], Status]) -> Callable[[int], int]:
-        """The balance a decision reads at its event's instant (MemberRun._balance_in_pass): the claims
-        before it judged by the decisions made at their own instants, read in time order."""
-        found: dict[int, int] = {}
 
-        def decide(benefit: str, event: Event) -> tuple[bool, str] | None:
-            return decision_on(self.program, benefit, event, status_at, {}, found.get(event.at))
+class _BalanceReader:
+    """The balance at an instant of the pass (MemberRun._balance_in_pass), as a decision or a tier
+    reads it: the lots earned and the claims made before it, each claim's `only when` judged by the
+    decision made at its own instant. `status_at` is the member's, set once it exists."""
 
-        def balance_at(instant: int) -> int:
-            if instant not in found:
-                found[instant] = self.balance(index, group, decide, until=instant).balance
-            return found[instant]
+    def __init__(self, walks: _Walks, index: int, group: list[Event]) -> None:
+        self.walks, self.index, self.group = walks, index, group
+        self.status_at: Callable[[int], Status] | None = None
+        self.found: dict[int, int] = {}
 
-        return balance_at
+    def decide(self, benefit: str, event: Event) -> tuple[bool, str] | None:
+        """The decision on a claim before the instant walked to: MemberRun has settled the balance
+        at each decision's instant by then (in time order); here it is read, and so walked, now."""
+        assert self.status_at is not None
+        balance = self(event.at) if self.walks.program.decision_balance else None
+        return decision_on(self.walks.program, benefit, event, self.status_at, {}, balance)
+
+    def __call__(self, instant: int) -> int:
+        if instant not in self.found:
+            self.found[instant] = self.walks.balance(self.index, self.group, self.decide, until=instant).balance
+        return self.found[instant]
+
+
+def _tier_reader(program: CompiledProgram, reader: _BalanceReader | None) -> Callable[[int, int], Tier | None]:
+    """The tier that points give at a status instant: by threshold, or by each tier's qualification
+    (on points and, where a tier reads it, the balance at that instant; 0 for a member with no lot)."""
+    if not program.measured_tiers:
+        return lambda points, instant: program.tier_for(points)
+    if not program.status_balance:
+        return lambda points, instant: program.tier_of(points, {})
+    return lambda points, instant: program.tier_of(points, {}, reader(instant) if reader is not None else 0)
+
+
+def _warm(status_at: Callable[[int], Status], group: list[Event], days: Iterable[int], cal: Any, last: int) -> None:
+    """Settle a member's statuses in time order, as MemberRun does: each reads the balance, whose
+    claims read the statuses before it, so none waits on a chain of later ones (nor on recursion)."""
+    for instant in sorted({e.at for e in group} | {cal.day_start(d) for d in days} | {last}):
+        status_at(instant)
 
 
 def _points_by_rule(con: Any, last: int, rules: int) -> dict[int, list[int]]:
