@@ -89,7 +89,7 @@ def test_members_without_events_of_any_rule_still_have_an_outcome(compiled):
     ("example", "reason"),
     [
         ("multipliers", "a multiplier by tier"),
-        ("currencies", "currencies"),
+        ("hotel_nights", "measures"),
     ],
 )
 def test_programs_it_cannot_run_say_why(example, reason):

@@ -6,8 +6,9 @@ only when it is certain to agree with that reader; whenever it is not, it return
 None and the caller reads line by line. Agreement is the point: every check here
 errs towards None. None comes from:
 
-- standard input, CSV, a file that cannot be read; a program with currencies, a
-  field name with two types, or a default of another type than its field;
+- standard input, CSV, a file that cannot be read; an amount in a currency without
+  a rate, or with more digits than a decimal of 20 places holds; a field name with
+  two types, or a default of another type than its field;
 - any line the line reader would reject (member, type, `at`, id, a declared field);
 - forms taken here only in their common spelling: instants as `2026-03-01`,
   `2026-03-01T10:00[:00[.123456]]` with `Z`, `+hh:mm` or `-hh:mm` or nothing;
@@ -25,6 +26,7 @@ import bisect
 import datetime as dt
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -73,6 +75,7 @@ _BLANK_LINE = r"\n\r?\n"
 _BOM = b"\xef\xbb\xbf"
 _MAX_DEPTH = 1024  # orjson's limit of nesting; pyarrow has none
 _BLOCK = 8 * 2**20  # bytes; at most half the line reader's MAX_LINE
+_AMOUNT_DIGITS, _AMOUNT_PLACES = 50, 20  # an amount converted between currencies, as a decimal
 _NEWLINE = pa.scalar(10, pa.uint8())
 _OPEN_BRACE = pa.scalar(ord("{"), pa.uint8())
 
@@ -103,6 +106,8 @@ class _Layout:
     types: tuple[str, ...]  # declared event types; a row's type code is its index here
     kinds: dict[str, str]  # field name -> its type (one per name)
     declaring: dict[str, tuple[tuple[int, FieldSpec], ...]]  # field name -> (type code, spec)
+    currency: str | None = None  # the program's own currency, which amounts are counted in
+    rates: tuple[tuple[str, Decimal], ...] = ()  # (currency, rate) of the others
 
 
 @attrs.frozen
@@ -169,8 +174,8 @@ def _layout(program: CompiledProgram) -> _Layout:
     declaring: dict[str, list[tuple[int, FieldSpec]]] = {}
     for code, specs in enumerate(program.schema.values()):
         for spec in specs:
-            # Amounts in currencies are converted line by line; names the table uses are not fields.
-            if spec.currency is not None or spec.type not in COLUMN_TYPES or spec.name in (*_FIXED, _DECLARED):
+            # Names the table uses are not fields.
+            if spec.type not in COLUMN_TYPES or spec.name in (*_FIXED, _DECLARED):
                 raise _Doubt(spec.name)
             if kinds.setdefault(spec.name, spec.type) != spec.type:
                 raise _Doubt(spec.name)
@@ -179,7 +184,8 @@ def _layout(program: CompiledProgram) -> _Layout:
             if any(c == code for c, _ in declaring.get(spec.name, ())):
                 raise _Doubt(spec.name)  # a field declared twice by one type
             declaring.setdefault(spec.name, []).append((code, spec))
-    return _Layout(tuple(program.schema), kinds, {k: tuple(v) for k, v in declaring.items()})
+    rates = tuple(sorted(program.rates.items()))
+    return _Layout(tuple(program.schema), kinds, {k: tuple(v) for k, v in declaring.items()}, program.currency, rates)
 
 
 def _default_fits(spec: FieldSpec) -> bool:
@@ -480,7 +486,47 @@ def _frame(layout: _Layout, member: Any, type_: Any, id_: Any, raw: dict[str, An
     columns[_DECLARED] = pc.greater_equal(codes, 0)
     for name in sorted(layout.kinds):
         columns[name] = _field(layout.kinds[name], layout.declaring[name], raw[name], codes)
+    for name, declaring in layout.declaring.items():
+        for code, spec in declaring:
+            if spec.currency is not None:
+                of_type = pc.equal(codes, code)
+                columns[name] = _priced(columns[name], columns[spec.currency], of_type, layout)
     return pa.table(columns)
+
+
+def _priced(values: Any, currencies: Any, of_type: Any, layout: _Layout) -> Any:
+    """A type's amounts in another currency, in the program's (history._convert_amounts): each times
+    its currency's rate, exactly, then the nearest double. A currency without a rate is a doubt (the
+    line reader rejects the line)."""
+    values, currencies, of_type = (_whole(c) for c in (values, currencies, of_type))
+    foreign = pc.and_(of_type, pc.and_(pc.is_valid(values), pc.is_valid(currencies)))
+    foreign = pc.fill_null(pc.and_(foreign, pc.not_equal(currencies, layout.currency or "")), False)
+    if not _any(foreign):
+        return values
+    rates = dict(layout.rates)
+    for currency in pc.unique(currencies.filter(foreign)).to_pylist():
+        rate = rates.get(currency)
+        if rate is None:
+            raise _Doubt(f"an amount in {currency}, which has no rate")
+        mask = pc.and_(foreign, pc.equal(currencies, currency))
+        values = pc.replace_with_mask(values, mask, _times(values.filter(mask), rate))
+    return values
+
+
+def _whole(column: Any) -> Any:
+    """One array for a column (replace_with_mask takes no chunks)."""
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def _times(values: Any, rate: Decimal) -> Any:
+    """exact.times for a column: the decimals written (a double's shortest digits, as repr gives
+    them) times the rate, exactly, read back as the nearest double. ArrowInvalid where a value
+    has more digits than the decimals here hold."""
+    digits, exponent = len(rate.as_tuple().digits), -int(rate.as_tuple().exponent)
+    scale = max(exponent, 0)
+    factor = pa.scalar(rate, pa.decimal256(max(digits, scale + 1), scale))
+    amounts = pc.cast(pc.cast(values, pa.string()), pa.decimal256(_AMOUNT_DIGITS, _AMOUNT_PLACES))
+    return pc.cast(pc.cast(pc.multiply(amounts, factor), pa.string()), pa.float64())
 
 
 def _check_text(values: pa.Array) -> None:

@@ -123,8 +123,6 @@ def plan(program: CompiledProgram) -> Plan:
     """The columnar plan of a program, or NotColumnar saying why there is none."""
     p = program
     _allowed(p, _PROGRAM_READ, _PROGRAM_UNUSED, "the program uses {}")
-    if any(f.currency for fs in p.schema.values() for f in fs):
-        raise NotColumnar("the program uses currencies")
     types: dict[str, str] = {}
     for specs in p.schema.values():
         for spec in specs:
@@ -181,10 +179,9 @@ _PROGRAM_READ = frozenset(
     {"file", "title", "calendar", "schema", "facts_by_type", "rules", "window_months", "tiers", "grants"}
     | {"decisions", "source", "rates", "_thresholds", "expiry", "multipliers", "largest_only"}
     | {"redemption", "redemptions", "conversion", "voucher_months", "voucher_use", "retention"}
-    | {"decision_balance", "decision_measures", "status_balance", "measured_tiers"}
+    | {"decision_balance", "decision_measures", "status_balance", "measured_tiers", "currency"}
 )
 _PROGRAM_UNUSED: dict[str, tuple[str, object]] = {
-    "currency": ("currencies", None),
     "measures": ("measures", ()),
     "calendar_year": ("a calendar-year window", None),
 }
