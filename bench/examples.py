@@ -52,8 +52,20 @@ def _fiscal(rng: random.Random, member: str, n: int) -> Iterator[dict]:
         yield event
 
 
+def _currencies(rng: random.Random, member: str, n: int) -> Iterator[dict]:
+    """Orders in the program's currency and the two it has rates for (a fifth without one: USD)."""
+    for i in range(n):
+        at = (START + dt.timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))).strftime("%Y-%m-%dT%H:%M:%SZ")
+        event = {"member": member, "type": "order_confirmed", "at": at, "id": f"{member}-{i}", "order": f"o{i}"}
+        event["amount"] = rng.randrange(100, 20000) / 100
+        if rng.random() < 0.8:
+            event["currency"] = rng.choice(["USD", "EUR", "GBP"])
+        yield event
+
+
 HISTORIES: dict[str, Callable[[random.Random, str, int], Iterator[dict]]] = {
     "coffee_stars": _coffee,
+    "currencies": _currencies,
     "fiscal_calendar": _fiscal,
 }
 
