@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from fractions import Fraction
 
@@ -330,15 +330,21 @@ def _rule_ctes(
     on_group = factor is not None and not at_unit
     if at_unit and not shared:
         raise NotColumnar(f"rule {name}: which event earns, and so its multiplier, would change with the facts")
+    # A factor that is not whole, or that changes within a group its caps share out, multiplies each
+    # unit's kept points, worked out one by one (as long groups are): where units never change.
+    unit_factor = False
     if on_group:
         assert factor is not None
         if rule.caps_after_multipliers:
             raise NotColumnar(f"rule {name}: `beyond the first` with caps after multipliers")
-        if not factor.whole:
-            raise NotColumnar(f"rule {name}: a multiplier that is not whole, on capped or ranked points")
         top = [cap_periods[-1]] if cap_periods else outer_periods
-        if factor.varies is not None and not any(factor.varies in PERIODS_IN[k] for k in top):
+        varies = factor.varies is not None and not any(factor.varies in PERIODS_IN[k] for k in top)
+        unit_factor = not factor.whole or varies
+        if unit_factor and (tests or rule.threshold is not None or vesting):
+            if not factor.whole:
+                raise NotColumnar(f"rule {name}: a multiplier that is not whole, on capped or ranked points")
             raise NotColumnar(f"rule {name}: its multipliers change within a group its caps share out")
+    by_unit = by_unit or unit_factor
     value_of = _times(amount, factor) if at_unit and factor is not None else amount
     vested = f"e.{AT} + {vesting}" if vesting else f"e.{AT}"  # its points count from when they vest
     # A status sees the steps before its instant, and points vested at it (RuleState.settle): so
@@ -371,6 +377,9 @@ def _rule_ctes(
         assert factor is not None
         month.append(("fm", factor.numerator))
     carried = [f"{expr} AS {alias}" for alias, expr in key_exprs + cap_exprs + month]
+    if unit_factor:  # the factor of each event, exact: the unit's first event's multiplies it
+        assert factor is not None
+        carried += [f"{factor.numerator} AS fn", f"{factor.denominator} AS fdn"]
     campaign = [_during_sql(decl.during)] if decl.during is not None else []
     condition = " AND ".join([f"e.type = {sql_text(rule.on)}", *campaign, f"({_static_sql(static, types)})", *needs])
     threshold = rule.threshold
@@ -407,9 +416,9 @@ def _rule_ctes(
     fixed_day = fixed | ({"ld"} if _in_key("day", periods) else set())
     fixed_day |= {"v"} if constant and not at_unit else set()
     if by_unit:
-        assert p.window_months is not None
-        ctes += _unit_steps_ctes(rule, r, source, keys, cap_exprs, on, fixed_day, p.window_months)
-        return _RuleSql(ctes, _rule_lots(p, rule, r, source, keys, cap_exprs, on, fixed_day, False))
+        scale = _Scale(None if unit_factor else on, unit_factor)
+        ctes += _unit_steps_ctes(rule, r, source, keys, cap_exprs, scale, fixed_day, p.window_months)
+        return _RuleSql(ctes, _rule_lots(p, rule, r, source, keys, cap_exprs, scale, fixed_day, False))
     if shared:
         first = source
         plain = not tests and constant and key_period is not None and set(cap_periods) <= PERIODS_IN[key_period]
@@ -469,7 +478,7 @@ def _rule_ctes(
         ctes.append(f"steps_{r} AS (SELECT member, t, {d} AS d FROM {below})")
     if vesting:  # what is pending at the end: points of units none of whose events has vested
         ctes.append(_pending_cte(rule, r, keys, on_group))
-    return _RuleSql(ctes, _rule_lots(p, rule, r, source, keys, cap_exprs, on, fixed_day, bool(tests)))
+    return _RuleSql(ctes, _rule_lots(p, rule, r, source, keys, cap_exprs, _Scale(on), fixed_day, bool(tests)))
 
 
 def _rule_lots(
@@ -479,16 +488,37 @@ def _rule_lots(
     source: str,
     keys: list[str],
     caps: list[tuple[str, str]],
-    fm: str | None,
+    scale: _Scale,
     fixed: set[str],
     tested: bool,
 ) -> list[str]:
-    """The rule's lots: one by one where points are spent, by day where they only expire."""
-    if _spends(p):
-        return _unit_lots_ctes(rule, r, source, keys, caps, fm, fixed, tested)
+    """The rule's lots: one by one where points are spent or each unit has its own factor, by day
+    where they only expire."""
+    if _spends(p) or (_keeps_lots(p) and scale.by_unit):
+        return _unit_lots_ctes(rule, r, source, keys, caps, scale, fixed, tested)
     if _keeps_lots(p):
-        return _lots_ctes(p, rule, r, source, keys, caps, fm, fixed, tested)
+        return _lots_ctes(p, rule, r, source, keys, caps, scale.fm, fixed, tested)
     return []
+
+
+@attrs.frozen
+class _Scale:
+    """How a unit's kept points are multiplied: by `fm`, a whole factor the same over its top group
+    (a column), or by `by_unit`, its first event's own factor (columns fn / fdn), rounded down."""
+
+    fm: str | None = None
+    by_unit: bool = False
+
+    @property
+    def carried(self) -> list[str]:
+        """The columns a unit carries for it."""
+        return ["fn", "fdn"] if self.by_unit else [self.fm] if self.fm else []
+
+    def of(self, s: str) -> str:
+        if self.by_unit:
+            product = f"(({s})::HUGEINT * fn)"
+            return f"(({product} - ((({product}) % fdn) + fdn) % fdn) // fdn)"  # floor, whatever the sign
+        return f"{s} * {self.fm}" if self.fm else s
 
 
 def _threshold_cte(p: CompiledProgram, rule: CompiledRule, r: int, keys: list[str], tested: bool) -> str:
@@ -581,21 +611,28 @@ def _unit_steps_ctes(
     source: str,
     keys: list[str],
     caps: list[tuple[str, str]],
-    fm: str | None,
+    scale: _Scale,
     fixed: set[str],
-    window: int,
+    window: int | None,
 ) -> list[str]:
-    """steps_R in a rolling window for a rule whose groups outlast a month and whose units never
-    change once earned (no fact, no threshold): each unit's kept points, worked out in time order
-    as RuleState._allocate does, step in at the unit's month and out `window` months on."""
-    carried = [alias for alias, _ in caps] + ["mon"] + ([fm] if fm else [])
-    ctes = [f"kunits_{r} AS ({_units_sql(rule, source, keys, carried, fixed, False, dated=True)})"]
+    """steps_R for a rule whose units are worked out one by one, where they never change once
+    earned (no fact, no threshold, no vesting): its groups outlast a month in a rolling window, or
+    each unit has its own factor. Each unit's kept points (in time order, as RuleState._allocate
+    shares them out), multiplied, step in at the unit's instant (its month in a rolling window)
+    and out `window` months on."""
+    months = ["mon"] if window is not None else []
+    carried = [alias for alias, _ in caps] + months + scale.carried
+    firsts = ["fn", "fdn"] if scale.by_unit else []
+    ctes = [f"kunits_{r} AS ({_units_sql(rule, source, keys, carried, fixed, False, dated=True, firsts=firsts)})"]
     rows = _kept_rows(rule, f"kunits_{r}", keys, caps, carried)
-    points = f"s * {fm}" if fm else "s"
-    ctes.append(f"kept_{r} AS (SELECT member, mon, {points} AS d FROM ({rows}) WHERE {points} <> 0)")
+    points = scale.of("s")
+    ctes.append(f"kept_{r} AS (SELECT member, {AT}, {'mon, ' if months else ''}{points} AS d FROM ({rows}))")
+    if window is None:
+        ctes.append(f"steps_{r} AS (SELECT member, {AT} AS t, d FROM kept_{r} WHERE d <> 0)")
+        return ctes
     ctes.append(
-        f"steps_{r} AS (SELECT member, mon AS t, d FROM kept_{r}"
-        f" UNION ALL SELECT member, mon + {window} AS t, -d AS d FROM kept_{r})"
+        f"steps_{r} AS (SELECT member, mon AS t, d FROM kept_{r} WHERE d <> 0"
+        f" UNION ALL SELECT member, mon + {window} AS t, -d AS d FROM kept_{r} WHERE d <> 0)"
     )
     return ctes
 
@@ -625,7 +662,7 @@ def _unit_lots_ctes(
     source: str,
     keys: list[str],
     caps: list[tuple[str, str]],
-    fm: str | None,
+    scale: _Scale,
     fixed: set[str],
     tested: bool,
 ) -> list[str]:
@@ -635,17 +672,25 @@ def _unit_lots_ctes(
     `beyond the first` leaves a group's earliest unit unpaid, and caps share out their periods in
     time order (RuleState._allocate), each cap over what the finer one kept (caps are nested, so
     once a coarser cap cuts, every later unit of its period keeps nothing either way)."""
-    carried = [alias for alias, _ in caps] + ([fm] if fm else [])  # the same for the unit's events
-    ctes = [f"units_{r} AS ({_units_sql(rule, source, keys, carried, fixed, tested, dated=True)})"]
+    carried = [alias for alias, _ in caps] + scale.carried  # the same for the unit's events
+    firsts = ["fn", "fdn"] if scale.by_unit else []
+    ctes = [f"units_{r} AS ({_units_sql(rule, source, keys, carried, fixed, tested, dated=True, firsts=firsts)})"]
     rows = _kept_rows(rule, f"units_{r}", keys, caps, carried)
-    points = f"s * {fm}" if fm else "s"
+    points = scale.of("s")
     ctes.append(f"ulots_{r} AS (SELECT member, {AT}, ld, {points} AS p FROM ({rows}) WHERE {points} > 0)")
     ctes.append(f"lots_{r} AS (SELECT member, ld, sum(p) AS p FROM ulots_{r} GROUP BY member, ld)")
     return ctes
 
 
 def _units_sql(
-    rule: CompiledRule, source: str, keys: list[str], carried: list[str], fixed: set[str], tested: bool, dated: bool
+    rule: CompiledRule,
+    source: str,
+    keys: list[str],
+    carried: list[str],
+    fixed: set[str],
+    tested: bool,
+    dated: bool,
+    firsts: Sequence[str] = (),
 ) -> str:
     """A rule's units as they stand at the end, for its lots: each unit's first candidate passing at
     the end earns it, and its day and periods (`carried`) are that event's, the earliest as time
@@ -656,7 +701,7 @@ def _units_sql(
         return f"SELECT {columns} FROM {source}{where}"
     unit = ", ".join(["member", *keys])
     value = "min(v)" if "v" in fixed else "arg_min(v, o)"
-    picked = "".join(f", min({c}) AS {c}" for c in ["ld", *carried])
+    picked = "".join(f", arg_min({c}, o) AS {c}" if c in firsts else f", min({c}) AS {c}" for c in ["ld", *carried])
     instant = f", min({AT}) AS {AT}, min(o) AS o" if dated else ""
     return f"SELECT {unit}{picked}, {value} AS v{instant} FROM {source}{where} GROUP BY {unit}"
 
