@@ -196,7 +196,8 @@ def main() -> None:
     "--partitions",
     type=click.IntRange(min=1),
     default=None,
-    help="With --engine dask: member partitions. Default: twice the workers.",
+    help="With --engine dask: member partitions. Default: one a worker on the columnar path (each "
+    "partition reads every file), two a worker per member.",
 )
 @click.option(
     "--evaluator",
@@ -367,8 +368,13 @@ def _on_dask(
     except SchedulerError as err:
         _fail(str(err))
     paths = [str(Path(p).resolve()) for p in history]  # workers may run elsewhere: no relative paths
+    if partitions is None:
+        # Every partition reads every file: on the columnar path, where reading is much of a
+        # partition's work, one partition a worker; per member, two, for uneven members to even out.
+        found = len(client.scheduler_info().get("workers", {})) or workers
+        partitions = found if fast is not None else 2 * found
     run = functools.partial(
-        run_on_cluster, client, _source(program), program, paths, day, partitions or 2 * workers, ledger, rates, history
+        run_on_cluster, client, _source(program), program, paths, day, partitions, ledger, rates, history
     )
     try:  # files named as given (as the local engine names them), opened by absolute path
         try:
