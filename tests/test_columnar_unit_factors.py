@@ -15,7 +15,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from loyalty_dsl import compile_text
@@ -48,6 +48,7 @@ def test_the_plan_takes_every_program_here():
 @given(st.sampled_from(sorted(PROGRAMS)), histories(), st.sampled_from(AS_OF))
 def test_unit_factors_agree_on_random_histories(key, events, day):
     events = [e for e in events if e["type"] != "order_returned" and e["type"] != "voucher_used"]
+    assume(events)  # the claims' histories less the types this program does not have
     for event in events:
         if event["type"] == "bonus":
             event["points"] = abs(event["points"])

@@ -74,6 +74,8 @@ class Plan:
     program: CompiledProgram
     pieces: tuple[str, ...]
     rules: tuple[str, ...]
+    # (fact, SQL of (member, v, since, since_at) over `ev`): the facts a redemption's `where` reads
+    claim_facts: tuple[tuple[str, str], ...] = ()
 
     @property
     def lots(self) -> bool:
@@ -167,7 +169,9 @@ def plan(program: CompiledProgram) -> Plan:
                     for r in rules
                 )
         pieces.append(f"WITH {', '.join(ctes)}\nSELECT * FROM ({body})")
-    return Plan(program, tuple(pieces), tuple(r.name for r in p.rules))
+    read = sorted({fact for r in p.source.redemptions if r.where is not None for fact, _ in fact_refs(r.where)})
+    claim_facts = tuple((f, facts[f]) for f in read if f in facts)  # (one no event establishes stays empty)
+    return Plan(program, tuple(pieces), tuple(r.name for r in p.rules), claim_facts)
 
 
 # --- what the plan knows ----------------------------------------------------------------------
@@ -783,9 +787,6 @@ def _check_balance_read(p: CompiledProgram) -> None:
 
 def _check_claims(p: CompiledProgram) -> None:
     """What the per-member part of the columnar path cannot judge of a claim."""
-    for redemption in p.source.redemptions:
-        if redemption.where is not None and fact_refs(redemption.where):
-            raise NotColumnar(f"the redemption by {redemption.event.text} looks up facts")
     # At one instant events are taken by type, and a lot is dated by its rule's event: a claim of
     # the same type as an earning event would need the whole order of the two (order.py).
     earning = {rule.on for rule in p.rules}

@@ -47,6 +47,7 @@ from loyalty_dsl.columnar.plan import (
 from loyalty_dsl.engines import parallel
 from loyalty_dsl.evaluation.balance import Balance, Decided, Lot, balance_of_lots
 from loyalty_dsl.evaluation.compile import CompiledProgram, Tier, steps_of
+from loyalty_dsl.evaluation.conditions import Facts
 from loyalty_dsl.evaluation.evaluate import (
     Decision,
     Outcome,
@@ -143,6 +144,7 @@ class Prepared:
     places: dict[int, tuple[str, int]] = attrs.field(factory=dict)  # by seq: where each claim was read
     spans: dict[int, tuple[int, int]] | None = None  # with retention: each member's first and last event
     pending: dict[int, int] | None = None  # with vesting: points not vested at the end (absent: none)
+    facts: dict[int, Facts] | None = None  # facts a redemption's `where` reads, by member (absent: none)
 
 
 def outcomes(
@@ -245,11 +247,30 @@ def _prepare(con: Any, plan: Plan, events: pa.Table, members: Sequence[str], as_
     n = len(members)
     lots = _Rows.of(_spent_lots(con, plan, end), n) if plan.spends else None
     rows = _Rows.of(running, n), _Rows.of(special, n)
+    facts = _claim_facts(con, plan) if plan.claim_facts else None
     spans = None
     if program.retention is not None:  # the keeper reads every recalculation from the first event on
         found = con.sql(f"SELECT member, min({AT}), max({AT}) FROM evp GROUP BY member").fetchall()
         spans = {member: (first, latest) for member, first, latest in found}
-    return Prepared(plan, members, as_of, last, by_rule, *rows, fields, balances, lots, spans=spans, pending=pending)
+    prepared = Prepared(
+        plan, members, as_of, last, by_rule, *rows, fields, balances, lots, spans=spans, pending=pending
+    )
+    return attrs.evolve(prepared, facts=facts) if facts is not None else prepared
+
+
+def _claim_facts(con: Any, plan: Plan) -> dict[int, Facts]:
+    """Each member's facts a redemption's `where` reads: value -> the instant it was first said
+    (MemberRun's facts; a claim reads those established before its instant)."""
+    out: dict[int, Facts] = {}
+    names = [name for name, _ in plan.claim_facts]
+    for name, sql in plan.claim_facts:
+        found = con.sql(f"SELECT member, v, since_at FROM ({sql})").fetchall()
+        for member, value, since in found:
+            facts = out.get(member)
+            if facts is None:
+                facts = out[member] = {fact: {} for fact in names}
+            facts[name][value] = since
+    return out
 
 
 def every_steps(values: pa.ChunkedArray | pa.Array, step: Decimal) -> pa.ChunkedArray | pa.Array:
@@ -464,6 +485,7 @@ class _Walks:
         self.prepared, self.program = prepared, prepared.plan.program
         self.end = self.program.calendar.end_of_day(prepared.as_of)
         self.kinds = prepared.plan.claim_types
+        self.no_facts: Facts = {name: {} for name, _ in prepared.plan.claim_facts}
         self.walking = prepared.plan.walk_types
         self.type_rank = {t: i << 32 for i, t in enumerate(sorted(self.program.schema))}
         self.rule_rank = [self.type_rank[rule.on] for rule in self.program.rules]
@@ -494,9 +516,10 @@ class _Walks:
                 event.rank = self.type_rank[event.type] + k
                 event.file, event.line = prepared.places[event.seq]
                 claims.append(event)
+        facts = prepared.facts.get(index, self.no_facts) if prepared.facts is not None else {}
         if until is None:
-            return balance_of_lots(program, lots, claims, self.end, {}, decided)
-        return balance_of_lots(program, lots, claims, until, {}, decided, records=False)
+            return balance_of_lots(program, lots, claims, self.end, facts, decided)
+        return balance_of_lots(program, lots, claims, until, facts, decided, records=False)
 
 
 class _BalanceReader:
