@@ -518,6 +518,11 @@ class _Scale:
         """The columns a unit carries for it."""
         return ["fn", "fdn"] if self.by_unit else [self.fm] if self.fm else []
 
+    @property
+    def firsts(self) -> list[str]:
+        """Those of them a unit takes from its first event (a factor may change from one to the next)."""
+        return ["fn", "fdn"] if self.by_unit else []
+
     def of(self, s: str) -> str:
         if self.by_unit:
             product = f"(({s})::HUGEINT * fn)"
@@ -626,8 +631,7 @@ def _unit_steps_ctes(
     and out `window` months on."""
     months = ["mon"] if window is not None else []
     carried = [alias for alias, _ in caps] + months + scale.carried
-    firsts = ["fn", "fdn"] if scale.by_unit else []
-    ctes = [f"kunits_{r} AS ({_units_sql(rule, source, keys, carried, fixed, False, dated=True, firsts=firsts)})"]
+    ctes = [f"kunits_{r} AS ({_units_sql(rule, source, keys, carried, fixed, False, dated=True, firsts=scale.firsts)})"]
     rows = _kept_rows(rule, f"kunits_{r}", keys, caps, carried)
     points = scale.of("s")
     ctes.append(f"kept_{r} AS (SELECT member, {AT}, {'mon, ' if months else ''}{points} AS d FROM ({rows}))")
@@ -677,8 +681,7 @@ def _unit_lots_ctes(
     time order (RuleState._allocate), each cap over what the finer one kept (caps are nested, so
     once a coarser cap cuts, every later unit of its period keeps nothing either way)."""
     carried = [alias for alias, _ in caps] + scale.carried  # the same for the unit's events
-    firsts = ["fn", "fdn"] if scale.by_unit else []
-    ctes = [f"units_{r} AS ({_units_sql(rule, source, keys, carried, fixed, tested, dated=True, firsts=firsts)})"]
+    ctes = [f"units_{r} AS ({_units_sql(rule, source, keys, carried, fixed, tested, dated=True, firsts=scale.firsts)})"]
     rows = _kept_rows(rule, f"units_{r}", keys, caps, carried)
     points = scale.of("s")
     ctes.append(f"ulots_{r} AS (SELECT member, {AT}, ld, {points} AS p FROM ({rows}) WHERE {points} > 0)")

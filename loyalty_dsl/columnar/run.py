@@ -49,9 +49,9 @@ from loyalty_dsl.evaluation.balance import Balance, Decided, Lot, balance_of_lot
 from loyalty_dsl.evaluation.compile import CompiledProgram, Tier, steps_of
 from loyalty_dsl.evaluation.conditions import Facts
 from loyalty_dsl.evaluation.evaluate import (
-    Decision,
     Outcome,
     Status,
+    decided_by,
     decision_on,
     decisions,
     grant_verdicts,
@@ -341,12 +341,6 @@ def _balances(con: Any, as_of: dt.date) -> dict[int, Balance]:
 _NO_BALANCE = Balance(0, (), (), ())
 
 
-def _decided_by(decided: Sequence[Decision]) -> Decided:
-    """The made decisions, as a claim's `only when B is granted` reads them."""
-    by_event = {(d.benefit, d.event.seq): (d.granted, d.reason) for d in decided}
-    return lambda benefit, event: by_event.get((benefit, event.seq))
-
-
 def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
     """The outcomes of the members at these indexes (in the order given)."""
     plan, as_of, last = prepared.plan, prepared.as_of, prepared.last
@@ -434,7 +428,7 @@ def assemble(prepared: Prepared, indexes: Iterable[int]) -> Iterator[Outcome]:
         verdicts = grant_verdicts(days, cal, status_at)
         decided = decisions(program, group, status_at, {}, reader if program.decision_balance else None)
         if walked and walks is not None:
-            balance = walks.balance(index, group, _decided_by(decided))
+            balance = walks.balance(index, group, decided_by(decided))
         yield Outcome(member, as_of, final, granted(verdicts), decided, balance, retained, pending)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from loyalty_dsl.evaluation.balance import Balance, member_balance
+from loyalty_dsl.evaluation.balance import Balance, Decided, member_balance
 from loyalty_dsl.evaluation.calendar import Calendar, iso_instant
 from loyalty_dsl.evaluation.compile import CompiledGrant, CompiledMultiplier, CompiledProgram, Tier
 from loyalty_dsl.evaluation.conditions import Facts, render_value
@@ -307,15 +307,8 @@ class MemberRun:
     def _balance(self, decided: tuple[Decision, ...]) -> Balance:
         for st in self.states:  # every event before the end is applied: bring the units up to it
             st.settle(self.end)
-        by_event = {(d.benefit, d.event.seq): (d.granted, d.reason) for d in decided}
         return member_balance(
-            self.program,
-            self.states,
-            self.events,
-            self.end,
-            self.facts,
-            lambda b, e: by_event.get((b, e.seq)),
-            self._measures_at,
+            self.program, self.states, self.events, self.end, self.facts, decided_by(decided), self._measures_at
         )
 
     def _balance_in_pass(self, instant: int) -> int:
@@ -483,6 +476,12 @@ def decisions(
             key_value = event.fields.get(d.key) if d.key else None
             out.append(Decision(d.benefit, d.key, key_value, ok, reason, event))
     return tuple(out)
+
+
+def decided_by(decided: Sequence[Decision]) -> Decided:
+    """The decisions made, as a claim's `only when B is granted` reads them (by benefit and event)."""
+    by_event = {(d.benefit, d.event.seq): (d.granted, d.reason) for d in decided}
+    return lambda benefit, event: by_event.get((benefit, event.seq))
 
 
 def decision_on(
